@@ -1,0 +1,25 @@
+export { CodecError, type CodecErrorCode } from "./errors.js";
+export { mixCase, mixMap, ref, setEntry, tagged } from "./value/construct.js";
+export { mixEqual } from "./value/equal.js";
+export {
+  isBinary,
+  isCase,
+  isHandle,
+  isMixArray,
+  isMixMap,
+  isOpaque,
+  isRef,
+  isTaggedString,
+  isToken,
+  kindOf,
+  type MixKind,
+} from "./value/guards.js";
+export {
+  MixCase,
+  MixHandle,
+  type MixMap,
+  MixOpaque,
+  MixToken,
+  type MixValue,
+  TaggedString,
+} from "./value/types.js";
