@@ -1,0 +1,1 @@
+export type { AmpUser, AuthVariables } from "./user.js";
