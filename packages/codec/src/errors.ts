@@ -12,6 +12,7 @@ export type CodecErrorCode =
   | "too_large"
   | "bad_json"
   | "bad_msgpack"
+  | "bad_value"
   | "unsupported";
 
 /** Thrown by every decoder and encoder on bad input; never a RangeError or TypeError. */

@@ -1,0 +1,3 @@
+export { decodeRmx } from "./decode.js";
+export { encodeRmx } from "./encode.js";
+export type { RmxDecodeOptions, RmxEncodeOptions } from "./options.js";
