@@ -1,0 +1,40 @@
+/** Stable codes for every way an apps operation can be refused. */
+export type AppsErrorCode =
+  | "bad_request"
+  | "invalid_name"
+  | "invalid_document"
+  | "bad_query"
+  | "not_found"
+  | "forbidden"
+  | "conflict"
+  | "too_large"
+  | "bad_archive"
+  | "unsupported_media_type";
+
+const STATUS: Record<AppsErrorCode, number> = {
+  bad_request: 400,
+  invalid_name: 400,
+  invalid_document: 400,
+  bad_query: 400,
+  bad_archive: 400,
+  not_found: 404,
+  forbidden: 403,
+  conflict: 409,
+  too_large: 413,
+  unsupported_media_type: 415,
+};
+
+/** Every refusal from `@amp/apps` is one of these; HTTP maps `status` and `code` to `{error:{code,message}}`. */
+export class AppsError extends Error {
+  override readonly name = "AppsError";
+  constructor(
+    readonly code: AppsErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  get status(): number {
+    return STATUS[this.code];
+  }
+}

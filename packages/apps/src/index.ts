@@ -1,0 +1,14 @@
+export { type AclRule, ALL_USERS, ANONYMOUS, ROLES, type Role, SERVER_RULE } from "./acl/roles.js";
+export type { ActingUser } from "./acl/user.js";
+export { type AppInfo, Apps, type AppsOptions, type CreateAppOptions } from "./apps.js";
+export { AppsError, type AppsErrorCode } from "./errors.js";
+export type { BlobInfo, BlobStore } from "./store/blob-store.js";
+export type { ChangeEvent, ChangeListener, DocumentChange } from "./store/change-feed.js";
+export { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from "./store/document.js";
+export {
+  DocumentStore,
+  type DocumentStoreOptions,
+  type WriteOp,
+  type WriteResult,
+} from "./store/document-store.js";
+export type { FileEntry, FileStore } from "./store/file-store.js";

@@ -1,0 +1,215 @@
+import type { MixMap } from "@amp/codec";
+import { type Database, open, type RootDatabase } from "lmdb";
+import type { Logger } from "pino";
+import { AppsError } from "../errors.js";
+import { checkItemName } from "../names.js";
+import { BlobStore } from "./blob-store.js";
+import { ChangeFeed, type ChangeListener, type DocumentChange } from "./change-feed.js";
+import {
+  checkDocument,
+  DEFAULT_DOCUMENT_LIMITS,
+  type DocumentLimits,
+  revOf,
+  stampDocument,
+} from "./document.js";
+import { decodeDocument, encodeDocument } from "./encoding.js";
+import { FileStore } from "./file-store.js";
+import { indexKeyOf } from "./index-key.js";
+import { IndexSet } from "./index-set.js";
+
+export interface DocumentStoreOptions {
+  /** Directory of this app's LMDB environment (created if missing). */
+  readonly path: string;
+  /** The app's name, carried on change events. */
+  readonly app: string;
+  /** Fields with a secondary index, besides `_rmx_type` which always has one. */
+  readonly indexedFields?: readonly string[];
+  readonly limits?: Partial<DocumentLimits>;
+  readonly logger: Logger;
+}
+
+/** One operation of an atomic batch. */
+export type WriteOp =
+  /** Create; fails with `conflict` if `_rmx_id` exists. */
+  | { readonly op: "insert"; readonly doc: MixMap }
+  /** Replace an existing document; fails with `not_found` if absent. */
+  | { readonly op: "update"; readonly doc: MixMap }
+  /** Create or replace. */
+  | { readonly op: "upsert"; readonly doc: MixMap }
+  /** Remove; fails with `not_found` if absent. */
+  | { readonly op: "delete"; readonly id: string; readonly rev?: string }
+  /** Write a document exactly as given, system fields included (import). */
+  | { readonly op: "restore"; readonly doc: MixMap };
+
+export interface WriteResult {
+  /** The change sequence after this batch. */
+  readonly seq: number;
+  /** Per op: the stored document, or `{_rmx_id, deleted: true}`. */
+  readonly results: readonly MixMap[];
+}
+
+const SEQ_KEY = "seq";
+
+/**
+ * One app's documents, indexes, blobs and files in its own LMDB environment.
+ * Writes are batches committed all-or-nothing (a child transaction inside
+ * LMDB's batched async commit); the promise resolves once the batch is durable.
+ */
+export class DocumentStore {
+  readonly app: string;
+  readonly blobs: BlobStore;
+  readonly files: FileStore;
+  private readonly env: RootDatabase;
+  private readonly docs: Database<Buffer, string>;
+  private readonly meta: Database<unknown, string>;
+  private readonly indexes: IndexSet;
+  private readonly feed: ChangeFeed;
+  private readonly limits: DocumentLimits;
+  private currentSeq: number;
+
+  constructor(options: DocumentStoreOptions) {
+    this.app = options.app;
+    this.limits = { ...DEFAULT_DOCUMENT_LIMITS, ...options.limits };
+    this.env = open({ path: options.path, maxDbs: 16, encoding: "msgpack" });
+    this.docs = this.env.openDB({ name: "docs", encoding: "binary" });
+    this.meta = this.env.openDB({ name: "meta", encoding: "msgpack" });
+    this.blobs = new BlobStore(this.env);
+    this.files = new FileStore(this.env, this.blobs);
+    this.indexes = new IndexSet(this.env, options.indexedFields ?? [], indexKeyOf);
+    this.feed = new ChangeFeed((err) =>
+      options.logger.error({ err, app: this.app }, "change listener failed"),
+    );
+    this.currentSeq = (this.meta.get(SEQ_KEY) as number | undefined) ?? 0;
+    if (this.indexes.needsRebuild(this.meta)) {
+      this.env.transactionSync(() => this.indexes.rebuild(this.meta, this.allDocuments()));
+    }
+  }
+
+  /** The app's change sequence: bumped by every committed write. */
+  get seq(): number {
+    return this.currentSeq;
+  }
+
+  get indexedFields(): readonly string[] {
+    return this.indexes.fields;
+  }
+
+  get(id: string): MixMap | undefined {
+    const bytes = this.docs.getBinaryFast(id);
+    return bytes === undefined ? undefined : decodeDocument(bytes);
+  }
+
+  /** Every document in id order (a read snapshot is taken per call). */
+  *allDocuments(): Generator<MixMap> {
+    for (const { value } of this.docs.getRange()) yield decodeDocument(value);
+  }
+
+  /** A page of documents in id order, starting after `afterId`. */
+  list(limit: number, afterId?: string): MixMap[] {
+    const out: MixMap[] = [];
+    for (const { key, value } of this.docs.getRange({ start: afterId, limit: limit + 1 })) {
+      if (key === afterId) continue;
+      if (out.length === limit) break;
+      out.push(decodeDocument(value));
+    }
+    return out;
+  }
+
+  get count(): number {
+    return this.docs.getCount();
+  }
+
+  /** Ids of documents whose indexed `field` lies in the given key range (see IndexSet). */
+  get indexSet(): IndexSet {
+    return this.indexes;
+  }
+
+  /** Applies `ops` atomically: either every op is applied and the sequence bumps once, or nothing changes. */
+  async write(ops: readonly WriteOp[], actor: string): Promise<WriteResult> {
+    for (const op of ops) {
+      if (op.op === "delete") checkItemName(op.id);
+      else checkDocument(op.doc, this.limits);
+    }
+    const changes: DocumentChange[] = [];
+    const pending: { results: MixMap[]; seq: number } = { results: [], seq: 0 };
+    await this.env.transaction(() =>
+      this.env.childTransaction(() => {
+        changes.length = 0;
+        pending.results = this.applyOps(ops, actor, changes);
+        pending.seq = ((this.meta.get(SEQ_KEY) as number | undefined) ?? 0) + 1;
+        this.meta.put(SEQ_KEY, pending.seq);
+      }),
+    );
+    this.currentSeq = Math.max(this.currentSeq, pending.seq);
+    this.feed.emit({ app: this.app, seq: pending.seq, changes });
+    return { seq: pending.seq, results: pending.results };
+  }
+
+  private applyOps(ops: readonly WriteOp[], actor: string, changes: DocumentChange[]): MixMap[] {
+    const now = new Date().toISOString();
+    const results: MixMap[] = [];
+    for (const op of ops) {
+      if (op.op === "delete") {
+        const old = this.get(op.id);
+        if (!old) throw new AppsError("not_found", `no document ${op.id}`);
+        if (op.rev !== undefined && op.rev !== revOf(old)) {
+          throw new AppsError("conflict", `document ${op.id} has changed (rev mismatch)`);
+        }
+        this.docs.remove(op.id);
+        this.indexes.update(op.id, old, undefined);
+        changes.push({ op: "delete", id: op.id });
+        results.push({ _rmx_id: op.id, deleted: true });
+        continue;
+      }
+      const id = op.doc._rmx_id as string | undefined;
+      const old = id === undefined ? undefined : this.get(id);
+      let stored: MixMap;
+      if (op.op === "restore") {
+        if (id === undefined) throw new AppsError("invalid_document", "a restored document needs _rmx_id");
+        stored = op.doc;
+      } else {
+        if (op.op === "insert" && old) throw new AppsError("conflict", `document ${id} exists`);
+        if (op.op === "update" && !old)
+          throw new AppsError("not_found", `no document ${id ?? "(no _rmx_id)"}`);
+        const expected = revOf(op.doc);
+        if (old && expected !== undefined && expected !== revOf(old)) {
+          throw new AppsError("conflict", `document ${id} has changed (rev mismatch)`);
+        }
+        stored = stampDocument(op.doc, old, actor, now);
+      }
+      const storedId = stored._rmx_id as string;
+      this.docs.put(storedId, encodeDocument(stored));
+      this.indexes.update(storedId, old, stored);
+      changes.push({ op: "put", id: storedId, doc: stored });
+      results.push(stored);
+    }
+    return results;
+  }
+
+  /** Declares the indexed fields (besides `_rmx_type`) and rebuilds the indexes in one transaction. */
+  setIndexedFields(fields: readonly string[]): void {
+    this.env.transactionSync(() => {
+      this.indexes.setFields(fields);
+      this.indexes.rebuild(this.meta, this.allDocuments());
+    });
+  }
+
+  /** Subscribe to committed changes of this app. Returns the unsubscribe function. */
+  subscribe(listener: ChangeListener): () => void {
+    return this.feed.subscribe(listener);
+  }
+
+  /** App-level values kept beside the documents (runtime.json, resources.json, archive metadata). */
+  getMeta<T>(key: string): T | undefined {
+    return this.meta.get(`app:${key}`) as T | undefined;
+  }
+
+  async setMeta(key: string, value: unknown): Promise<void> {
+    await this.meta.put(`app:${key}`, value);
+  }
+
+  /** Waits for pending writes and closes the environment. */
+  async close(): Promise<void> {
+    await this.env.close();
+  }
+}

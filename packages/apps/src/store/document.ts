@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import { isMixMap, type MixMap, type MixValue, ref, type TaggedString } from "@amp/codec";
+import { AppsError } from "../errors.js";
+import { checkItemName } from "../names.js";
+
+/** Limits applied to every document before it is written. */
+export interface DocumentLimits {
+  /** Deepest nesting of maps and arrays (default 32). */
+  maxDepth: number;
+  /** Most keys/elements in the whole document (default 100_000). */
+  maxNodes: number;
+}
+
+export const DEFAULT_DOCUMENT_LIMITS: DocumentLimits = { maxDepth: 32, maxNodes: 100_000 };
+
+/** System fields the store owns: clients may send them, the store sets them. */
+export const SYSTEM_FIELDS = [
+  "_rmx_id",
+  "_rmx_type",
+  "_rmx_rev",
+  "_rmx_previous",
+  "_rmx_created_at",
+  "_rmx_created_by",
+  "_rmx_last_modified_at",
+  "_rmx_last_modified_by",
+] as const;
+
+const ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** A Remix-style id: 32 base62 characters. */
+export function newId(): string {
+  const bytes = randomBytes(32);
+  let id = "";
+  for (const b of bytes) id += ID_ALPHABET[b % 62];
+  return id;
+}
+
+/** Rejects what the store cannot hold faithfully: too deep, too big, non-map, `__proto__` keys. */
+export function checkDocument(doc: unknown, limits: DocumentLimits): MixMap {
+  if (!isMixMap(doc)) throw new AppsError("invalid_document", "a document is a map");
+  let nodes = 0;
+  const visit = (v: MixValue, depth: number): void => {
+    if (++nodes > limits.maxNodes) throw new AppsError("invalid_document", "document has too many values");
+    if (depth > limits.maxDepth) {
+      throw new AppsError("invalid_document", `document is nested deeper than ${limits.maxDepth}`);
+    }
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x, depth + 1);
+    } else if (isMixMap(v)) {
+      for (const k of Object.keys(v)) {
+        if (k === "__proto__") throw new AppsError("invalid_document", "the key __proto__ is not allowed");
+        visit(v[k], depth + 1);
+      }
+    }
+  };
+  visit(doc, 0);
+  const id = doc._rmx_id;
+  if (id !== undefined && (typeof id !== "string" || !checkItemName(id))) {
+    throw new AppsError("invalid_document", "_rmx_id must be a string");
+  }
+  const type = doc._rmx_type;
+  if (typeof type !== "string" || type.length === 0 || type.length > 256) {
+    throw new AppsError("invalid_document", "_rmx_type must be a non-empty string");
+  }
+  return doc;
+}
+
+export function revOf(doc: MixMap | undefined): string | undefined {
+  const rev = doc?._rmx_rev as TaggedString | undefined;
+  return rev && typeof rev === "object" && "value" in rev ? rev.value : undefined;
+}
+
+/** The stored form of `doc`: system fields set from the previous version (if any) and the actor. */
+export function stampDocument(doc: MixMap, previous: MixMap | undefined, actor: string, now: string): MixMap {
+  const out: MixMap = { ...doc };
+  out._rmx_id = (doc._rmx_id as string | undefined) ?? newId();
+  out._rmx_rev = ref(newId());
+  if (previous) {
+    out._rmx_previous = previous._rmx_rev;
+    out._rmx_created_at = previous._rmx_created_at;
+    out._rmx_created_by = previous._rmx_created_by;
+  } else {
+    delete out._rmx_previous;
+    out._rmx_created_at = now;
+    out._rmx_created_by = actor;
+  }
+  out._rmx_last_modified_at = now;
+  out._rmx_last_modified_by = actor;
+  return out;
+}

@@ -1,0 +1,128 @@
+import { mixEqual, ref, TaggedString } from "@amp/codec";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { AppsError, DocumentStore } from "../src/index.js";
+import { silentLogger, tempDir } from "./helpers.js";
+
+describe("DocumentStore (real LMDB)", () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: DocumentStore;
+  beforeEach(() => {
+    dir = tempDir();
+    store = new DocumentStore({ path: dir.path, app: "a", logger: silentLogger, indexedFields: ["name"] });
+  });
+  afterEach(async () => {
+    await store.close();
+    dir.remove();
+  });
+
+  it("stamps system fields and keeps Mix values exactly", async () => {
+    const doc = {
+      _rmx_type: "thing",
+      name: "x",
+      big: 2n ** 60n,
+      link: ref("abc"),
+      bytes: new Uint8Array([1, 2]),
+    };
+    const { seq, results } = await store.write([{ op: "insert", doc }], "alice");
+    expect(seq).toBe(1);
+    const saved = results[0]!;
+    expect(typeof saved._rmx_id).toBe("string");
+    expect(saved._rmx_rev).toBeInstanceOf(TaggedString);
+    expect(saved._rmx_previous).toBeUndefined();
+    expect(saved._rmx_created_by).toBe("alice");
+    const read = store.get(saved._rmx_id as string)!;
+    expect(mixEqual(read, saved)).toBe(true);
+
+    const second = (await store.write([{ op: "update", doc: { ...read, name: "y" } }], "bob")).results[0]!;
+    expect(mixEqual(second._rmx_previous, saved._rmx_rev)).toBe(true);
+    expect(second._rmx_created_by).toBe("alice");
+    expect(second._rmx_last_modified_by).toBe("bob");
+    expect(store.seq).toBe(2);
+  });
+
+  it("applies a batch all-or-nothing", async () => {
+    await store.write([{ op: "insert", doc: { _rmx_id: "a", _rmx_type: "t" } }], "u");
+    const seq = store.seq;
+    const err = await store
+      .write(
+        [
+          { op: "insert", doc: { _rmx_id: "b", _rmx_type: "t" } },
+          { op: "delete", id: "a" },
+          { op: "insert", doc: { _rmx_id: "a2", _rmx_type: "t" } },
+          { op: "update", doc: { _rmx_id: "missing", _rmx_type: "t" } },
+        ],
+        "u",
+      )
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppsError);
+    expect((err as AppsError).code).toBe("not_found");
+    expect(store.get("a")).toBeDefined();
+    expect(store.get("b")).toBeUndefined();
+    expect(store.get("a2")).toBeUndefined();
+    expect(store.seq).toBe(seq);
+    expect([...store.indexSet.ids("_rmx_type", {})]).toEqual(["a"]);
+  });
+
+  it("refuses a stale _rmx_rev (optimistic concurrency)", async () => {
+    const v1 = (await store.write([{ op: "insert", doc: { _rmx_type: "t" } }], "u")).results[0]!;
+    await store.write([{ op: "update", doc: { ...v1, n: 1 } }], "u");
+    await expect(store.write([{ op: "update", doc: { ...v1, n: 2 } }], "u")).rejects.toMatchObject({
+      code: "conflict",
+    });
+  });
+
+  it("rejects deep documents and __proto__ keys before writing", async () => {
+    let deep: Record<string, unknown> = { _rmx_type: "t" };
+    for (let i = 0; i < 100; i++) deep = { _rmx_type: "t", x: deep };
+    await expect(store.write([{ op: "insert", doc: deep as never }], "u")).rejects.toMatchObject({
+      code: "invalid_document",
+    });
+    const proto = JSON.parse('{"_rmx_type":"t","__proto__":{"admin":true}}');
+    await expect(store.write([{ op: "insert", doc: proto }], "u")).rejects.toMatchObject({
+      code: "invalid_document",
+    });
+    expect(store.count).toBe(0);
+    expect(store.seq).toBe(0);
+  });
+
+  it("publishes committed changes to subscribers, in order", async () => {
+    const seen: number[] = [];
+    const off = store.subscribe((e) => seen.push(e.seq));
+    await store.write([{ op: "insert", doc: { _rmx_type: "t" } }], "u");
+    await Promise.all([1, 2, 3].map(() => store.write([{ op: "insert", doc: { _rmx_type: "t" } }], "u")));
+    await store.write([{ op: "insert", doc: { _rmx_id: "dup", _rmx_type: "t" } }], "u");
+    await store.write([{ op: "insert", doc: { _rmx_id: "dup", _rmx_type: "t" } }], "u").catch(() => {});
+    off();
+    await store.write([{ op: "insert", doc: { _rmx_type: "t" } }], "u");
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("keeps indexes in step with updates and deletes, and survives reopen", async () => {
+    await store.write(
+      [
+        { op: "insert", doc: { _rmx_id: "1", _rmx_type: "t", name: "ann" } },
+        { op: "insert", doc: { _rmx_id: "2", _rmx_type: "u", name: "bob" } },
+      ],
+      "u",
+    );
+    await store.write([{ op: "upsert", doc: { _rmx_id: "1", _rmx_type: "u", name: "cat" } }], "u");
+    await store.write([{ op: "delete", id: "2" }], "u");
+    await store.close();
+    store = new DocumentStore({ path: dir.path, app: "a", logger: silentLogger, indexedFields: ["name"] });
+    expect(store.seq).toBe(3);
+    expect([...store.indexSet.ids("_rmx_type", {})]).toEqual(["1"]);
+    expect([...store.indexSet.ids("name", {})]).toEqual(["1"]);
+  });
+
+  it("streams blobs back byte for byte, content-addressed", async () => {
+    const data = Buffer.alloc(200_000);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 255;
+    const a = await store.blobs.put([data.subarray(0, 1000), data.subarray(1000)]);
+    const b = await store.blobs.put([data]);
+    expect(a.ref).toBe(b.ref);
+    expect(a.size).toBe(200_000);
+    expect((await store.blobs.read(a.ref)).equals(data)).toBe(true);
+    const empty = await store.blobs.put([]);
+    expect((await store.blobs.read(empty.ref)).length).toBe(0);
+  });
+});
