@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+import { helpText } from "./cli/help.js";
+import { EXIT_BAD_CONFIG, serve } from "./cli/serve.js";
+
+// `amp [command] [flags]`; serve is the default command.
+const [first, ...rest] = process.argv.slice(2);
+const command = first === undefined || first.startsWith("-") ? "serve" : first;
+const args = command === first ? rest : process.argv.slice(2);
+
+const io = {
+  env: process.env,
+  stdout: (text: string) => process.stdout.write(text),
+  stderr: (text: string) => process.stderr.write(text),
+  exit: (code: number) => process.exit(code),
+};
+
+switch (command) {
+  case "serve":
+    await serve({ ...io, argv: args });
+    break;
+  case "help":
+    io.stdout(helpText());
+    break;
+  default:
+    io.stderr(`amp: unknown command "${command}"\nRun "amp --help" for usage.\n`);
+    process.exitCode = EXIT_BAD_CONFIG;
+}

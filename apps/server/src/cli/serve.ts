@@ -1,0 +1,78 @@
+import type { Logger } from "pino";
+import { ConfigError } from "../config/errors.js";
+import { loadConfig } from "../config/load.js";
+import type { ServerConfig } from "../config/schema.js";
+import type { Component } from "../lifecycle/component.js";
+import { type AmpServer, createServer } from "../lifecycle/server.js";
+import { createLogger } from "../logging/logger.js";
+import { helpText } from "./help.js";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_CONFIG = 2;
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
+
+export interface ServeIO {
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Called with the exit status once the server has stopped or failed. */
+  exit: (code: number) => void;
+  /** Components to run; the lead wires the @amp packages here. */
+  components?: (config: ServerConfig, logger: Logger) => Component[];
+}
+
+/**
+ * `amp serve`: load the config (exit 2 when bad), start the server, and stop it on
+ * SIGTERM/SIGINT: drain, stop components, exit 0. A second signal exits at once.
+ */
+export async function serve(io: ServeIO): Promise<AmpServer | undefined> {
+  let config: ServerConfig;
+  try {
+    const commandLine = loadConfig(io.argv, io.env);
+    if (commandLine.help) {
+      io.stdout(helpText());
+      io.exit(EXIT_OK);
+      return undefined;
+    }
+    config = commandLine.config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr(`amp: ${error.message}\nRun "amp --help" for every flag and variable.\n`);
+    io.exit(EXIT_BAD_CONFIG);
+    return undefined;
+  }
+
+  const logger = createLogger({ level: config.logLevel });
+  const server = createServer(config, { logger, components: io.components?.(config, logger) });
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!signalled) {
+      signalled = true;
+      logger.info({ signal }, "signal received: draining (send it again to exit at once)");
+      server.stop().then(
+        (result) => io.exit(result.failed.length === 0 ? EXIT_OK : EXIT_FAILED),
+        (error: unknown) => {
+          logger.fatal({ err: error }, "stop failed");
+          io.exit(EXIT_FAILED);
+        },
+      );
+      return;
+    }
+    logger.warn({ signal }, "second signal: exiting at once");
+    void server.terminate();
+    io.exit(128 + (SIGNAL_NUMBERS[signal] ?? 1));
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+
+  try {
+    await server.start();
+  } catch (error) {
+    logger.fatal({ err: error }, (error as Error).message);
+    io.exit(EXIT_FAILED);
+  }
+  return server;
+}

@@ -1,0 +1,71 @@
+import type { ServerConfigInput } from "./schema.js";
+
+/** Where a setting comes from on the command line and in the environment, and its help line. */
+export interface SettingSource {
+  /** Long flag name without dashes; a boolean flag when `value` is absent. */
+  readonly flag?: string;
+  readonly env?: string;
+  /** Placeholder shown in help for a flag that takes a value. */
+  readonly value?: string;
+  /** A boolean flag that turns the setting off ("--no-compiler"). */
+  readonly negated?: boolean;
+  readonly help: string;
+}
+
+/**
+ * Every setting of the server, in help order. Flags win over the environment,
+ * the environment over the defaults in the schema.
+ */
+export const SETTINGS: { readonly [K in keyof ServerConfigInput]-?: SettingSource } = {
+  org: { env: "RMX_ORG", help: 'organisation this server hosts (default "local")' },
+  workspace: { env: "RMX_WORKSPACE", help: 'workspace this server hosts (default "default")' },
+  baseURL: { env: "RMX_BASE_URL", help: "public URL of the server (default http://localhost:<port>)" },
+  rootUser: { env: "RMX_ROOT_USER", help: "user id that holds the root role" },
+  sessionTimeoutMs: {
+    env: "RMX_SESSION_TIMEOUT",
+    help: 'idle time before a VM session ends, e.g. "300s", "5m" (default 5m)',
+  },
+  groovebox: {
+    flag: "groovebox",
+    env: "RMX_GROOVEBOX",
+    value: "file",
+    help: "path of the Groovebox VM build (machine-wasm-code.wasm)",
+  },
+  host: { flag: "host", value: "host", help: "interface of the public HTTP port (default all)" },
+  port: { flag: "port", value: "n", help: "public HTTP port; 0 picks a free one (default 8000)" },
+  adminHost: { flag: "admin-host", value: "host", help: "interface of the admin port (default 127.0.0.1)" },
+  adminPort: { flag: "admin-port", value: "n", help: "admin port: metrics and debug (default 8001)" },
+  brokerPort: { flag: "broker-port", value: "n", help: "MQTT broker TCP port (default 8002)" },
+  solo: { flag: "solo", help: "solo mode: also serve the static folders below" },
+  staticBuilder: { flag: "static-builder", value: "dir", help: "solo: folder served at /e/ (builder)" },
+  staticRuntime: { flag: "static-runtime", value: "dir", help: "solo: folder served at /r/ (runtime)" },
+  staticGroovebox: { flag: "static-groovebox", value: "dir", help: "solo: folder served at /g/ (groovebox)" },
+  staticRcm: { flag: "static-rcm", value: "dir", help: "solo: folder served at /x/rcm/" },
+  compiler: { flag: "no-compiler", negated: true, help: "do not bridge to an external compiler" },
+  databaseDir: { flag: "database-dir", value: "dir", help: "where the databases live (default ./data)" },
+  logLevel: {
+    flag: "log-level",
+    env: "RMX_LOG_LEVEL",
+    value: "level",
+    help: "trace, debug, info, warn, error, fatal or silent (default info)",
+  },
+  shutdownGraceMs: {
+    flag: "shutdown-grace",
+    value: "duration",
+    help: 'time in-flight requests get to finish on SIGTERM, e.g. "10s" (default 10s)',
+  },
+  bodyLimitBytes: {
+    flag: "body-limit",
+    value: "bytes",
+    help: "largest request body accepted (default 16777216)",
+  },
+  adminToken: {
+    env: "RMX_ADMIN_TOKEN",
+    help: "bearer credential (16+ chars) for /x/debug/* on the admin port; unset = debug routes closed",
+  },
+};
+
+/** How a setting is named to the user: the flag if it has one, else its variable. */
+export function settingName(source: SettingSource): string {
+  return source.flag ? `--${source.flag}` : source.env!;
+}

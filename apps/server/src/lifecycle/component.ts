@@ -1,0 +1,48 @@
+import type { Env, Hono, Schema } from "hono";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { ServerConfig } from "../config/schema.js";
+
+/** A Hono app (an OpenAPIHono to appear in /x/openapi.json) mounted at `path`. */
+export interface RouteMount {
+  /** Mount point, e.g. "/" or "/x/apps". */
+  readonly path: string;
+  readonly app: Hono<Env, Schema, string>;
+}
+
+export interface ComponentContext {
+  readonly config: ServerConfig;
+  /** A child of the server's logger, tagged with the component's name. */
+  readonly logger: Logger;
+  /** The public URL: config.baseURL, or http://localhost:<bound port>. */
+  readonly baseURL: string;
+  readonly addresses: ServerAddresses;
+  /** The server's Prometheus registry (served at /metrics): register component metrics here. */
+  readonly metrics: Registry;
+}
+
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ServerAddresses {
+  readonly http: ListenAddress;
+  readonly admin: ListenAddress;
+}
+
+/**
+ * One part of the server (a database, the broker, the session manager...). Components
+ * start in the order given, after the ports listen and before the server reports ready,
+ * and stop in reverse order after in-flight requests have drained. Their routes are
+ * mounted when the server is created and answer 503 until every component has started.
+ */
+export interface Component {
+  readonly name: string;
+  start?(context: ComponentContext): Promise<void>;
+  stop?(): Promise<void>;
+  /** Routes on the public port. */
+  readonly routes?: readonly RouteMount[];
+  /** Routes on the admin port (loopback by default). */
+  readonly adminRoutes?: readonly RouteMount[];
+}

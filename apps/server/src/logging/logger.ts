@@ -1,0 +1,44 @@
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
+import pretty from "pino-pretty";
+import { CENSOR, REDACT_PATHS, redactUrl } from "./redact.js";
+
+/** pino's levels as Google Cloud Logging severities. */
+const SEVERITY: Record<string, string> = {
+  trace: "DEBUG",
+  debug: "DEBUG",
+  info: "INFO",
+  warn: "WARNING",
+  error: "ERROR",
+  fatal: "CRITICAL",
+};
+
+export interface LoggerSettings {
+  level?: string;
+  /** Human-readable output; by default when stdout is a terminal. */
+  pretty?: boolean;
+  /** Where JSON lines go (default stdout). */
+  destination?: DestinationStream;
+}
+
+/** The pino options every amp logger uses: GCP severity, `message` key, secrets censored. */
+export function loggerOptions(level = "info"): LoggerOptions {
+  return {
+    level,
+    messageKey: "message",
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: {
+      level: (label, number) => ({ severity: SEVERITY[label] ?? "DEFAULT", level: number }),
+    },
+    redact: { paths: REDACT_PATHS, censor: CENSOR },
+    serializers: { url: (url: unknown) => (typeof url === "string" ? redactUrl(url) : url) },
+  };
+}
+
+export function createLogger(settings: LoggerSettings = {}): Logger {
+  const options = loggerOptions(settings.level);
+  if (settings.destination) return pino(options, settings.destination);
+  if (settings.pretty ?? process.stdout.isTTY === true) {
+    return pino(options, pretty({ messageKey: "message", ignore: "pid,hostname,severity", sync: true }));
+  }
+  return pino(options);
+}
