@@ -1,5 +1,6 @@
 export { crc32 } from "./crc32.js";
 export { CodecError, type CodecErrorCode } from "./errors.js";
+export { type QcodeSummary, readQcode } from "./qcode.js";
 export { decodeRmx, encodeRmx, type RmxDecodeOptions, type RmxEncodeOptions } from "./rmx/index.js";
 export { mixCase, mixMap, ref, setEntry, tagged } from "./value/construct.js";
 export { mixEqual } from "./value/equal.js";
