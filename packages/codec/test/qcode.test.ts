@@ -45,8 +45,8 @@ describe.skipIf(!samplesDir)("the mix_qcode section of the public sample apps", 
 
 describe("readQcode", () => {
   it("refuses a section without the qcode marker or name lists", () => {
-    expect(() => readQcode(encodeRmx([["not-qcode"], [[], []]]))).toThrow(/qcode-<n> marker/);
-    expect(() => readQcode(encodeRmx([["qcode-5"], [[1], []]]))).toThrow(/name lists/);
+    expect(() => readQcode(encodeRmx([["not-qcode"], [[], []]], { crc: true }))).toThrow(/qcode-<n> marker/);
+    expect(() => readQcode(encodeRmx([["qcode-5"], [[1], []]], { crc: true }))).toThrow(/name lists/);
     const crcless = encodeRmx([["qcode-5"], [["a"], ["$b"]]]);
     expect(() => readQcode(crcless)).toThrow(/CRC/);
     expect(readQcode(encodeRmx([["qcode-5"], [["a"], ["$b"]]], { crc: true })).ffis).toEqual(["$b"]);
