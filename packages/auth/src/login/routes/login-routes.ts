@@ -1,0 +1,82 @@
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import type { Logger } from "pino";
+import type { PluginConfigStore } from "../config/store.js";
+import { errorBody, LoginError } from "../errors.js";
+import type { LoginCodeStore } from "../login-codes.js";
+import type { OutboundPolicy } from "../outbound.js";
+import type { PasskeyService } from "../passkey/passkey-service.js";
+import type { PendingLogin } from "../providers/login-provider.js";
+import { ProviderClient } from "../providers/provider-client.js";
+import { type RateLimitOptions, rateLimit } from "../rate-limit.js";
+import { SingleUseStore } from "../single-use-store.js";
+import { authConfigRoutes } from "./auth-config-routes.js";
+import { loginApp } from "./context.js";
+import { passkeyRoutes } from "./passkey-routes.js";
+import { pluginLoginRoutes } from "./plugin-login-routes.js";
+
+export interface LoginRoutesOptions {
+  configs: PluginConfigStore;
+  /** Where successful logins leave their amp authorization codes; give the same store to `/x/token`. */
+  codes: LoginCodeStore;
+  /** Passkey routes are served only when given. */
+  passkeys?: PasskeyService;
+  /** Which provider hosts the server may call. */
+  outbound: OutboundPolicy;
+  /** The server's external base URL (callbacks are built from it). */
+  publicUrl: string;
+  logger: Logger;
+  /** Limits on the login endpoints (`/x/auth/*`, `/x/pubkey/*`); 429 past them. */
+  rateLimit?: RateLimitOptions;
+  /** How long a started login may take at the provider. Default 10 min. */
+  loginTtlMs?: number;
+  /** Replaces the in-memory store of started logins (state, nonce, PKCE verifier). */
+  pendingLogins?: SingleUseStore<PendingLogin>;
+  now?: () => number;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * The login plugins' HTTP face: `/x/auth/{handler}` (+ `/callback`), `/x/pubkey/*`
+ * and `/x/authConfig`. Mount with `app.route("/", loginRoutes(...))` behind the auth
+ * middleware, which sets `c.get("user")`.
+ */
+export function loginRoutes(options: LoginRoutesOptions) {
+  const app = loginApp();
+  const limiter = rateLimit({ ...options.rateLimit, now: options.rateLimit?.now ?? options.now });
+  app.use("/x/auth/*", limiter);
+  app.use("/x/pubkey/*", limiter);
+  app.use(
+    "/x/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.json(errorBody(new LoginError("body_too_large", "request body too large", 413)), 413),
+    }),
+  );
+
+  const pendingLogins =
+    options.pendingLogins ??
+    new SingleUseStore<PendingLogin>({ ttlMs: options.loginTtlMs ?? 600_000, now: options.now });
+  const providers = new ProviderClient({
+    configs: options.configs,
+    outbound: options.outbound,
+    now: options.now,
+  });
+  app.route("/", pluginLoginRoutes({ ...options, providers, pendingLogins }));
+  app.route("/", authConfigRoutes(options));
+  if (options.passkeys) app.route("/", passkeyRoutes({ ...options, passkeys: options.passkeys }));
+
+  app.onError((error, c) => {
+    if (error instanceof LoginError) return c.json(errorBody(error), error.status);
+    if (error instanceof HTTPException && error.status < 500) {
+      return c.json(
+        errorBody(new LoginError("bad_request", error.message || "bad request", error.status)),
+        error.status,
+      );
+    }
+    options.logger.error({ err: { name: error.name, message: error.message } }, "login route failed");
+    return c.json(errorBody(new LoginError("internal", "internal error", 500)), 500);
+  });
+  return app;
+}

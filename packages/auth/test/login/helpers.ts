@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import type { Hono } from "hono";
+import type { RootDatabase } from "lmdb";
+import { pino } from "pino";
+import { type Browser, chromium } from "playwright-core";
+import type { SecretStore } from "../../src/login/index.js";
+import { openLoginDatabase } from "../../src/login/index.js";
+import type { AmpUser } from "../../src/user.js";
+
+export const silentLogger = pino({ level: process.env.AMP_TEST_LOG_LEVEL ?? "silent" });
+
+/** An in-memory `SecretStore`; `@amp/secrets` takes its place in the server. */
+export class MapSecretStore implements SecretStore {
+  readonly values = new Map<string, string>();
+  async set(name: string, value: string) {
+    this.values.set(name, value);
+  }
+  async get(name: string) {
+    return this.values.get(name);
+  }
+  async delete(name: string) {
+    this.values.delete(name);
+  }
+}
+
+/**
+ * Test-only stand-in for the auth middleware: the acting user comes from the
+ * `x-test-user` header (`root` is root), anonymous without it.
+ */
+export function testUserMiddleware() {
+  return async (
+    c: { req: { header(n: string): string | undefined }; set(k: "user", v: AmpUser): void },
+    next: () => Promise<void>,
+  ) => {
+    const id = c.req.header("x-test-user");
+    c.set(
+      "user",
+      id
+        ? { id, anonymous: false, root: id === "root", claims: {} }
+        : { id: "anon-test", anonymous: true, root: false, claims: {} },
+    );
+    await next();
+  };
+}
+
+export function tempDatabase(): { db: RootDatabase; close(): Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), "amp-login-"));
+  const db = openLoginDatabase(dir);
+  return {
+    db,
+    async close() {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Serves `app` on an ephemeral loopback port. */
+export async function listen(app: Hono<never> | { fetch: Hono["fetch"] }, hostname = "127.0.0.1") {
+  return new Promise<{ port: number; close(): Promise<void> }>((resolve) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname }, (info: AddressInfo) => {
+      resolve({
+        port: info.port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
+      });
+    });
+  });
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-sync",
+    ],
+  });
+}

@@ -1,0 +1,226 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Hono } from "hono";
+import Provider from "oidc-provider";
+import * as client from "openid-client";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  LoginCodeStore,
+  loginRoutes,
+  type PendingLogin,
+  PluginConfigStore,
+  SingleUseStore,
+} from "../../src/login/index.js";
+import type { AuthVariables } from "../../src/user.js";
+import {
+  launchChromium,
+  listen,
+  MapSecretStore,
+  silentLogger,
+  tempDatabase,
+  testUserMiddleware,
+} from "./helpers.js";
+
+/** A pending-login store whose entries a test may alter between start and callback. */
+class TamperablePendingLogins extends SingleUseStore<PendingLogin> {
+  tamper: ((pending: PendingLogin) => PendingLogin) | undefined;
+  override take(key: string) {
+    const pending = super.take(key);
+    return pending && this.tamper ? this.tamper(pending) : pending;
+  }
+}
+
+const CLIENT_SECRET = "a-client-secret-of-the-test-provider";
+
+describe("OIDC login against a real oidc-provider, driven by headless Chromium", () => {
+  const database = tempDatabase();
+  const secrets = new MapSecretStore();
+  const configs = new PluginConfigStore({ db: database.db, secrets });
+  const codes = new LoginCodeStore();
+  const pendingLogins = new TamperablePendingLogins({ ttlMs: 600_000 });
+  let amp: { port: number; close(): Promise<void> };
+  let ampUrl: string;
+  let idp: Server;
+  let issuer: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // Our server first: the provider must know our callback URL.
+    const app = new Hono<{ Variables: AuthVariables }>();
+    app.use("*", testUserMiddleware());
+    app.get("/done", (c) => c.text("logged in"));
+    let routes: ReturnType<typeof loginRoutes> | undefined;
+    app.all("*", (c) => routes!.fetch(c.req.raw, c.env));
+    amp = await listen(app);
+    ampUrl = `http://127.0.0.1:${amp.port}`;
+    routes = new Hono<{ Variables: AuthVariables }>().use("*", testUserMiddleware()).route(
+      "/",
+      loginRoutes({
+        configs,
+        codes,
+        pendingLogins,
+        publicUrl: ampUrl,
+        outbound: { allowedHosts: ["127.0.0.1"], allowInsecureHttp: true },
+        logger: silentLogger,
+      }),
+    ) as never;
+
+    idp = createServer();
+    await new Promise<void>((resolve) => idp.listen(0, "127.0.0.1", resolve));
+    issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    const provider = new Provider(issuer, {
+      clients: [
+        {
+          client_id: "amp",
+          client_secret: CLIENT_SECRET,
+          redirect_uris: [`${ampUrl}/x/auth/oidc/callback`],
+          grant_types: ["authorization_code"],
+          response_types: ["code"],
+        },
+      ],
+      claims: { openid: ["sub"], email: ["email", "email_verified"] },
+      findAccount: (_ctx: unknown, id: string) => ({
+        accountId: id,
+        claims: () => ({ sub: id, email: `${id}@example.test`, email_verified: true }),
+      }),
+      cookies: { keys: ["test-cookie-key"] },
+      ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
+      features: { devInteractions: { enabled: true } },
+    });
+    idp.on("request", provider.callback());
+
+    const created = await fetch(`${ampUrl}/x/authConfig/oidc`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", "x-test-user": "root" },
+      body: JSON.stringify({
+        kind: "oidc",
+        visibility: "confidential",
+        issuer,
+        clientId: "amp",
+        clientSecret: CLIENT_SECRET,
+        scopes: ["openid", "email"],
+        returnUrls: [`${ampUrl}/done`],
+      }),
+    });
+    expect(created.status).toBe(201);
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await amp?.close();
+    idp?.closeAllConnections();
+    await new Promise((resolve) => idp?.close(resolve));
+    await database.close();
+  });
+
+  /** Runs the browser through our start route and the provider's login and consent forms. */
+  async function browserLogin(
+    login: string,
+  ): Promise<{ page: Page; callbackUrl: string | undefined; callbackStatus: number | undefined }> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    let callbackUrl: string | undefined;
+    let callbackStatus: number | undefined;
+    page.on("response", (response) => {
+      if (!response.url().startsWith(`${ampUrl}/x/auth/oidc/callback`)) return;
+      callbackUrl = response.url();
+      callbackStatus = response.status();
+    });
+    await page.goto(`${ampUrl}/x/auth/oidc?return_to=${encodeURIComponent(`${ampUrl}/done`)}`);
+    await page.fill('input[name="login"]', login);
+    await page.fill('input[name="password"]', "any password");
+    await page.click('button[type="submit"]');
+    await page.waitForURL((url) => url.href.startsWith(ampUrl) || url.pathname.startsWith("/interaction/"));
+    if (!page.url().startsWith(ampUrl)) {
+      await page.click('button[type="submit"]'); // the consent prompt
+      await page.waitForURL((url) => url.href.startsWith(ampUrl));
+    }
+    await page.waitForLoadState();
+    return { page, callbackUrl, callbackStatus };
+  }
+
+  it("logs in through /x/auth/oidc and the callback, ending in a code that redeems to the provider's user", async () => {
+    const { page, callbackUrl } = await browserLogin("alice");
+    const landed = new URL(page.url());
+    expect(landed.pathname).toBe("/done");
+    expect(await page.textContent("body")).toContain("logged in");
+    const code = landed.searchParams.get("code");
+    expect(code).toBeTruthy();
+
+    const identity = await codes.redeem(code!);
+    expect(identity).toEqual({
+      user: "alice",
+      plugin: "oidc",
+      claims: { amr: ["oidc"], idp_sub: "alice", email: "alice@example.test", email_verified: true },
+    });
+    expect(await codes.redeem(code!), "a code redeems once").toBeUndefined();
+
+    // The provider's redirect back, replayed: its state was spent.
+    expect(callbackUrl).toContain("state=");
+    const replay = await fetch(callbackUrl!, { redirect: "manual" });
+    expect(replay.status).toBe(400);
+    expect((await replay.json()).error.code).toBe("state_mismatch");
+    await page.context().close();
+  });
+
+  it("sends state, nonce and an S256 PKCE challenge to the provider", async () => {
+    const start = await fetch(`${ampUrl}/x/auth/oidc`, { redirect: "manual" });
+    expect(start.status).toBe(302);
+    const authorize = new URL(start.headers.get("location")!);
+    expect(authorize.origin).toBe(issuer);
+    expect(authorize.searchParams.get("client_id")).toBe("amp");
+    expect(authorize.searchParams.get("redirect_uri")).toBe(`${ampUrl}/x/auth/oidc/callback`);
+    expect(authorize.searchParams.get("code_challenge_method")).toBe("S256");
+    expect(authorize.searchParams.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(authorize.searchParams.get("state")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(authorize.searchParams.get("nonce")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(authorize.searchParams.get("scope")).toBe("openid email");
+  });
+
+  it("rejects a PKCE verifier that does not match the challenge with 400 (the real provider refuses the code)", async () => {
+    pendingLogins.tamper = (pending) => ({ ...pending, codeVerifier: client.randomPKCECodeVerifier() });
+    try {
+      const { page, callbackStatus } = await browserLogin("bob");
+      expect(page.url()).toContain("/x/auth/oidc/callback");
+      expect(callbackStatus).toBe(400);
+      const body = JSON.parse((await page.textContent("body")) ?? "{}");
+      expect(body.error.code).toBe("code_exchange_failed");
+      await page.context().close();
+    } finally {
+      pendingLogins.tamper = undefined;
+    }
+  });
+
+  it("rejects an ID token whose nonce does not match with 400", async () => {
+    pendingLogins.tamper = (pending) => ({ ...pending, nonce: client.randomNonce() });
+    try {
+      const { page, callbackStatus } = await browserLogin("carol");
+      expect(callbackStatus).toBe(400);
+      const body = JSON.parse((await page.textContent("body")) ?? "{}");
+      expect(body.error.code).toBe("nonce_mismatch");
+      await page.context().close();
+    } finally {
+      pendingLogins.tamper = undefined;
+    }
+  });
+
+  it("rejects an unknown state with 400 and refuses return URLs the plugin does not list", async () => {
+    const bogus = await fetch(`${ampUrl}/x/auth/oidc/callback?state=forged&code=whatever`);
+    expect(bogus.status).toBe(400);
+    expect((await bogus.json()).error.code).toBe("state_mismatch");
+
+    const missing = await fetch(`${ampUrl}/x/auth/oidc/callback?code=whatever`);
+    expect(missing.status).toBe(400);
+
+    const evil = await fetch(
+      `${ampUrl}/x/auth/oidc?return_to=${encodeURIComponent("https://evil.example/steal")}`,
+      {
+        redirect: "manual",
+      },
+    );
+    expect(evil.status).toBe(400);
+    expect((await evil.json()).error.code).toBe("return_url_not_allowed");
+  });
+});
