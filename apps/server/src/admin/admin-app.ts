@@ -21,6 +21,6 @@ export function createAdminApp(options: AdminAppOptions): OpenAPIHono {
   app.get("/metrics", async (c) =>
     c.body(await options.metrics.text(), 200, { "content-type": options.metrics.contentType }),
   );
-  app.route("/", debugRoutes(options.authorize, options.authorizeConfigured));
+  app.route("/", debugRoutes(options.authorize, options.authorizeConfigured, options.logger));
   return app;
 }

@@ -2,6 +2,7 @@ import { Session } from "node:inspector/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
+import type { Logger } from "pino";
 import { ErrorBodySchema, HttpError } from "../http/errors.js";
 import type { AdminAuthorizer } from "./authorize.js";
 
@@ -47,7 +48,7 @@ const heapRoute = createRoute({
 });
 
 /** CPU profile and heap snapshot through node:inspector, behind `authorize`. */
-export function debugRoutes(authorize: AdminAuthorizer, configured: boolean) {
+export function debugRoutes(authorize: AdminAuthorizer, configured: boolean, logger: Logger) {
   let profiling = false;
   const app = new OpenAPIHono();
   app.use("/x/debug/*", requireAdmin(authorize, configured));
@@ -60,6 +61,7 @@ export function debugRoutes(authorize: AdminAuthorizer, configured: boolean) {
       session.connect();
       await session.post("Profiler.enable");
       await session.post("Profiler.start");
+      logger.info({ seconds: c.req.valid("query").seconds }, "CPU profile started");
       // Ends early, keeping what was recorded, if the client goes away.
       await sleep(c.req.valid("query").seconds * 1000, undefined, { signal: c.req.raw.signal }).catch(
         () => {},
@@ -73,6 +75,7 @@ export function debugRoutes(authorize: AdminAuthorizer, configured: boolean) {
   });
 
   app.openapi(heapRoute, (c) => {
+    logger.info("heap snapshot requested");
     const session = new Session();
     session.connect();
     const body = new ReadableStream<string>({

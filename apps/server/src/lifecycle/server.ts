@@ -44,6 +44,8 @@ export interface AmpServer {
   readonly adminApp: OpenAPIHono;
   readonly logger: Logger;
   readonly phase: Phase;
+  /** The bound ports, once listening (before the components have started). */
+  readonly addresses: ServerAddresses | undefined;
   /** Binds both ports, then starts the components; resolves with the bound addresses once ready. */
   start(): Promise<ServerAddresses>;
   /** Stops accepting, drains within the grace period, stops components in reverse. Idempotent. */
@@ -190,6 +192,9 @@ export function createServer(config: ServerConfig, options: CreateServerOptions 
     logger,
     get phase() {
       return phase;
+    },
+    get addresses() {
+      return addresses;
     },
     start() {
       if (starting || shutdown) throw new Error("an amp server starts once");

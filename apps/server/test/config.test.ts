@@ -1,0 +1,102 @@
+import { resolve } from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseDuration, serverConfig } from "../src/index.js";
+
+describe("serverConfig", () => {
+  it("fills in the embedded defaults", () => {
+    expect(serverConfig()).toMatchObject({
+      org: "local",
+      workspace: "default",
+      port: 8000,
+      adminPort: 8001,
+      brokerPort: 8002,
+      adminHost: "127.0.0.1",
+      solo: false,
+      compiler: true,
+      databaseDir: resolve("data"),
+      sessionTimeoutMs: 300_000,
+      shutdownGraceMs: 10_000,
+      logLevel: "info",
+    });
+    expect(serverConfig().baseURL).toBeUndefined();
+  });
+
+  it("accepts typed values from an embedding program and names the field it refuses", () => {
+    expect(serverConfig({ port: 0, sessionTimeoutMs: 1_500 })).toMatchObject({
+      port: 0,
+      sessionTimeoutMs: 1_500,
+    });
+    expect(() => serverConfig({ port: 1.5 })).toThrow(ConfigError);
+    expect(() => serverConfig({ port: 1.5 })).toThrow(/^port: /);
+  });
+});
+
+describe("loadConfig", () => {
+  it("reads flags over the environment over defaults", () => {
+    const cl = loadConfig(["--port", "9000", "--no-compiler", "--log-level", "warn"], {
+      RMX_ORG: "acme",
+      RMX_BASE_URL: "https://amp.acme.test/base/",
+      RMX_SESSION_TIMEOUT: "1h30m",
+      RMX_LOG_LEVEL: "debug",
+    });
+    expect(cl.help).toBe(false);
+    if (cl.help) return;
+    expect(cl.config).toMatchObject({
+      port: 9000,
+      compiler: false,
+      logLevel: "warn",
+      org: "acme",
+      baseURL: "https://amp.acme.test/base",
+      sessionTimeoutMs: 5_400_000,
+    });
+  });
+
+  it("ignores an empty variable, as if unset", () => {
+    const cl = loadConfig([], { RMX_ORG: "" });
+    expect(!cl.help && cl.config.org).toBe("local");
+  });
+
+  it("reports --help without validating anything else", () => {
+    expect(loadConfig(["--port", "nope", "--help"], {})).toEqual({ help: true });
+  });
+
+  it("names the flag a bad value came from, or the variable", () => {
+    expect(() => loadConfig(["--port", "x"], {})).toThrow(/^--port: invalid value "x"/);
+    expect(() => loadConfig([], { RMX_WORKSPACE: "no spaces" })).toThrow(/^RMX_WORKSPACE: /);
+    const error = (() => {
+      try {
+        loadConfig(["--admin-port", "99999"], {});
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error?.setting).toBe("--admin-port");
+    expect(error?.code).toBe("invalid_config");
+  });
+});
+
+describe("parseDuration", () => {
+  it.each([
+    ["300", 300_000],
+    ["1.5", 1_500],
+    ["250ms", 250],
+    ["90s", 90_000],
+    ["5m", 300_000],
+    ["1h30m", 5_400_000],
+    ["2h", 7_200_000],
+  ])("%s is %d ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(["", "m", "5 m", "-5s", "5d", "1h-30m", "abc", "5s5", "1e3s"])("refuses %j", (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
+
+  it("never throws and only yields finite non-negative numbers", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 30 }), (text) => {
+        const ms = parseDuration(text);
+        expect(ms === undefined || (Number.isFinite(ms) && ms >= 0)).toBe(true);
+      }),
+    );
+  });
+});

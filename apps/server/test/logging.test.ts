@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { createLogger, redactUrl } from "../src/index.js";
+
+function capture(level = "trace") {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level,
+    destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
+  });
+  return { logger, lines };
+}
+
+describe("the logger", () => {
+  it("writes JSON with a GCP severity and a message field", () => {
+    const { logger, lines } = capture();
+    logger.trace("t");
+    logger.debug("d");
+    logger.info("i");
+    logger.warn("w");
+    logger.error("e");
+    logger.fatal("f");
+    expect(lines.map((l) => [l.severity, l.message])).toEqual([
+      ["DEBUG", "t"],
+      ["DEBUG", "d"],
+      ["INFO", "i"],
+      ["WARNING", "w"],
+      ["ERROR", "e"],
+      ["CRITICAL", "f"],
+    ]);
+    expect(typeof lines[0]!.time).toBe("string");
+  });
+
+  it("censors credentials in logged objects and URLs", () => {
+    const { logger, lines } = capture();
+    logger.info(
+      {
+        token: "t0k3n",
+        password: "pa55",
+        headers: { authorization: "Bearer abc.def" },
+        req: { headers: { authorization: "Bearer xyz", cookie: "sid=1" }, token: "nested" },
+        url: "/app/track.ws?token=eyJhbGci&session=7",
+      },
+      "request",
+    );
+    const text = JSON.stringify(lines[0]);
+    for (const secret of ["t0k3n", "pa55", "abc.def", "xyz", "sid=1", "nested", "eyJhbGci"]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(lines[0]!.url).toBe("/app/track.ws?token=[redacted]&session=7");
+  });
+});
+
+describe("redactUrl", () => {
+  it.each([
+    ["/x?token=abc", "/x?token=[redacted]"],
+    ["https://h/p?a=1&access_token=abc&b=2#frag", "https://h/p?a=1&access_token=[redacted]&b=2#frag"],
+    ["/x?TOKEN=abc&password=p&tok=keep", "/x?TOKEN=[redacted]&password=[redacted]&tok=keep"],
+    ["/x?%74oken=abc", "/x?%74oken=[redacted]"],
+    ["/x?flag&token=", "/x?flag&token=[redacted]"],
+    ["/no/query", "/no/query"],
+  ])("%s", (url, expected) => expect(redactUrl(url)).toBe(expected));
+});
