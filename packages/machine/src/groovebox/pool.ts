@@ -1,0 +1,212 @@
+import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import type { Logger } from "pino";
+import { MachineError } from "../errors.js";
+import type { MachineOptions } from "../types.js";
+import { checkGrooveboxModule, readAppCode } from "./abi.js";
+import { GrooveboxMachine } from "./machine.js";
+import { type CompiledModule, ModuleCache } from "./module-cache.js";
+import type { CodeSpec, VmSettings } from "./protocol.js";
+import { type SlotOwner, WorkerSlot } from "./worker-slot.js";
+
+/** The only public Groovebox build; the wasm itself does not carry its build number. */
+export const DEFAULT_GROOVEBOX_BUILD = 867;
+
+export interface GrooveboxPoolOptions {
+  /** The Groovebox build: its bytes, or a path to the `.wasm`. */
+  groovebox: Uint8Array | string;
+  /** Build number of that Groovebox; apps needing a newer one are refused. Default 867. */
+  build?: number;
+  /** Worker threads. Default: the number of cores. */
+  workers?: number;
+  /** Pre-created VMs kept per worker for each warmed app. Default 2. */
+  spares?: number;
+  /** Defaults for every machine; `createMachine` options override. */
+  machineDefaults?: MachineOptions;
+  logger?: Logger;
+}
+
+/** App code for a machine, loaded (and linked) before the machine is handed out. */
+export interface AppCode {
+  codeID: number;
+  bytes: Uint8Array;
+  /** Unit name (needed for bytecode and for `initFlag`). Default `code-<codeID>`. */
+  name?: string;
+  initFlag?: boolean;
+}
+
+export interface GrooveboxMachineOptions extends MachineOptions {
+  /** Code loaded and linked at creation; with a warmed pool this costs nothing. */
+  code?: AppCode[];
+}
+
+export interface PoolStats {
+  workers: number;
+  machines: number;
+  /** Workers replaced after a runaway VM or a crash. */
+  restarts: number;
+  modules: number;
+}
+
+/**
+ * Runs Groovebox VMs in a pool of worker threads. Compiles the Groovebox and every
+ * app once (by content hash), spreads machines over the workers, keeps pre-created
+ * VMs for warmed apps, and replaces a worker whose VM never yields.
+ */
+export class GrooveboxPool implements SlotOwner {
+  readonly build: number;
+  readonly #cache = new ModuleCache();
+  readonly #slots: WorkerSlot[] = [];
+  readonly #machines = new Map<number, GrooveboxMachine>();
+  readonly #warm = new Map<string, number>();
+  #nextVm = 0;
+  #restarts = 0;
+  #closed = false;
+
+  private constructor(
+    private readonly groovebox: CompiledModule,
+    private readonly options: GrooveboxPoolOptions,
+    readonly logger: Logger | undefined,
+  ) {
+    this.build = options.build ?? DEFAULT_GROOVEBOX_BUILD;
+    const n = Math.max(1, options.workers ?? availableParallelism());
+    for (let i = 0; i < n; i++) this.#slots.push(new WorkerSlot(this, logger));
+  }
+
+  /** Compiles the Groovebox (typed errors for corrupt or non-Groovebox Wasm) and starts the workers. */
+  static async open(options: GrooveboxPoolOptions): Promise<GrooveboxPool> {
+    const bytes =
+      typeof options.groovebox === "string" ? await readFile(options.groovebox) : options.groovebox;
+    const cache = new ModuleCache();
+    const groovebox = await cache.compile(new Uint8Array(bytes));
+    checkGrooveboxModule(groovebox.module);
+    const pool = new GrooveboxPool(groovebox, options, options.logger);
+    pool.#cache.compile(new Uint8Array(bytes)); // seed the pool's own cache with the Groovebox
+    return pool;
+  }
+
+  /** Compiles app code once per content hash and checks its sections against this build. */
+  async compile(bytes: Uint8Array): Promise<CompiledModule> {
+    const compiled = await this.#cache.compile(bytes);
+    readAppCode(compiled.module, this.build);
+    return compiled;
+  }
+
+  /**
+   * Keeps `spares` pre-created VMs with this code linked on every worker, so a
+   * machine created with the same `code` is ready at once.
+   */
+  async warm(code: AppCode[], spares = this.options.spares ?? 2): Promise<void> {
+    const specs = await this.codeSpecs(code);
+    const key = specs.map((s) => `${s.codeID}:${s.hash}`).join("|");
+    this.#warm.set(key, spares);
+    // Creating and destroying one machine per worker registers the target and starts the refill.
+    await Promise.all(
+      this.#slots.map(async (slot) => {
+        const m = await this.createOn(slot, {}, specs, spares);
+        await m.destroy();
+      }),
+    );
+  }
+
+  async createMachine(options: GrooveboxMachineOptions = {}): Promise<GrooveboxMachine> {
+    const specs = await this.codeSpecs(options.code ?? []);
+    const key = specs.map((s) => `${s.codeID}:${s.hash}`).join("|");
+    return this.createOn(this.pickSlot(), options, specs, this.#warm.get(key) ?? 0);
+  }
+
+  stats(): PoolStats {
+    return {
+      workers: this.#slots.length,
+      machines: this.#machines.size,
+      restarts: this.#restarts,
+      modules: this.#cache.size,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#slots.map((s) => s.terminate()));
+    this.#machines.clear();
+  }
+
+  /** Makes sure the worker holds the module (sent once per worker, by hash). */
+  async ensureModule(slot: WorkerSlot, compiled: CompiledModule, vm: number): Promise<void> {
+    if (slot.modules.has(compiled.hash)) return;
+    slot.modules.add(compiled.hash);
+    await slot.request({ op: "module", vm, hash: compiled.hash, module: compiled.module }, 60_000);
+  }
+
+  forget(vm: number): void {
+    this.#machines.delete(vm);
+  }
+
+  workerEnded(slot: WorkerSlot, culprit: number | undefined): void {
+    const index = this.#slots.indexOf(slot);
+    if (index >= 0 && !this.#closed) {
+      this.#restarts++;
+      this.#slots[index] = new WorkerSlot(this, this.logger);
+    }
+    for (const vm of slot.vms) {
+      const machine = this.#machines.get(vm);
+      this.#machines.delete(vm);
+      machine?.workerEnded(vm === culprit);
+    }
+  }
+
+  line(vm: number, line: string): void {
+    this.logger?.debug({ vm, line }, "Groovebox output");
+  }
+
+  private async createOn(
+    slot: WorkerSlot,
+    options: MachineOptions,
+    specs: Array<CodeSpec & { compiled: CompiledModule }>,
+    warm: number,
+  ): Promise<GrooveboxMachine> {
+    if (this.#closed) throw new MachineError("destroyed", "the pool is closed");
+    const vm = ++this.#nextVm;
+    const machine = new GrooveboxMachine(this, slot, vm, { ...this.options.machineDefaults, ...options });
+    const settings: VmSettings = {
+      timeoutMs: machine.limits.timeoutMs,
+      memoryLimitBytes: machine.limits.memoryLimitBytes,
+      build: this.build,
+    };
+    await this.ensureModule(slot, this.groovebox, vm);
+    for (const s of specs) await this.ensureModule(slot, s.compiled, vm);
+    const code = specs.map(({ compiled: _, ...spec }) => spec);
+    const reply = await slot.request(
+      { op: "create", vm, gbHash: this.groovebox.hash, settings, code, warm },
+      machine.limits.hardTimeoutMs + 30_000,
+    );
+    if (!reply.ok) throw new MachineError(reply.code, reply.message);
+    slot.vms.add(vm);
+    this.#machines.set(vm, machine);
+    machine.codeLoaded(specs.map((s) => s.codeID));
+    return machine;
+  }
+
+  private async codeSpecs(code: AppCode[]): Promise<Array<CodeSpec & { compiled: CompiledModule }>> {
+    const specs = [];
+    for (const c of code) {
+      const compiled = await this.compile(c.bytes);
+      specs.push({
+        codeID: c.codeID,
+        hash: compiled.hash,
+        name: c.name ?? `code-${c.codeID}`,
+        initFlag: c.initFlag ?? false,
+        compiled,
+      });
+    }
+    return specs;
+  }
+
+  /** The worker with the fewest VMs, avoiding one that is stuck in a long run. */
+  pickSlot(): WorkerSlot {
+    const live = this.#slots.filter((s) => !s.ended);
+    const responsive = live.filter((s) => !s.busyFor(200));
+    const candidates = responsive.length > 0 ? responsive : live;
+    if (candidates.length === 0) throw new MachineError("destroyed", "the pool is closed");
+    return candidates.reduce((a, b) => (b.vms.size < a.vms.size ? b : a));
+  }
+}

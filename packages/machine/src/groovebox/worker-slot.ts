@@ -1,0 +1,153 @@
+import { Worker } from "node:worker_threads";
+import type { Logger } from "pino";
+import { MachineError } from "../errors.js";
+import type { RequestReply, WorkerReply, WorkerRequest } from "./protocol.js";
+
+type Body = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, "seq"> : never) : never;
+
+interface Pending {
+  seq: number;
+  vm: number;
+  hardMs: number;
+  resolve: (reply: RequestReply) => void;
+  reject: (error: MachineError) => void;
+  startedAt: number;
+}
+
+/** Receives what happens to the VMs of a worker that ended. */
+export interface SlotOwner {
+  /** The worker ended: `culprit` ran past its hard limit (undefined when the worker crashed). */
+  workerEnded(slot: WorkerSlot, culprit: number | undefined): void;
+  line(vm: number, line: string): void;
+}
+
+// Built code runs dist/groovebox/worker.js. Tests and tsx scripts load the TypeScript
+// sources; the worker then registers tsx's loader itself (Node 20 does not apply
+// `--import tsx` hooks inside workers) and resolves sibling packages from source.
+const fromSource = import.meta.url.endsWith(".ts");
+const WORKER_URL = new URL(fromSource ? "./worker.ts" : "./worker.js", import.meta.url);
+
+function startWorker(): Worker {
+  if (!fromSource) return new Worker(WORKER_URL);
+  const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  return new Worker(boot, { eval: true, execArgv: ["--conditions=@amp/source"] });
+}
+
+/**
+ * One worker thread and the requests in flight to it. The worker handles requests
+ * one at a time, in order, so the head of the queue is the one running: a timer on
+ * the head is the hard wall-clock guard. When it fires the worker is terminated.
+ */
+export class WorkerSlot {
+  readonly worker: Worker;
+  /** Hashes of the modules this worker already holds. */
+  readonly modules = new Set<string>();
+  /** Live VM ids on this worker. */
+  readonly vms = new Set<number>();
+  #seq = 0;
+  #queue: Pending[] = [];
+  #guard: ReturnType<typeof setTimeout> | undefined;
+  #ended = false;
+  /** Why the worker failed, when it did. */
+  lastError: string | undefined;
+
+  constructor(
+    private readonly owner: SlotOwner,
+    private readonly logger: Logger | undefined,
+  ) {
+    this.worker = startWorker();
+    this.worker.unref();
+    this.worker.on("message", (reply: WorkerReply) => this.onReply(reply));
+    this.worker.on("error", (e) => {
+      this.lastError = e.message;
+      this.logger?.error({ err: e.message }, "Groovebox worker failed");
+      this.end(undefined);
+    });
+    this.worker.on("exit", () => this.end(undefined));
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** True while the running request has been busy longer than `ms` (the worker is stuck or slow). */
+  busyFor(ms: number): boolean {
+    const head = this.#queue[0];
+    return head !== undefined && performance.now() - head.startedAt > ms;
+  }
+
+  request(body: Body, hardMs: number, transfer: Transferable[] = []): Promise<RequestReply> {
+    if (this.#ended)
+      return Promise.reject(new MachineError("worker_lost", "the worker hosting this VM has ended"));
+    const seq = ++this.#seq;
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ seq, vm: body.vm, hardMs, resolve, reject, startedAt: performance.now() });
+      if (this.#queue.length === 1) this.armGuard();
+      this.worker.postMessage({ ...body, seq } as WorkerRequest, transfer as never);
+    });
+  }
+
+  async terminate(): Promise<void> {
+    this.#ended = true;
+    this.failAll(new MachineError("destroyed", "the pool was closed"));
+    await this.worker.terminate();
+  }
+
+  private onReply(reply: WorkerReply): void {
+    if (reply.seq === -1) {
+      if ("line" in reply) this.owner.line(reply.vm, reply.line);
+      return;
+    }
+    const head = this.#queue[0];
+    if (head === undefined || head.seq !== reply.seq) {
+      this.logger?.error({ seq: reply.seq }, "Groovebox worker replied out of order");
+      return;
+    }
+    this.#queue.shift();
+    this.armGuard();
+    head.resolve(reply as RequestReply);
+  }
+
+  private armGuard(): void {
+    if (this.#guard !== undefined) clearTimeout(this.#guard);
+    this.#guard = undefined;
+    const head = this.#queue[0];
+    if (head === undefined) return;
+    head.startedAt = performance.now();
+    this.#guard = setTimeout(() => {
+      this.logger?.warn(
+        { vm: head.vm, hardMs: head.hardMs },
+        "VM ran past its hard limit; ending its worker",
+      );
+      this.end(head.vm);
+    }, head.hardMs);
+  }
+
+  private end(culprit: number | undefined): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (this.#guard !== undefined) clearTimeout(this.#guard);
+    for (const p of this.#queue) {
+      p.reject(
+        p.vm === culprit
+          ? new MachineError(
+              "timeout",
+              `the VM ran for more than ${p.hardMs} ms without yielding and was ended`,
+            )
+          : new MachineError(
+              "worker_lost",
+              `the worker hosting this VM was ended${this.lastError ? `: ${this.lastError}` : ""}`,
+            ),
+      );
+    }
+    this.#queue = [];
+    void this.worker.terminate();
+    this.owner.workerEnded(this, culprit);
+  }
+
+  private failAll(error: MachineError): void {
+    if (this.#guard !== undefined) clearTimeout(this.#guard);
+    for (const p of this.#queue) p.reject(error);
+    this.#queue = [];
+  }
+}
