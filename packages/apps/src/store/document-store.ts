@@ -3,6 +3,7 @@ import { type Database, open, type RootDatabase } from "lmdb";
 import type { Logger } from "pino";
 import { AppsError } from "../errors.js";
 import { checkItemName } from "../names.js";
+import { indexKey } from "../query/key.js";
 import { BlobStore } from "./blob-store.js";
 import { ChangeFeed, type ChangeListener, type DocumentChange } from "./change-feed.js";
 import {
@@ -14,7 +15,6 @@ import {
 } from "./document.js";
 import { decodeDocument, encodeDocument } from "./encoding.js";
 import { FileStore } from "./file-store.js";
-import { indexKeyOf } from "./index-key.js";
 import { IndexSet } from "./index-set.js";
 
 export interface DocumentStoreOptions {
@@ -75,7 +75,7 @@ export class DocumentStore {
     this.meta = this.env.openDB({ name: "meta", encoding: "msgpack" });
     this.blobs = new BlobStore(this.env);
     this.files = new FileStore(this.env, this.blobs);
-    this.indexes = new IndexSet(this.env, options.indexedFields ?? [], indexKeyOf);
+    this.indexes = new IndexSet(this.env, options.indexedFields ?? [], indexKey);
     this.feed = new ChangeFeed((err) =>
       options.logger.error({ err, app: this.app }, "change listener failed"),
     );

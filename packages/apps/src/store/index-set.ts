@@ -1,6 +1,5 @@
 import { isMixMap, type MixMap, type MixValue } from "@amp/codec";
 import type { Database, RootDatabase } from "lmdb";
-import { AppsError } from "../errors.js";
 
 /** Maps a field value to its order-preserving index key, or `undefined` when the value is not indexed. */
 export type IndexKeyEncoder = (value: MixValue) => Uint8Array | undefined;
@@ -11,8 +10,6 @@ export interface IndexRange {
   readonly upper?: { readonly key: Uint8Array; readonly inclusive: boolean };
 }
 
-/** LMDB keys are limited to 1978 bytes; leave room for the field prefix. */
-const MAX_KEY_BYTES = 1900;
 const FIELDS_KEY = "indexedFields";
 const ALWAYS_INDEXED = "_rmx_type";
 
@@ -89,11 +86,7 @@ export class IndexSet {
     if (value === undefined) return undefined;
     const key = this.encode(value);
     if (key === undefined) return undefined;
-    const full = Buffer.concat([Buffer.from(`${field}\0`), key]);
-    if (full.byteLength > MAX_KEY_BYTES) {
-      throw new AppsError("invalid_document", `value of indexed field ${field} is too long to index`);
-    }
-    return full;
+    return Buffer.concat([Buffer.from(`${field}\0`), key]);
   }
 }
 

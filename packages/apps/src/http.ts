@@ -1,0 +1,43 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Apps } from "./apps.js";
+import { adminRoutes } from "./http/admin-routes.js";
+import {
+  type AppsEnv,
+  DEFAULT_HTTP_LIMITS,
+  type HttpLimits,
+  handleError,
+  validationHook,
+} from "./http/common.js";
+import { documentRoutes } from "./http/document-routes.js";
+import { fileRoutes } from "./http/file-routes.js";
+import { queryRoutes } from "./http/query-routes.js";
+import type { ArchiveLimits } from "./remix/limits.js";
+
+export type { AppsEnv, HttpLimits } from "./http/common.js";
+export { DEFAULT_HTTP_LIMITS } from "./http/common.js";
+export { queryEtag } from "./http/query-routes.js";
+
+export interface AppsRoutesOptions {
+  readonly apps: Apps;
+  /** Request size limits (see DEFAULT_HTTP_LIMITS). */
+  readonly limits?: Partial<HttpLimits>;
+  /** Limits on uploaded `.remix` archives (see DEFAULT_ARCHIVE_LIMITS). */
+  readonly archiveLimits?: Partial<ArchiveLimits>;
+}
+
+/**
+ * The apps HTTP API as a Hono sub-app for `app.route("/", appsRoutes({apps}))`.
+ * It reads the acting user from `c.get("user")`, which `@amp/auth`'s
+ * middleware sets; mount that middleware first.
+ */
+export function appsRoutes(options: AppsRoutesOptions): OpenAPIHono<AppsEnv> {
+  const router = new OpenAPIHono<AppsEnv>({ defaultHook: validationHook });
+  const ctx = { apps: options.apps, limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits } };
+  router.onError(handleError(options.apps));
+  // Order matters: /x/apps/* before the /{app} patterns, which would otherwise match "x".
+  adminRoutes(router, ctx, { ...(options.archiveLimits ? { archiveLimits: options.archiveLimits } : {}) });
+  queryRoutes(router, ctx);
+  fileRoutes(router, ctx);
+  documentRoutes(router, ctx);
+  return router;
+}

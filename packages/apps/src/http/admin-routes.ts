@@ -1,0 +1,175 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ROLES } from "../acl/roles.js";
+import type { AppInfo } from "../apps.js";
+import { exportRemix } from "../remix/export.js";
+import { importRemix } from "../remix/import.js";
+import type { ArchiveLimits } from "../remix/limits.js";
+import {
+  AppParam,
+  type AppsRouter,
+  actingUser,
+  appName,
+  bodyChunks,
+  errorResponses,
+  jsonBodyLimit,
+  type RouteContext,
+} from "./common.js";
+
+const AppInfoSchema = z
+  .object({
+    name: z.string(),
+    displayName: z.string(),
+    indexedFields: z.array(z.string()),
+    createdAt: z.string(),
+    createdBy: z.string(),
+  })
+  .openapi("AppInfo");
+const RuleSchema = z
+  .object(Object.fromEntries(ROLES.map((r) => [r, z.array(z.string().max(256)).max(10_000).optional()])))
+  .openapi("AclRule");
+const jsonOk = <T extends z.ZodType>(description: string, schema: T) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { "application/json": { schema } },
+});
+
+const routes = {
+  list: createRoute({
+    method: "get",
+    path: "/x/apps",
+    summary: "Apps on which the user holds any role",
+    responses: { 200: jsonOk("Apps", z.array(AppInfoSchema)) },
+  }),
+  create: createRoute({
+    method: "post",
+    path: "/x/apps",
+    summary:
+      "Create an empty app (needs allowed_create on the server rule `*`); the creator becomes its builder",
+    request: {
+      body: jsonBody(
+        z.object({
+          name: z.string().max(100),
+          displayName: z.string().max(200).optional(),
+          indexedFields: z.array(z.string().min(1).max(256)).max(32).optional(),
+        }),
+      ),
+    },
+    responses: { 201: jsonOk("Created", AppInfoSchema), 409: { description: "Exists" }, ...errorResponses },
+  }),
+  remove: createRoute({
+    method: "delete",
+    path: "/x/apps/{app}",
+    summary: "Delete an app and all its data (needs allowed_build)",
+    request: { params: AppParam },
+    responses: { 204: { description: "Deleted" }, ...errorResponses },
+  }),
+  getAcl: createRoute({
+    method: "get",
+    path: "/x/apps/{app}/acl",
+    summary: "The app's ACL rule (needs allowed_build)",
+    request: { params: AppParam },
+    responses: { 200: jsonOk("Rule", RuleSchema), ...errorResponses },
+  }),
+  putAcl: createRoute({
+    method: "put",
+    path: "/x/apps/{app}/acl",
+    summary: "Replace the app's ACL rule (needs allowed_build)",
+    request: { params: AppParam, body: jsonBody(RuleSchema) },
+    responses: { 204: { description: "Stored" }, ...errorResponses },
+  }),
+  importApp: createRoute({
+    method: "post",
+    path: "/x/apps/import",
+    summary: "Import a .remix archive (the request body), creating every app it holds",
+    request: {
+      body: {
+        required: true,
+        content: { "application/zip": { schema: z.string().openapi({ format: "binary" }) } },
+      },
+    },
+    responses: {
+      201: jsonOk("Created apps", z.array(AppInfoSchema)),
+      409: { description: "An app exists" },
+      413: { description: "Too large" },
+      ...errorResponses,
+    },
+  }),
+  exportApp: createRoute({
+    method: "post",
+    path: "/x/apps/export",
+    summary: "Export apps as a .remix archive; the body is a manifest naming them in `apps`",
+    request: {
+      body: jsonBody(z.looseObject({ apps: z.record(z.string(), z.boolean()) })),
+    },
+    responses: {
+      200: {
+        description: "The .remix archive (streamed)",
+        content: { "application/zip": { schema: z.string().openapi({ format: "binary" }) } },
+      },
+      ...errorResponses,
+    },
+  }),
+};
+
+const info = (i: AppInfo) => ({ ...i, indexedFields: [...i.indexedFields] });
+
+export interface AdminRouteOptions {
+  readonly archiveLimits?: Partial<ArchiveLimits>;
+}
+
+export function adminRoutes(
+  router: AppsRouter,
+  { apps, limits }: RouteContext,
+  options: AdminRouteOptions,
+): void {
+  for (const path of ["/x/apps", "/x/apps/export", "/x/apps/:app/acl"]) {
+    router.on(["POST", "PUT"], path, jsonBodyLimit(limits));
+  }
+
+  router.openapi(routes.list, (c) => c.json(apps.list(actingUser(c)).map(info), 200));
+
+  router.openapi(routes.create, async (c) => {
+    const { name, ...rest } = c.req.valid("json");
+    return c.json(info(await apps.create(actingUser(c), name, rest)), 201);
+  });
+
+  router.openapi(routes.remove, async (c) => {
+    await apps.delete(actingUser(c), appName(c));
+    return c.body(null, 204);
+  });
+
+  router.openapi(routes.getAcl, (c) => {
+    const rule = apps.rules(actingUser(c), appName(c));
+    return c.json(Object.fromEntries(Object.entries(rule).map(([role, who]) => [role, [...who]])), 200);
+  });
+
+  router.openapi(routes.putAcl, async (c) => {
+    await apps.setRules(actingUser(c), appName(c), c.req.valid("json"));
+    return c.body(null, 204);
+  });
+
+  router.openapi(routes.importApp, async (c) => {
+    const user = actingUser(c);
+    const created = await importRemix(apps, user, bodyChunks(c, limits.maxArchiveBytes), {
+      ...(options.archiveLimits ? { limits: options.archiveLimits } : {}),
+      onProgress: (p) => apps.logger.debug({ ...p, user: user.id }, "remix import progress"),
+    });
+    return c.json(created.map(info), 201);
+  });
+
+  router.openapi(routes.exportApp, (c) => {
+    const user = actingUser(c);
+    const manifest = c.req.valid("json");
+    const stream = exportRemix(apps, user, manifest, {
+      onProgress: (p) => apps.logger.debug({ ...p, user: user.id }, "remix export progress"),
+    });
+    const file = Object.keys(manifest.apps)[0] ?? "export";
+    return c.body(stream, 200, {
+      "Content-Type": "application/zip",
+      "Content-Disposition": `attachment; filename="${file}.remix"`,
+    });
+  });
+}

@@ -1,0 +1,106 @@
+import { createHash } from "node:crypto";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { AppsError } from "../errors.js";
+import { fromAst, type Query } from "../query/ast.js";
+import { parse } from "../query/parse.js";
+import { runStoreQuery } from "../store/query-executor.js";
+import {
+  AppParam,
+  type AppsEnv,
+  type AppsRouter,
+  actingUser,
+  appName,
+  DocumentSchema,
+  errorResponses,
+  jsonBodyLimit,
+  type RouteContext,
+} from "./common.js";
+import { toTaggedJson } from "./tagged-json.js";
+
+const QUERY_ROLES = ["allowed_read", "allowed_run"] as const;
+
+const results = {
+  description: "Matching documents (tagged JSON), projected when the query has `| {…}`",
+  headers: z.object({ ETag: z.string(), "X-Next-Cursor": z.string().optional() }),
+  content: { "application/json": { schema: z.array(DocumentSchema) } },
+};
+const notModified = { description: "Unchanged since the ETag in If-None-Match (the query was not run)" };
+
+const routes = {
+  get: createRoute({
+    method: "get",
+    path: "/{app}/query.json",
+    summary: "Run a query given in the string form",
+    request: {
+      params: AppParam,
+      query: z.object({
+        query: z
+          .string()
+          .openapi({ example: '_rmx_type == "executable_cross" && variant == "WASM" | { dataRef }' }),
+      }),
+    },
+    responses: { 200: results, 304: notModified, ...errorResponses },
+  }),
+  post: createRoute({
+    method: "post",
+    path: "/{app}/query",
+    summary: "Run a query given as a string or as a JSON AST",
+    request: {
+      params: AppParam,
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: z.union([
+              z.object({ query: z.string() }),
+              z.object({ ast: z.record(z.string(), z.unknown()) }),
+            ]),
+          },
+        },
+      },
+    },
+    responses: { 200: results, 304: notModified, ...errorResponses },
+  }),
+};
+
+/** A strong ETag for (app change sequence, query text): equal only if the answer would be. */
+export function queryEtag(seq: number, queryText: string): string {
+  return `"${seq}-${createHash("sha1").update(queryText).digest("base64url")}"`;
+}
+
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(",").some((t) => {
+    const tag = t.trim();
+    return tag === etag || tag === `W/${etag}` || tag === "*";
+  });
+}
+
+export function queryRoutes(router: AppsRouter, { apps, limits }: RouteContext): void {
+  router.post("/:app/query", jsonBodyLimit(limits));
+
+  const answer = (c: Context<AppsEnv>, key: string, toQuery: () => Query) => {
+    if (key.length > limits.maxQueryLength) {
+      throw new AppsError("bad_query", `query longer than ${limits.maxQueryLength} characters`);
+    }
+    const store = apps.store(actingUser(c), appName(c), QUERY_ROLES);
+    const etag = queryEtag(store.seq, key);
+    if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304, { ETag: etag });
+    const { documents, next } = runStoreQuery(store, toQuery());
+    const headers: Record<string, string> = { ETag: etag };
+    if (next !== undefined) headers["X-Next-Cursor"] = next;
+    return c.json(documents.map(toTaggedJson) as Record<string, unknown>[], 200, headers);
+  };
+
+  router.openapi(routes.get, (c) => {
+    const text = c.req.valid("query").query;
+    return answer(c, text, () => parse(text));
+  });
+
+  router.openapi(routes.post, (c) => {
+    const body = c.req.valid("json");
+    if ("query" in body) return answer(c, body.query, () => parse(body.query));
+    return answer(c, JSON.stringify(body.ast), () => fromAst(body.ast));
+  });
+}

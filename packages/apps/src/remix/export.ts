@@ -1,0 +1,135 @@
+import { isRef, type MixMap } from "@amp/codec";
+import { Zip, ZipDeflate } from "fflate";
+import type { ActingUser } from "../acl/user.js";
+import type { Apps } from "../apps.js";
+import { AppsError } from "../errors.js";
+import type { DocumentStore } from "../store/document-store.js";
+import { APP_RECORD_ID, LIBRARY_TYPE_PREFIX, META } from "./layout.js";
+import type { ProgressCallback } from "./limits.js";
+import { encodeRemixMsgpack } from "./remix-msgpack.js";
+
+/** The export request: like an archive manifest, `apps` names the apps to write. */
+export interface ExportManifest {
+  readonly apps: Readonly<Record<string, boolean>>;
+  readonly [key: string]: unknown;
+}
+
+export interface ExportOptions {
+  readonly onProgress?: ProgressCallback;
+}
+
+/** Fixed entry time so that exporting the same app twice gives the same bytes. */
+const MTIME = new Date("1980-01-01T00:00:00Z");
+const SYSTEM_KEYS = ["_rmx_id"];
+
+/**
+ * Writes the named apps as a `.remix` archive (needs `allowed_build` on each;
+ * checked before the first byte). The zip is produced as the consumer reads,
+ * blob by blob, so a large app never sits in memory whole.
+ */
+export function exportRemix(
+  apps: Apps,
+  user: ActingUser,
+  manifest: ExportManifest,
+  options: ExportOptions = {},
+): ReadableStream<Uint8Array> {
+  const names = Object.keys(manifest.apps).filter((n) => manifest.apps[n]);
+  if (names.length === 0) throw new AppsError("bad_request", "the manifest names no apps");
+  const stores = names.map((name) => apps.store(user, name, ["allowed_build"]));
+
+  let wake: (() => void) | undefined;
+  let entries = 0;
+  let bytes = 0;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const zip = new Zip((err, chunk, final) => {
+        if (err) return controller.error(err);
+        controller.enqueue(chunk);
+        if (final) controller.close();
+      });
+      const room = async () => {
+        if ((controller.desiredSize ?? 1) <= 0) await new Promise<void>((r) => (wake = r));
+      };
+      const written = new Set<string>();
+      const add = async (path: string, data: Uint8Array | ReadableStream<Uint8Array>) => {
+        if (written.has(path)) return; // top-level extras shared by several exported apps
+        written.add(path);
+        const file = new ZipDeflate(path, { level: 6 });
+        file.mtime = MTIME;
+        zip.add(file);
+        if (data instanceof Uint8Array) {
+          file.push(data, true);
+          bytes += data.byteLength;
+        } else {
+          for await (const part of data) {
+            file.push(part, false);
+            bytes += part.byteLength;
+            await room();
+          }
+          file.push(new Uint8Array(0), true);
+        }
+        entries++;
+        options.onProgress?.({ phase: "export", entries, bytes, done: false });
+        await room();
+      };
+      const write = async () => {
+        const stored = stores[0]!.getMeta<MixMap>(META.manifest) ?? {};
+        const out = { ...stored, ...manifest, apps: Object.fromEntries(names.map((n) => [n, true])) };
+        await add("manifest.json", Buffer.from(JSON.stringify(out)));
+        const records: Record<string, MixMap[]> = {};
+        for (const store of stores) records[store.app] = appRecords(store);
+        await add("records.mp", encodeRemixMsgpack(records));
+        for (const store of stores) await writeApp(store, add);
+        zip.end();
+        options.onProgress?.({ phase: "export", entries, bytes, done: true });
+        apps.logger.info({ apps: names, user: user.id, entries, bytes }, "remix exported");
+      };
+      write().catch((err: unknown) => controller.error(err));
+    },
+    pull() {
+      wake?.();
+      wake = undefined;
+    },
+  });
+}
+
+/** The app's own records: everything except the app record and libraries, which have their own entries. */
+function appRecords(store: DocumentStore): MixMap[] {
+  const out: MixMap[] = [];
+  for (const doc of store.allDocuments()) {
+    const id = doc._rmx_id as string;
+    if (id !== APP_RECORD_ID && !id.startsWith(LIBRARY_TYPE_PREFIX)) out.push(doc);
+  }
+  return out;
+}
+
+async function writeApp(
+  store: DocumentStore,
+  add: (path: string, data: Uint8Array | ReadableStream<Uint8Array>) => Promise<void>,
+): Promise<void> {
+  const prefix = `apps/${store.app}/`;
+  const record = store.get(APP_RECORD_ID);
+  if (record) {
+    const plain: MixMap = { ...record };
+    for (const k of SYSTEM_KEYS) delete plain[k];
+    await add(`apps/${store.app}.mp`, encodeRemixMsgpack([plain]));
+  }
+  for (const key of ["resources.json", "runtime.json"]) {
+    const value = store.getMeta<unknown>(key);
+    if (value !== undefined) await add(prefix + key, Buffer.from(JSON.stringify(value)));
+  }
+  for (const file of store.files.list()) {
+    if (file.public) await add(`${prefix}public/${file.name}`, store.blobs.stream(file.ref));
+  }
+  for (const doc of store.allDocuments()) {
+    const id = doc._rmx_id as string;
+    if (id.startsWith(LIBRARY_TYPE_PREFIX) && isRef(doc.dataRef)) {
+      await add(
+        `${prefix}libraries/${id.slice(LIBRARY_TYPE_PREFIX.length)}`,
+        store.blobs.stream(doc.dataRef.value),
+      );
+    }
+  }
+  const extras = store.getMeta<Record<string, string>>(META.extras) ?? {};
+  for (const [path, ref] of Object.entries(extras)) await add(path, store.blobs.stream(ref));
+}

@@ -1,0 +1,184 @@
+import { rmSync } from "node:fs";
+import { extname } from "node:path";
+import { isMixMap, type MixMap, type MixValue, ref } from "@amp/codec";
+import type { ActingUser } from "../acl/user.js";
+import type { AppInfo, Apps } from "../apps.js";
+import { AppsError } from "../errors.js";
+import { checkAppName } from "../names.js";
+import type { WriteOp } from "../store/document-store.js";
+import { APP_RECORD_ID, contentTypeOf, LIBRARY_TYPE_PREFIX, META } from "./layout.js";
+import { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, type ProgressCallback } from "./limits.js";
+import { type ArchiveEntries, readArchive } from "./read-archive.js";
+import { decodeRemixMsgpack } from "./remix-msgpack.js";
+
+export interface ImportOptions {
+  readonly limits?: Partial<ArchiveLimits>;
+  readonly onProgress?: ProgressCallback;
+}
+
+/**
+ * Imports a `.remix` archive: every app its manifest lists is created with its
+ * app record, records, resources, public files and executables
+ * (`_rmx_type` = library name, `variant` = file extension, `dataRef` = blob ref).
+ * Apps are built in scratch directories and registered only when all are
+ * complete, so a bad archive leaves nothing behind.
+ */
+export async function importRemix(
+  apps: Apps,
+  user: ActingUser,
+  source: AsyncIterable<Uint8Array>,
+  options: ImportOptions = {},
+): Promise<AppInfo[]> {
+  if (!apps.mayCreateApps(user)) throw new AppsError("forbidden", "you may not create apps");
+  const limits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
+  const started = Date.now();
+  const entries = await readArchive(source, limits, options.onProgress);
+  const manifest = parseManifest(entries);
+  const names = Object.keys(manifest.apps as MixMap);
+  if (names.length === 0) throw new AppsError("bad_archive", "the manifest lists no apps");
+  const records = recordsByApp(entries, names);
+
+  const built: { name: string; dir: string; displayName: string }[] = [];
+  const registered: string[] = [];
+  try {
+    for (const name of names) {
+      checkAppName(name);
+      const dir = apps.newBuildDir();
+      built.push({ name, dir, displayName: name });
+      built[built.length - 1]!.displayName = await buildApp(
+        apps,
+        user,
+        name,
+        dir,
+        entries,
+        manifest,
+        records[name] ?? [],
+      );
+    }
+    const infos: AppInfo[] = [];
+    for (const b of built) {
+      infos.push(await apps.register(user, b.name, b.dir, { displayName: b.displayName }));
+      registered.push(b.name);
+    }
+    apps.logger.info({ apps: names, user: user.id, ms: Date.now() - started }, "remix imported");
+    return infos;
+  } catch (err) {
+    for (const b of built) rmSync(b.dir, { recursive: true, force: true });
+    for (const name of registered) await apps.delete(user, name).catch(() => {});
+    throw err;
+  }
+}
+
+function json(entries: ArchiveEntries, path: string): unknown {
+  const bytes = entries.get(path);
+  if (!bytes) return undefined;
+  try {
+    return JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch {
+    throw new AppsError("bad_archive", `${path} is not valid JSON`);
+  }
+}
+
+function parseManifest(entries: ArchiveEntries): MixMap {
+  const manifest = json(entries, "manifest.json");
+  if (manifest === undefined) throw new AppsError("bad_archive", "manifest.json is missing");
+  if (!isMixMap(manifest) || !isMixMap((manifest as MixMap).apps)) {
+    throw new AppsError("bad_archive", "manifest.json needs an `apps` object");
+  }
+  return manifest as MixMap;
+}
+
+/** records.mp: a map app name → array of records (an empty map when there are none). */
+function recordsByApp(entries: ArchiveEntries, names: string[]): Record<string, MixMap[]> {
+  const bytes = entries.get("records.mp");
+  if (!bytes) return {};
+  const value = decodeRemixMsgpack(bytes, "records.mp");
+  if (!isMixMap(value)) throw new AppsError("bad_archive", "records.mp must hold a map");
+  const out: Record<string, MixMap[]> = {};
+  for (const [app, list] of Object.entries(value)) {
+    if (!names.includes(app))
+      throw new AppsError("bad_archive", `records.mp names app ${app} not in the manifest`);
+    if (!Array.isArray(list) || !list.every(isMixMap)) {
+      throw new AppsError("bad_archive", `records.mp: records of ${app} must be an array of maps`);
+    }
+    out[app] = list as MixMap[];
+  }
+  return out;
+}
+
+async function buildApp(
+  apps: Apps,
+  user: ActingUser,
+  name: string,
+  dir: string,
+  entries: ArchiveEntries,
+  manifest: MixMap,
+  records: MixMap[],
+): Promise<string> {
+  const prefix = `apps/${name}/`;
+  const recordBytes = entries.get(`apps/${name}.mp`);
+  if (!recordBytes) throw new AppsError("bad_archive", `apps/${name}.mp is missing`);
+  const appRecords = decodeRemixMsgpack(recordBytes, `apps/${name}.mp`);
+  const appRecord = Array.isArray(appRecords) ? appRecords[0] : undefined;
+  if (!isMixMap(appRecord)) throw new AppsError("bad_archive", `apps/${name}.mp must hold [app record]`);
+
+  const store = apps.openStoreAt(dir, name, []);
+  try {
+    const ops: WriteOp[] = [{ op: "restore", doc: { ...appRecord, _rmx_id: APP_RECORD_ID } }];
+    for (const record of records) {
+      if (typeof record._rmx_id !== "string") throw new AppsError("bad_archive", "a record has no _rmx_id");
+      ops.push({ op: "restore", doc: record });
+    }
+    const extras: Record<string, string> = {};
+    const resources = json(entries, `${prefix}resources.json`) as MixMap | undefined;
+    const publicFiles = new Set(
+      Object.values(resources ?? {}).flatMap((r) =>
+        isMixMap(r) && typeof r.identifier === "string" ? [r.identifier] : [],
+      ),
+    );
+    for (const [path, bytes] of entries) {
+      if (!path.startsWith(prefix)) {
+        if (path !== "manifest.json" && path !== "records.mp" && !/^apps\/[^/]+\.mp$/.test(path)) {
+          extras[path] = (await store.blobs.put([bytes])).ref;
+        }
+        continue;
+      }
+      const rest = path.slice(prefix.length);
+      if (rest === "resources.json" || rest === "runtime.json") continue;
+      if (rest.startsWith("libraries/") && !rest.slice(10).includes("/") && extname(rest) !== "") {
+        const file = rest.slice(10);
+        const variant = extname(file).slice(1);
+        const blob = await store.blobs.put([bytes]);
+        ops.push({
+          op: "upsert",
+          doc: {
+            _rmx_id: `${LIBRARY_TYPE_PREFIX}${file}`,
+            _rmx_type: file.slice(0, -variant.length - 1),
+            variant,
+            dataRef: ref(blob.ref),
+            size: blob.size,
+          },
+        });
+      } else if (rest.startsWith("public/") && publicFiles.has(rest.slice(7))) {
+        await store.files.put(rest.slice(7), [bytes], contentTypeOf(rest), user.id, true);
+      } else {
+        extras[path] = (await store.blobs.put([bytes])).ref;
+      }
+    }
+    await store.write(ops, user.id);
+    const runtime = json(entries, `${prefix}runtime.json`);
+    if (runtime !== undefined) await store.setMeta("runtime.json", runtime);
+    if (resources !== undefined) await store.setMeta("resources.json", resources);
+    await store.setMeta(META.manifest, manifestFor(manifest, name));
+    await store.setMeta(META.extras, extras);
+  } finally {
+    await store.close();
+  }
+  const display = appRecord.display_name;
+  return typeof display === "string" ? display : name;
+}
+
+/** The archive manifest narrowed to one app, kept so that export can write it back. */
+function manifestFor(manifest: MixMap, name: string): MixValue {
+  return { ...manifest, apps: { [name]: true } };
+}

@@ -1,0 +1,32 @@
+import { extname } from "node:path";
+
+/** `_rmx_id` of the imported app record (the `apps/<app>.mp` entry). */
+export const APP_RECORD_ID = "_rmx_app";
+/** `_rmx_id` prefix of executable/library documents (`apps/<app>/libraries/<file>`). */
+export const LIBRARY_TYPE_PREFIX = "_rmx_library:";
+
+/** Keys in the app store's metadata that export needs. */
+export const META = {
+  manifest: "remix:manifest",
+  /** Archive entries we do not interpret, kept as blobs (path → ref) so export writes them back. */
+  extras: "remix:extras",
+} as const;
+
+const TYPES: Record<string, string> = {
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".gif": "image/gif",
+  ".svg": "image/svg+xml",
+  ".webp": "image/webp",
+  ".json": "application/json",
+  ".css": "text/css",
+  ".js": "text/javascript",
+  ".txt": "text/plain",
+  ".html": "text/html",
+  ".wasm": "application/wasm",
+};
+
+export function contentTypeOf(path: string): string {
+  return TYPES[extname(path).toLowerCase()] ?? "application/octet-stream";
+}

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { root } from "./helpers.js";
+import { startTestServer, type TestServer } from "./http-helpers.js";
+
+describe("apps HTTP API", () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = startTestServer({ limits: { maxFileBytes: 64 * 1024 } });
+    await s.apps.setRules(root, "*", { allowed_create: ["alice"] });
+  });
+  afterAll(() => s.close());
+
+  it("creates an app, writes, reads, queries with ETag/304", async () => {
+    const created = await s.request("alice", "POST", "/x/apps", { name: "notes", indexedFields: ["n"] });
+    expect(created.status).toBe(201);
+    const ins = await s.request("alice", "POST", "/notes", [
+      { _rmx_type: "note", n: 1, text: "a" },
+      { _rmx_type: "note", n: 2, text: "b", link: { _rmx_type: "{tag}ref", _rmx_value: "xyz" } },
+    ]);
+    expect(ins.status).toBe(201);
+    const { seq, documents } = (await ins.json()) as { seq: number; documents: Record<string, unknown>[] };
+    expect(seq).toBe(1);
+    expect(documents[1]!.link).toEqual({ _rmx_type: "{tag}ref", _rmx_value: "xyz" });
+    const id = documents[0]!._rmx_id as string;
+
+    const one = await s.request("alice", "GET", `/notes/documents/${id}.json`);
+    expect(one.status).toBe(200);
+    expect(((await one.json()) as { text: string }).text).toBe("a");
+
+    const q = encodeURIComponent('_rmx_type == "note" && n >= 2 | { text }');
+    const r1 = await s.request("alice", "GET", `/notes/query.json?query=${q}`);
+    expect(r1.status).toBe(200);
+    expect(await r1.json()).toEqual([{ text: "b" }]);
+    const etag = r1.headers.get("etag")!;
+    const r2 = await s.request("alice", "GET", `/notes/query.json?query=${q}`, undefined, {
+      "if-none-match": etag,
+    });
+    expect(r2.status).toBe(304);
+
+    const saved = await s.request("alice", "POST", "/notes/save", {
+      document: { _rmx_id: id, _rmx_type: "note", n: 3, text: "c" },
+      project: ["_rmx_id", "text"],
+    });
+    expect(await saved.json()).toEqual({ _rmx_id: id, text: "c" });
+    const r3 = await s.request("alice", "GET", `/notes/query.json?query=${q}`, undefined, {
+      "if-none-match": etag,
+    });
+    expect(r3.status).toBe(200);
+    expect(r3.headers.get("etag")).not.toBe(etag);
+    expect(((await r3.json()) as unknown[]).length).toBe(2);
+
+    const post = await s.request("alice", "POST", "/notes/query", {
+      ast: { filter: { op: "==", path: ["n"], value: 3 } },
+    });
+    expect(await post.json()).toMatchObject([{ text: "c" }]);
+  });
+
+  it("applies /documents batches atomically", async () => {
+    await s.request("alice", "POST", "/x/apps", { name: "batch" });
+    const ok = await s.request("alice", "POST", "/batch/documents", {
+      ops: [
+        { op: "insert", doc: { _rmx_id: "a", _rmx_type: "t" } },
+        { op: "insert", doc: { _rmx_id: "b", _rmx_type: "t" } },
+      ],
+    });
+    expect(ok.status).toBe(200);
+    const bad = await s.request("alice", "POST", "/batch/documents", {
+      ops: [
+        { op: "delete", id: "a" },
+        { op: "insert", doc: { _rmx_id: "b", _rmx_type: "t" } },
+      ],
+    });
+    expect(bad.status).toBe(409);
+    expect(await bad.json()).toMatchObject({ error: { code: "conflict" } });
+    expect((await s.request("alice", "GET", "/batch/documents/a.json")).status).toBe(200);
+  });
+
+  it("uploads and downloads files with content type, refusing oversize bodies", async () => {
+    await s.request("alice", "POST", "/x/apps", { name: "files" });
+    const data = new Uint8Array(5000).map((_, i) => i & 255);
+    const up = await s.request("alice", "PUT", "/files/files/pic.png", data, { "content-type": "image/png" });
+    expect(up.status).toBe(201);
+    const down = await s.request("alice", "GET", "/files/files/pic.png");
+    expect(down.headers.get("content-type")).toBe("image/png");
+    expect(new Uint8Array(await down.arrayBuffer())).toEqual(data);
+    const { ref } = (await up.json()) as { ref: string };
+    const raw = await s.request("alice", "GET", `/files/raw/${ref}`);
+    expect(new Uint8Array(await raw.arrayBuffer())).toEqual(data);
+    const big = await s.request("alice", "PUT", "/files/files/big.bin", new Uint8Array(65 * 1024));
+    expect(big.status).toBe(413);
+    expect((await s.request("alice", "GET", "/files/files/big.bin")).status).toBe(404);
+  });
+});
