@@ -1,0 +1,379 @@
+import type { IncomingMessage } from "node:http";
+import { createServer, type Server, type Socket } from "node:net";
+import { promisify } from "node:util";
+import type { AmpUser } from "@amp/auth";
+import {
+  Aedes,
+  type AedesPublishPacket,
+  type AuthenticateError,
+  type Client,
+  type PublishPacket,
+  type Subscription,
+} from "aedes";
+import type { Logger } from "pino";
+import { createWebSocketStream, type WebSocket } from "ws";
+import { type AppRoles, type TokenVerifier, VmOwners } from "./access.js";
+import { anonymousUser, tokenFromPassword } from "./anonymous.js";
+import type { MessageBus, MessageHandler, PublishOptions, Unsubscribe } from "./bus.js";
+import { redisCluster } from "./cluster.js";
+import { BrokerError } from "./errors.js";
+import { type BrokerLimits, defaultLimits, guardPacketSize, RateLimiter } from "./limits.js";
+import { enforceSubscriptionQos } from "./subscription-qos.js";
+import { TopicAcl, type TopicAclOptions } from "./topic-acl.js";
+
+export interface BrokerOptions {
+  logger: Logger;
+  /** Verifies the CONNECT token (`@amp/auth`). */
+  verifier: TokenVerifier;
+  /** Roles on apps for app topics (`@amp/apps`). */
+  appRoles: AppRoles;
+  /** VM → session owner registry; one is created when omitted (see `broker.vmOwners`). */
+  vmOwners?: VmOwners;
+  /** TCP port; default 8002, 0 for an ephemeral port, null for no TCP listener. */
+  port?: number | null;
+  /** TCP bind address; default all interfaces. */
+  host?: string;
+  /** Clients without a password may connect (as `anon-<clientId>`); default true. */
+  allowAnonymous?: boolean;
+  /** Anonymous clients may publish where the ACL allows; default false. */
+  anonymousPublish?: boolean;
+  /** Further ACL settings (roles per action, server principals, org/workspace pinning). */
+  acl?: Omit<TopicAclOptions, "appRoles" | "vmOwners" | "anonymousPublish">;
+  limits?: BrokerLimits;
+  /** `redis://…`: share sessions, subscriptions and retained messages with other amp processes. */
+  cluster?: string;
+  /** Broker id (unique per process in a cluster); random by default. */
+  id?: string;
+}
+
+/** Parts of aedes its typings leave out. */
+interface AedesInternals {
+  persistence: unknown;
+}
+
+const NOT_AUTHORIZED = 5;
+const BAD_USERNAME_OR_PASSWORD = 4;
+const SERVER_UNAVAILABLE = 3;
+const IDENTIFIER_REJECTED = 2;
+
+function refusal(returnCode: number, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+/**
+ * The embedded MQTT 3.1.1 broker: aedes with token authentication, the topic ACL, limits, a TCP
+ * listener and WebSocket connections (see {@link attachBrokerWebSocket}). It is also a
+ * {@link MessageBus} for server components: `publish`/`subscribe` run in-process, bypass the ACL
+ * (the server may use every topic) and reach every connected client.
+ */
+export class Broker implements MessageBus {
+  readonly vmOwners: VmOwners;
+  readonly clientId: string;
+  readonly #options: BrokerOptions;
+  readonly #limits: Required<BrokerLimits>;
+  readonly #log: Logger;
+  readonly #acl: TopicAcl;
+  readonly #connectRate: RateLimiter;
+  readonly #users = new WeakMap<Client, AmpUser>();
+  readonly #expiryTimers = new WeakMap<Client, NodeJS.Timeout>();
+  /** CONNECTs with an empty client id and clean session 0, refused with CONNACK 2 ([MQTT-3.1.3-8]). */
+  readonly #emptyIdPersistent = new WeakSet<Client>();
+  /** Publishes the ACL refused: acknowledged to the client but never routed. */
+  readonly #denied = new WeakSet<object>();
+  #aedes: Aedes | undefined;
+  #tcp: Server | undefined;
+  readonly #sockets = new Set<Socket>();
+
+  constructor(options: BrokerOptions) {
+    this.#options = options;
+    this.#limits = { ...defaultLimits, ...options.limits };
+    this.#log = options.logger.child({ component: "broker" });
+    this.vmOwners = options.vmOwners ?? new VmOwners();
+    this.#acl = new TopicAcl({
+      ...options.acl,
+      appRoles: options.appRoles,
+      vmOwners: this.vmOwners,
+      anonymousPublish: options.anonymousPublish ?? false,
+    });
+    this.#connectRate = new RateLimiter(this.#limits.connectsPerSecond);
+    this.clientId = `amp-server-${options.id ?? process.pid}`;
+  }
+
+  /** Starts aedes and the TCP listener; resolves with the bound TCP port (undefined without one). */
+  async start(): Promise<{ port: number | undefined }> {
+    const cluster = this.#options.cluster ? redisCluster(this.#options.cluster) : undefined;
+    const aedes = await Aedes.createBroker({
+      id: this.#options.id,
+      mq: cluster?.mq,
+      persistence: cluster?.persistence,
+      drainTimeout: this.#limits.drainTimeoutMs,
+      maxInflightInbound: this.#limits.maxInflight,
+      queueLimit: this.#limits.queueLimit,
+      connectTimeout: this.#limits.connectTimeoutMs,
+      preConnect: (client, packet, done) => {
+        if (packet.clientId === "" && !packet.clean) this.#emptyIdPersistent.add(client);
+        done(null, true);
+      },
+      authenticate: (client, username, password, done) =>
+        this.#authenticate(client, username, password, done),
+      authorizePublish: (client, packet, done) => this.#authorizePublish(client, packet, done),
+      authorizeSubscribe: (client, sub, done) => this.#authorizeSubscribe(client, sub, done),
+    });
+    this.#aedes = aedes;
+    // A refused publish is acknowledged (MQTT 3.1.1 has no way to say no) but never routed.
+    type Done = (error?: Error) => void;
+    type RawPublish = (packet: PublishPacket, client: Client | null | Done, done?: Done) => void;
+    const publish = aedes.publish.bind(aedes) as unknown as RawPublish;
+    const guarded: RawPublish = (packet, client, done) => {
+      if (!this.#denied.has(packet)) return publish(packet, client, done);
+      (typeof client === "function" ? client : done)?.();
+    };
+    (aedes as unknown as { publish: RawPublish }).publish = guarded;
+    aedes.on("clientError", (client, error) =>
+      this.#log.debug({ clientId: client.id, err: error.message }, "client error; closing that client"),
+    );
+    aedes.on("connectionError", (client, error) =>
+      this.#log.debug({ clientId: client.id, err: error.message }, "connection error"),
+    );
+    aedes.on("clientDisconnect", (client) => clearTimeout(this.#expiryTimers.get(client)));
+
+    const port = this.#options.port === undefined ? 8002 : this.#options.port;
+    if (port === null) return { port: undefined };
+    const tcp = createServer((socket) => {
+      this.#sockets.add(socket);
+      socket.once("close", () => this.#sockets.delete(socket));
+      this.#accept(socket);
+    });
+    this.#tcp = tcp;
+    await new Promise<void>((resolve, reject) => {
+      tcp.once("error", reject);
+      tcp.listen(port, this.#options.host, () => {
+        tcp.off("error", reject);
+        resolve();
+      });
+    });
+    const bound = (tcp.address() as { port: number }).port;
+    this.#log.info({ port: bound, cluster: Boolean(cluster) }, "MQTT broker listening");
+    return { port: bound };
+  }
+
+  /** The bound TCP port. */
+  get port(): number | undefined {
+    const address = this.#tcp?.address();
+    return address && typeof address === "object" ? address.port : undefined;
+  }
+
+  /** Clients connected to this process. */
+  get connectedClients(): number {
+    return this.#aedes?.connectedClients ?? 0;
+  }
+
+  /** Serves one MQTT-over-WebSocket connection (e.g. from `WebSocketServer({noServer: true})`). */
+  handleWebSocket(ws: WebSocket, req?: IncomingMessage): void {
+    this.#accept(createWebSocketStream(ws), req);
+  }
+
+  #accept(conn: Parameters<Aedes["handle"]>[0], req?: IncomingMessage): void {
+    const aedes = this.#requireAedes();
+    const client = aedes.handle(conn, req);
+    guardPacketSize(client, this.#limits.maxPacketBytes);
+    enforceSubscriptionQos(client);
+  }
+
+  #requireAedes(): Aedes {
+    if (!this.#aedes || this.#aedes.closed)
+      throw new BrokerError("BROKER_NOT_STARTED", "broker is not running");
+    return this.#aedes;
+  }
+
+  /** The user a connected client authenticated as. */
+  userOf(client: Client): AmpUser | undefined {
+    return this.#users.get(client);
+  }
+
+  #authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    if (!this.#connectRate.take()) {
+      this.#log.warn("connection rate limit reached; refusing CONNECT");
+      done(refusal(SERVER_UNAVAILABLE, "connection rate limit"), false);
+      return;
+    }
+    if (this.#emptyIdPersistent.has(client)) {
+      done(refusal(IDENTIFIER_REJECTED, "empty client id needs clean session"), false);
+      return;
+    }
+    if (!password || password.length === 0) {
+      if (username) {
+        done(refusal(BAD_USERNAME_OR_PASSWORD, "username without a token"), false);
+        return;
+      }
+      if (this.#options.allowAnonymous === false) {
+        done(refusal(NOT_AUTHORIZED, "anonymous clients are not allowed"), false);
+        return;
+      }
+      this.#users.set(client, anonymousUser(client.id));
+      done(null, true);
+      return;
+    }
+    this.#options.verifier.verify(tokenFromPassword(password)).then(
+      (user) => {
+        if (username !== user.id) {
+          this.#log.info(
+            { clientId: client.id, username },
+            "CONNECT username does not match the token's user",
+          );
+          return done(refusal(NOT_AUTHORIZED, "username does not match the token"), false);
+        }
+        this.#users.set(client, user);
+        this.#closeAtExpiry(client, user);
+        done(null, true);
+      },
+      (error: Error) => {
+        this.#log.info({ clientId: client.id, reason: error.message }, "CONNECT token refused");
+        done(refusal(NOT_AUTHORIZED, "bad token"), false);
+      },
+    );
+  }
+
+  /** MQTT 3.1.1 cannot re-authenticate a live connection, so a client is closed when its token expires. */
+  #closeAtExpiry(client: Client, user: AmpUser): void {
+    const exp = user.claims.exp;
+    if (typeof exp !== "number") return;
+    const ms = Math.max(0, exp * 1000 - Date.now());
+    if (ms > 2 ** 31 - 1) return;
+    const timer = setTimeout(() => {
+      this.#log.info({ clientId: client.id, user: user.id }, "token expired; closing client");
+      client.close();
+    }, ms);
+    timer.unref();
+    this.#expiryTimers.set(client, timer);
+  }
+
+  #authorizePublish(
+    client: Client | null,
+    packet: PublishPacket,
+    done: (error?: Error | null) => void,
+  ): void {
+    if (client === null) {
+      done(null); // a will published by the broker itself
+      return;
+    }
+    const user = this.#users.get(client);
+    const decide = (allowed: boolean) => {
+      if (!allowed) {
+        this.#denied.add(packet);
+        this.#log.warn(
+          { clientId: client.id, user: user?.id, topic: packet.topic },
+          "publish denied; dropped",
+        );
+      }
+      done(null);
+    };
+    if (!user) {
+      decide(false);
+      return;
+    }
+    const verdict = this.#acl.allows(user, "publish", packet.topic);
+    if (typeof verdict === "boolean") {
+      decide(verdict);
+      return;
+    }
+    verdict.then(decide, (error: Error) => {
+      this.#log.error({ err: error.message, topic: packet.topic }, "ACL check failed; denying");
+      decide(false);
+    });
+  }
+
+  #authorizeSubscribe(
+    client: Client,
+    sub: Subscription,
+    done: (error: Error | null, subscription?: Subscription | null) => void,
+  ): void {
+    const user = this.#users.get(client);
+    const decide = (allowed: boolean) => {
+      if (!allowed)
+        this.#log.info({ clientId: client.id, user: user?.id, topic: sub.topic }, "subscribe denied");
+      done(null, allowed ? sub : null); // null → SUBACK 0x80
+    };
+    if (!user) {
+      decide(false);
+      return;
+    }
+    const verdict = this.#acl.allows(user, "subscribe", sub.topic);
+    if (typeof verdict === "boolean") {
+      decide(verdict);
+      return;
+    }
+    verdict.then(decide, (error: Error) => {
+      this.#log.error({ err: error.message, topic: sub.topic }, "ACL check failed; denying");
+      decide(false);
+    });
+  }
+
+  /** Publishes on behalf of the server, in-process, to every matching subscriber. */
+  publish(topic: string, payload: Uint8Array, options: PublishOptions = {}): Promise<void> {
+    const aedes = this.#requireAedes();
+    return new Promise((resolve, reject) => {
+      aedes.publish(
+        {
+          cmd: "publish",
+          topic,
+          payload: Buffer.from(payload.buffer, payload.byteOffset, payload.length),
+          qos: options.qos ?? 0,
+          retain: options.retain ?? false,
+          dup: false,
+        },
+        (error) => (error ? reject(error) : resolve()),
+      );
+    });
+  }
+
+  /**
+   * Subscribes a server component in-process. Retained messages matching the filter are delivered
+   * first (flagged `retain`), then live messages.
+   */
+  async subscribe(filter: string, handler: MessageHandler): Promise<Unsubscribe> {
+    const aedes = this.#requireAedes();
+    const deliver = (packet: AedesPublishPacket, callback: () => void) => {
+      try {
+        handler(packet.topic, packet.payload as Buffer, { retain: false });
+      } catch (error) {
+        this.#log.error(
+          { err: (error as Error).message, topic: packet.topic },
+          "in-process subscriber threw",
+        );
+      }
+      callback();
+    };
+    await new Promise<void>((resolve) => aedes.subscribe(filter, deliver, resolve));
+    const retained = (
+      (aedes as unknown as AedesInternals).persistence as {
+        createRetainedStreamCombi(p: string[]): AsyncIterable<AedesPublishPacket>;
+      }
+    ).createRetainedStreamCombi([filter]);
+    for await (const packet of retained) {
+      handler(packet.topic, packet.payload as Buffer, { retain: true });
+    }
+    return () => new Promise<void>((resolve) => aedes.unsubscribe(filter, deliver, resolve));
+  }
+
+  /** Closes the listener, disconnects every client and releases the cluster connections. */
+  async close(): Promise<void> {
+    const tcp = this.#tcp;
+    this.#tcp = undefined;
+    const aedes = this.#aedes;
+    const closing = tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : Promise.resolve();
+    if (aedes && !aedes.closed) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    for (const socket of this.#sockets) socket.destroy();
+    await closing;
+    const persistence = (aedes as unknown as AedesInternals | undefined)?.persistence as
+      | { destroy?: (cb: () => void) => void }
+      | undefined;
+    if (this.#options.cluster && persistence?.destroy)
+      await promisify(persistence.destroy.bind(persistence))();
+  }
+}

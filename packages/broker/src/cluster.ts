@@ -1,0 +1,35 @@
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+
+/** aedes' `mq` and `persistence` for a Redis-backed cluster. */
+export interface ClusterBackends {
+  mq: unknown;
+  persistence: unknown;
+}
+
+/** `redis://[user:password@]host:port[/db]` → ioredis options (both libraries take those). */
+export function redisOptions(url: string): Record<string, unknown> {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "redis:") throw new Error(`cluster URL must be redis://…, got ${parsed.protocol}`);
+  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) throw new Error(`cluster URL has a bad database number`);
+  return {
+    host: parsed.hostname,
+    port: parsed.port ? Number(parsed.port) : 6379,
+    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    db,
+  };
+}
+
+/**
+ * Shares subscriptions, retained messages and QoS 1/2 sessions between amp processes through
+ * Redis: mqemitter-redis carries messages between brokers, aedes-persistence-redis stores state.
+ */
+export function redisCluster(url: string): ClusterBackends {
+  const options = redisOptions(url);
+  const mqemitterRedis = require("mqemitter-redis") as (o: object) => unknown;
+  const persistenceRedis = require("aedes-persistence-redis") as (o: object) => unknown;
+  return { mq: mqemitterRedis(options), persistence: persistenceRedis(options) };
+}

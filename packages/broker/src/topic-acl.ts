@@ -1,0 +1,64 @@
+import type { AmpUser } from "@amp/auth";
+import type { AppRole, AppRoles, VmOwners } from "./access.js";
+
+export type TopicAction = "publish" | "subscribe";
+
+export interface TopicAclOptions {
+  appRoles: AppRoles;
+  vmOwners: VmOwners;
+  /** The role an app topic needs to subscribe (default "read") and to publish (default "run"). */
+  subscribeRole?: AppRole;
+  publishRole?: AppRole;
+  /** Anonymous clients may publish where their roles allow (default false: never). */
+  anonymousPublish?: boolean;
+  /** Users that act for the server over a socket (e.g. a remote VM host); default none. */
+  isServer?: (user: AmpUser) => boolean;
+  /** When set, topics of another org/workspace are refused. */
+  org?: string;
+  workspace?: string;
+}
+
+const isWildcard = (level: string | undefined) => level === "+" || level === "#";
+
+/**
+ * The topic ACL. Deny unless a rule allows:
+ * - root may do anything (and is alone on `$`-topics such as `$SYS/…`);
+ * - `/org/<org>/ws/<ws>/app/<app>/…` follows the user's role on `<app>`;
+ * - `/org/<org>/ws/<ws>/vm/<vmID>/…` is for the VM's session owner and the server only;
+ * - a wildcard at or above the app / VM level is refused (it would reach other apps' topics);
+ * - every other topic is refused.
+ * In-process publishes from server components bypass the ACL.
+ */
+export class TopicAcl {
+  readonly #options: TopicAclOptions;
+  readonly #subscribeRole: AppRole;
+  readonly #publishRole: AppRole;
+
+  constructor(options: TopicAclOptions) {
+    this.#options = options;
+    this.#subscribeRole = options.subscribeRole ?? "read";
+    this.#publishRole = options.publishRole ?? "run";
+  }
+
+  allows(user: AmpUser, action: TopicAction, topic: string): boolean | Promise<boolean> {
+    if (user.root) return true;
+    if (action === "publish" && user.anonymous && !this.#options.anonymousPublish) return false;
+    if (topic.startsWith("$")) return false;
+    // "/org/o/ws/w/app/a/…" splits into ["", "org", o, "ws", w, kind, id, …]
+    const levels = topic.split("/");
+    const [lead, orgKey, org, wsKey, ws, kind, id] = levels;
+    if (lead !== "" || orgKey !== "org" || wsKey !== "ws" || org === undefined || ws === undefined)
+      return false;
+    if (isWildcard(org) || isWildcard(ws) || isWildcard(kind) || isWildcard(id) || !id) return false;
+    if (this.#options.org !== undefined && org !== this.#options.org) return false;
+    if (this.#options.workspace !== undefined && ws !== this.#options.workspace) return false;
+    if (kind === "app") {
+      const role = action === "publish" ? this.#publishRole : this.#subscribeRole;
+      return this.#options.appRoles.can(user, id, role);
+    }
+    if (kind === "vm") {
+      return this.#options.vmOwners.get(id) === user.id || (this.#options.isServer?.(user) ?? false);
+    }
+    return false;
+  }
+}
