@@ -1,1 +1,25 @@
+export { parseDuration } from "./duration.js";
+export { AuthError, type AuthErrorCode, errorBody } from "./errors.js";
+export type { IssueOptions, LoginCodeRedeemer, LoginIdentity, TokenIssuer } from "./login-identity.js";
+export {
+  type AuthMiddlewareOptions,
+  authErrorResponse,
+  authenticate,
+  authMiddleware,
+  bearerToken,
+  type UserVerifier,
+} from "./middleware.js";
+export { createOperatorToken, type OperatorTokenOptions } from "./operator-token.js";
+export { type RateLimitOptions, rateLimit, remoteAddress } from "./rate-limit.js";
+export { redactUrl } from "./redact.js";
+export type { RemoteIssuerOptions } from "./remote-issuer.js";
+export { type KeyVault, SIGNING_ALGORITHMS, type SigningAlgorithm } from "./signing-keys.js";
+export {
+  AUTH_VAULT_APP,
+  type TokenResponse,
+  TokenService,
+  type TokenServiceOptions,
+  type TokenType,
+  type VerifiedToken,
+} from "./token-service.js";
 export type { AmpUser, AuthVariables } from "./user.js";

@@ -10,6 +10,8 @@ export interface AmpUser {
   readonly anonymous: boolean;
   /** True for the configured root user (`RMX_ROOT_USER`). */
   readonly root: boolean;
+  /** Roles granted by the token's `roles` claim (strings only); absent or empty for most users. */
+  readonly roles?: readonly string[];
   /** The verified token's claims (empty for anonymous callers). Never logged whole. */
   readonly claims: Readonly<Record<string, unknown>>;
 }

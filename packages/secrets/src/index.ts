@@ -11,4 +11,4 @@ export {
 export { type GcpKmsOptions, GcpKmsProvider, type ServiceAccountCredentials } from "./gcp-kms.js";
 export type { KeyProvider, WrappedKey } from "./key-provider.js";
 export { KEYRING_FILE, LocalKeyring, type LocalKeyringOptions, parseMasterKey } from "./local-keyring.js";
-export { SECRET_NAME, type SecretInfo, Secrets, type SecretsOptions } from "./secrets.js";
+export { type ScopedSecrets, SECRET_NAME, type SecretInfo, Secrets, type SecretsOptions } from "./secrets.js";

@@ -19,6 +19,13 @@ export interface SecretsOptions {
   logger?: Logger;
 }
 
+/** One app's secrets as strings; see `Secrets.scoped`. */
+export interface ScopedSecrets {
+  get(name: string): Promise<string | undefined>;
+  set(name: string, value: string): Promise<void>;
+  delete(name: string): Promise<void>;
+}
+
 /** What `list` tells about a secret: never its value. */
 export interface SecretInfo {
   name: string;
@@ -95,6 +102,23 @@ export class Secrets {
     const removed = this.db.removeSync(keyOf(app, name));
     if (removed) this.logger.info({ app, name }, "secret deleted");
     return removed;
+  }
+
+  /**
+   * The secrets of one app as a small name → string store, for collaborators that keep
+   * their own secrets (auth's signing keys, login plugins' client secrets under `$amp.*` apps).
+   */
+  scoped(app: string): ScopedSecrets {
+    keyOf(app, "");
+    return {
+      get: (name) => this.revealString(app, name),
+      set: async (name, value) => {
+        await this.set(app, name, value);
+      },
+      delete: async (name) => {
+        await this.delete(app, name);
+      },
+    };
   }
 
   /** Adds a key-encryption key version; new secrets use it, old ones still decrypt. */

@@ -42,6 +42,16 @@ describe("Secrets with the local keyring", () => {
     expect(secrets.list("shop").map((s) => s.name)).toEqual(["DB_PASSWORD"]);
   });
 
+  it("offers one app's secrets as a scoped string store", async () => {
+    const { secrets } = openSecrets();
+    const scoped = secrets.scoped("$amp.login");
+    await scoped.set("client-secret", "s3cret");
+    expect(await scoped.get("client-secret")).toBe("s3cret");
+    expect(secrets.list("$amp.login").map((s) => s.name)).toEqual(["client-secret"]);
+    await scoped.delete("client-secret");
+    expect(await scoped.get("client-secret")).toBeUndefined();
+  });
+
   it("round-trips any bytes (property)", async () => {
     const { secrets } = openSecrets();
     await fc.assert(

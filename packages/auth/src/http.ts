@@ -1,0 +1,246 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { AuthError, errorBody } from "./errors.js";
+import type { LoginCodeRedeemer } from "./login-identity.js";
+import { authErrorResponse, authenticate, bearerToken } from "./middleware.js";
+import { type RateLimitOptions, rateLimit } from "./rate-limit.js";
+import type { TokenService } from "./token-service.js";
+import type { AuthVariables } from "./user.js";
+
+export interface AuthRoutesOptions {
+  tokens: TokenService;
+  /** The login plugins' code store; without it the authorization_code grant is refused. */
+  loginCodes?: LoginCodeRedeemer;
+  /** Limit on `/x/token` and `/x/token/revoke` per client. Default 30 a minute. */
+  rateLimit?: RateLimitOptions;
+  /** Whether `/x/profile` accepts `?token=`. Default true, as the middleware. */
+  allowQueryToken?: boolean;
+}
+
+export const GRANT_RENEW = "urn:amp:params:grant-type:renew";
+export const GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+const MAX_BODY_BYTES = 32 * 1024;
+const Token = z.string().min(1).max(8192);
+
+const ErrorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .openapi("AuthError");
+const errorContent = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ErrorSchema } },
+});
+
+const TokenRequest = z
+  .discriminatedUnion("grant_type", [
+    z.object({
+      grant_type: z.literal("authorization_code"),
+      code: z.string().min(1).max(512),
+      redirect_uri: z.string().max(2048).optional(),
+    }),
+    z.object({ grant_type: z.literal("refresh_token"), refresh_token: Token }),
+    z.object({
+      grant_type: z.literal(GRANT_TOKEN_EXCHANGE),
+      subject_token: Token,
+      subject_token_type: z.enum([
+        "urn:ietf:params:oauth:token-type:jwt",
+        "urn:ietf:params:oauth:token-type:access_token",
+      ]),
+    }),
+    z.object({
+      grant_type: z.literal(GRANT_RENEW),
+      /** The token to renew; defaults to the request's bearer token. */
+      token: Token.optional(),
+    }),
+  ])
+  .openapi("TokenRequest");
+
+const TokenResponseSchema = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number(),
+    refresh_token: z.string().optional(),
+    issued_token_type: z.string().optional(),
+  })
+  .openapi("TokenResponse");
+
+const RevokeRequest = z
+  .object({ token: Token, token_type_hint: z.enum(["access_token", "refresh_token"]).optional() })
+  .openapi("RevokeRequest");
+
+const ProfileSchema = z
+  .object({
+    id: z.string(),
+    anonymous: z.boolean(),
+    root: z.boolean(),
+    roles: z.array(z.string()),
+    claims: z.record(z.string(), z.unknown()),
+  })
+  .openapi("Profile");
+
+const jwksRoute = createRoute({
+  method: "get",
+  path: "/x/jwks.json",
+  summary: "The public keys amp tokens are signed with",
+  responses: {
+    200: {
+      description: "JSON Web Key Set",
+      content: {
+        "application/json": { schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) },
+      },
+    },
+  },
+});
+
+const tokenRoute = createRoute({
+  method: "post",
+  path: "/x/token",
+  summary: "Exchange a login code, refresh token or trusted external token for an amp token, or renew one",
+  request: {
+    body: {
+      content: {
+        "application/x-www-form-urlencoded": { schema: TokenRequest },
+        "application/json": { schema: TokenRequest },
+      },
+    },
+  },
+  responses: {
+    200: { description: "the new token", content: { "application/json": { schema: TokenResponseSchema } } },
+    400: errorContent("invalid_request, invalid_grant or unsupported_grant_type"),
+    413: errorContent("body too large"),
+    429: errorContent("rate limited"),
+  },
+});
+
+const revokeRoute = createRoute({
+  method: "post",
+  path: "/x/token/revoke",
+  summary: "Revoke an access or refresh token until it expires (RFC 7009)",
+  request: {
+    body: {
+      content: {
+        "application/x-www-form-urlencoded": { schema: RevokeRequest },
+        "application/json": { schema: RevokeRequest },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: "revoked, or not a valid token",
+      content: { "application/json": { schema: z.object({}) } },
+    },
+    400: errorContent("invalid_request"),
+    429: errorContent("rate limited"),
+  },
+});
+
+const profileRoute = createRoute({
+  method: "get",
+  path: "/x/profile",
+  summary: "The current user",
+  responses: {
+    200: { description: "the acting user", content: { "application/json": { schema: ProfileSchema } } },
+    401: errorContent("invalid token"),
+  },
+});
+
+type AuthEnv = { Variables: Partial<AuthVariables> };
+
+/**
+ * `/x/jwks.json`, `/x/token`, `/x/token/revoke` and `/x/profile`. Mount with
+ * `app.route("/", authRoutes({tokens, loginCodes}))`.
+ */
+export function authRoutes(options: AuthRoutesOptions) {
+  const { tokens } = options;
+  const app = new OpenAPIHono<AuthEnv>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const issue = result.error.issues[0];
+      const where = issue?.path.join(".") ?? "";
+      const code = where === "grant_type" ? "unsupported_grant_type" : "invalid_request";
+      return c.json(errorBody(new AuthError(code, `${where || "body"}: ${issue?.message}`, 400)), 400);
+    },
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof AuthError) return authErrorResponse(c, err);
+    if (err instanceof HTTPException && err.status < 500) {
+      return c.json(errorBody(new AuthError("invalid_request", err.message, 400)), err.status);
+    }
+    return c.json(errorBody(new AuthError("internal", "internal error", 500)), 500);
+  });
+
+  const limited = rateLimit(options.rateLimit);
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => c.json(errorBody(new AuthError("invalid_request", "request body too large", 400)), 413),
+  });
+  for (const path of ["/x/token", "/x/token/revoke"]) app.use(path, limited, limitBody);
+
+  app.openapi(jwksRoute, (c) => {
+    c.header("Cache-Control", "public, max-age=300");
+    return c.json(tokens.jwks() as { keys: Record<string, unknown>[] }, 200);
+  });
+
+  app.openapi(tokenRoute, async (c) => {
+    const body = validBody(
+      c,
+      () => c.req.valid("json"),
+      () => c.req.valid("form"),
+    );
+    switch (body.grant_type) {
+      case "authorization_code": {
+        const identity = await options.loginCodes?.redeem(body.code);
+        if (!identity)
+          throw new AuthError("invalid_grant", "authorization code is unknown, used or expired", 400);
+        return c.json(await tokens.issueSession(identity), 200);
+      }
+      case "refresh_token":
+        return c.json(await tokens.refresh(body.refresh_token), 200);
+      case GRANT_TOKEN_EXCHANGE:
+        return c.json(await tokens.exchange(body.subject_token), 200);
+      case GRANT_RENEW: {
+        const token = body.token ?? bearerToken(c, false);
+        if (!token) throw new AuthError("invalid_request", "renew needs the token (field or bearer)", 400);
+        return c.json(await tokens.renew(token), 200);
+      }
+    }
+  });
+
+  app.openapi(revokeRoute, async (c) => {
+    const { token } = validBody(
+      c,
+      () => c.req.valid("json"),
+      () => c.req.valid("form"),
+    );
+    await tokens.revoke(token);
+    return c.json({}, 200);
+  });
+
+  app.openapi(profileRoute, async (c) => {
+    const user =
+      c.get("user") ?? (await authenticate(c, { tokens, allowQueryToken: options.allowQueryToken ?? true }));
+    return c.json(
+      {
+        id: user.id,
+        anonymous: user.anonymous,
+        root: user.root,
+        roles: [...(user.roles ?? [])],
+        claims: { ...user.claims },
+      },
+      200,
+    );
+  });
+
+  return app;
+}
+
+/** The body validated under whichever declared media type the request used. */
+function validBody<T>(c: Context, json: () => T, form: () => T): T {
+  const type = c.req.header("content-type") ?? "";
+  if (/^application\/json/i.test(type)) return json();
+  if (/^application\/x-www-form-urlencoded/i.test(type)) return form();
+  throw new AuthError("invalid_request", "send the body as JSON or application/x-www-form-urlencoded", 400);
+}

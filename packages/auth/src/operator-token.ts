@@ -1,0 +1,48 @@
+import { type KeyProvider, Secrets } from "@amp/secrets";
+import type { Logger } from "pino";
+import { parseDuration } from "./duration.js";
+import { AUTH_VAULT_APP, TokenService } from "./token-service.js";
+
+export interface OperatorTokenOptions {
+  /** The server's database dir (needs the access the server's owner has). */
+  databaseDir: string;
+  user: string;
+  /** Seconds, or a duration such as "90m", "12h", "7d". Default: 1 hour. */
+  ttl?: number | string;
+  /** `RMX_MASTER_KEY`, when the server's keyring is sealed by it. */
+  masterKey?: string;
+  /** The server's key provider when it is not the local keyring (e.g. GCP KMS). */
+  provider?: KeyProvider;
+  /** Extra claims for the token. */
+  claims?: Record<string, unknown>;
+  logger?: Logger;
+}
+
+/**
+ * A token signed with the server's own keys, for `amp token --user <name>`: it opens the
+ * same secrets and key store as the server, and uses the issuer and audience the server
+ * last started with. The server accepts it like any token it issued.
+ */
+export async function createOperatorToken(options: OperatorTokenOptions): Promise<string> {
+  const ttlSeconds = typeof options.ttl === "string" ? parseDuration(options.ttl) : (options.ttl ?? 3600);
+  const secrets = new Secrets({
+    databaseDir: options.databaseDir,
+    masterKey: options.masterKey,
+    provider: options.provider,
+    logger: options.logger,
+  });
+  try {
+    const tokens = await TokenService.open({
+      databaseDir: options.databaseDir,
+      vault: secrets.scoped(AUTH_VAULT_APP),
+      logger: options.logger,
+    });
+    try {
+      return await tokens.issue(options.user, { ttlSeconds, claims: options.claims });
+    } finally {
+      await tokens.close();
+    }
+  } finally {
+    await secrets.close();
+  }
+}

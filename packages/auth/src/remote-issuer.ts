@@ -1,0 +1,62 @@
+import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+
+export interface RemoteIssuerOptions {
+  /** The `iss` its tokens carry. */
+  issuer: string;
+  /** Its JWKS; https, or http on loopback only. */
+  jwksUrl: string;
+  /** The `aud` its tokens must carry for us. Default: our own audience. */
+  audience?: string | string[];
+  /** Accepted algorithms. Default EdDSA, ES256, RS256. */
+  algorithms?: string[];
+  /** Minimum time between JWKS refetches when an unknown kid arrives. Default 30 s. */
+  refetchCooldownMs?: number;
+  /** How long a fetched JWKS is trusted without a refetch. Default 10 min. */
+  cacheMaxAgeMs?: number;
+  /** JWKS request timeout. Default 5 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Verifies the tokens of another issuer (the central Remix issuer, or an issuer trusted
+ * for token exchange) through its JWKS, fetched lazily, cached, and refetched when a
+ * token names a kid the cache does not hold.
+ */
+export class RemoteIssuer {
+  readonly issuer: string;
+  private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
+  private readonly algorithms: string[];
+
+  constructor(
+    private readonly options: RemoteIssuerOptions,
+    private readonly defaults: { audience: string; clockSkewSeconds: number },
+  ) {
+    const url = new URL(options.jwksUrl);
+    const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+      throw new TypeError(`jwksUrl of ${options.issuer} must be https (got ${url.origin})`);
+    }
+    this.issuer = options.issuer;
+    this.algorithms = options.algorithms ?? ["EdDSA", "ES256", "RS256"];
+    if (this.algorithms.some((a) => a === "none" || a.startsWith("HS"))) {
+      throw new TypeError("remote issuers must use asymmetric algorithms");
+    }
+    this.jwks = createRemoteJWKSet(url, {
+      cooldownDuration: options.refetchCooldownMs ?? 30_000,
+      cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
+      timeoutDuration: options.timeoutMs ?? 5_000,
+    });
+  }
+
+  async verify(token: string, currentDate: Date): Promise<JWTPayload> {
+    const { payload } = await jwtVerify(token, this.jwks, {
+      issuer: this.issuer,
+      audience: this.options.audience ?? this.defaults.audience,
+      algorithms: this.algorithms,
+      clockTolerance: this.defaults.clockSkewSeconds,
+      requiredClaims: ["sub", "exp"],
+      currentDate,
+    });
+    return payload;
+  }
+}

@@ -1,0 +1,470 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { decodeJwt, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify, SignJWT } from "jose";
+import { open, type RootDatabase } from "lmdb";
+import { type Logger, pino } from "pino";
+import { AuthError } from "./errors.js";
+import type { IssueOptions, LoginIdentity, TokenIssuer } from "./login-identity.js";
+import { RemoteIssuer, type RemoteIssuerOptions } from "./remote-issuer.js";
+import { RevocationList } from "./revocations.js";
+import { type KeyVault, SIGNING_ALGORITHMS, type SigningAlgorithm, SigningKeys } from "./signing-keys.js";
+import type { AmpUser } from "./user.js";
+
+export interface TokenServiceOptions {
+  /** The database dir; revocations and the issuer name live in `<databaseDir>/auth` (LMDB). */
+  databaseDir: string;
+  /** Where the signing keys are kept, encrypted: `secrets.scoped("$amp.auth")` from `@amp/secrets`. */
+  vault: KeyVault;
+  /** `iss` of our tokens. Default: the one stored by the last start, else "amp". Stored when given. */
+  issuer?: string;
+  /** `aud` of our tokens. Default: as `issuer`. */
+  audience?: string;
+  /** Signing algorithm. Default: the stored key's, EdDSA (Ed25519) for the first key. A change rotates the key. */
+  algorithm?: SigningAlgorithm;
+  /** `RMX_SESSION_TIMEOUT`: lifetime of an access token, in seconds. Default 12 h. */
+  sessionTimeoutSeconds?: number;
+  /** Lifetime of a refresh token. Default 30 days. */
+  refreshTokenTtlSeconds?: number;
+  /** How long a login may be extended by renew/refresh before a new login is required. Default 30 days. */
+  maxSessionSeconds?: number;
+  /** Age at which the signing key is replaced. Default 30 days. */
+  keyRotationSeconds?: number;
+  /** Clock skew allowed on exp/nbf. Default 30 s. */
+  clockSkewSeconds?: number;
+  /** `RMX_ROOT_USER`: this user name is root. */
+  rootUser?: string;
+  /** A central issuer whose tokens are accepted directly (and can be exchanged). */
+  centralIssuer?: RemoteIssuerOptions;
+  /** Issuers whose tokens are accepted only by token exchange at `/x/token`. */
+  exchangeIssuers?: RemoteIssuerOptions[];
+  /** Maps an exchanged token to an amp user name. Default: its `sub`. */
+  exchangeUser?: (claims: JWTPayload, issuer: string) => string;
+  /**
+   * Whether a login plugin configuration still exists. Tokens carrying an `amp_plugin`
+   * claim are rejected when it answers false. Without it, the claim is not checked.
+   */
+  pluginActive?: (id: string) => boolean | Promise<boolean>;
+  logger?: Logger;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** The `@amp/secrets` app that holds the signing keys: `vault: secrets.scoped(AUTH_VAULT_APP)`. */
+export const AUTH_VAULT_APP = "$amp.auth";
+
+export type TokenType = "access" | "refresh";
+
+/** What `/x/token` answers (RFC 6749 §5.1 field names). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  refresh_token?: string;
+  issued_token_type?: string;
+}
+
+export interface VerifiedToken {
+  user: AmpUser;
+  payload: JWTPayload;
+  /** Who issued it: this server, or the configured central issuer. */
+  source: "local" | "central";
+}
+
+const TYP = { access: "at+jwt", refresh: "rt+jwt" } as const;
+const MAX_TOKEN_CHARS = 8192;
+const MAX_CLAIMS_CHARS = 4096;
+const MAX_TTL_SECONDS = 366 * 86_400;
+/** Claims the service sets itself; callers cannot supply them. */
+const REGISTERED = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "auth_time", "amp_plugin"]);
+const USER_NAME = /^[\p{L}\p{N}\p{P}\p{S}]{1,256}$/u;
+/** Claims copied from an exchanged external token. */
+const EXCHANGED_CLAIMS = ["name", "email", "roles"];
+
+/**
+ * Issues and verifies amp tokens: JWTs signed with the server's own rotating keys
+ * (EdDSA by default), plus a central issuer's tokens through its JWKS. Every
+ * verification checks the algorithm allowlist, issuer, audience, expiry (with a small
+ * skew), the persisted revocation list and, for plugin logins, that the plugin still exists.
+ */
+export class TokenService implements TokenIssuer {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly sessionTimeoutSeconds: number;
+  private readonly refreshTtl: number;
+  private readonly maxSession: number;
+  private readonly skew: number;
+  private readonly now: () => number;
+  private readonly logger: Logger;
+  private readonly central: RemoteIssuer | undefined;
+  private readonly exchangeable: RemoteIssuer[];
+  private readonly resolveKey: JWTVerifyGetKey;
+
+  private constructor(
+    private readonly options: TokenServiceOptions,
+    private readonly env: RootDatabase,
+    private readonly keys: SigningKeys,
+    private readonly revocations: RevocationList,
+    names: { issuer: string; audience: string },
+  ) {
+    this.issuer = names.issuer;
+    this.audience = names.audience;
+    this.sessionTimeoutSeconds = options.sessionTimeoutSeconds ?? 12 * 3600;
+    this.refreshTtl = options.refreshTokenTtlSeconds ?? 30 * 86_400;
+    this.maxSession = options.maxSessionSeconds ?? 30 * 86_400;
+    this.skew = options.clockSkewSeconds ?? 30;
+    this.now = options.now ?? Date.now;
+    this.logger = options.logger ?? pino({ level: "silent" });
+    const defaults = { audience: this.audience, clockSkewSeconds: this.skew };
+    this.central = options.centralIssuer && new RemoteIssuer(options.centralIssuer, defaults);
+    this.exchangeable = [
+      ...(this.central ? [this.central] : []),
+      ...(options.exchangeIssuers ?? []).map((o) => new RemoteIssuer(o, defaults)),
+    ];
+    this.resolveKey = async (header) => {
+      const key =
+        header.kid === undefined ? undefined : (keys.get(header.kid) ?? (await keys.find(header.kid)));
+      if (!key) throw new AuthError("token_invalid", "token signed by an unknown key");
+      if (key.alg !== header.alg)
+        throw new AuthError("token_invalid", "token algorithm does not match its key");
+      return key.publicKey;
+    };
+  }
+
+  static async open(options: TokenServiceOptions): Promise<TokenService> {
+    const now = options.now ?? Date.now;
+    const logger = options.logger ?? pino({ level: "silent" });
+    for (const [name, value] of Object.entries({
+      sessionTimeoutSeconds: options.sessionTimeoutSeconds,
+      refreshTokenTtlSeconds: options.refreshTokenTtlSeconds,
+      maxSessionSeconds: options.maxSessionSeconds,
+      keyRotationSeconds: options.keyRotationSeconds,
+    })) {
+      if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+        throw new RangeError(`${name} must be a positive whole number of seconds`);
+      }
+    }
+    const env = open({ path: join(options.databaseDir, "auth"), maxDbs: 4 });
+    try {
+      const meta = env.openDB<string, string>({ name: "meta" });
+      const issuer = options.issuer ?? meta.get("issuer") ?? "amp";
+      const audience = options.audience ?? (options.issuer ? undefined : meta.get("audience")) ?? issuer;
+      if (options.issuer !== undefined) {
+        await meta.put("issuer", issuer);
+        await meta.put("audience", audience);
+      }
+      const session = options.sessionTimeoutSeconds ?? 12 * 3600;
+      const refresh = options.refreshTokenTtlSeconds ?? 30 * 86_400;
+      const keys = await SigningKeys.open({
+        vault: options.vault,
+        algorithm: options.algorithm,
+        rotateAfterSeconds: options.keyRotationSeconds ?? 30 * 86_400,
+        // A replaced key verifies as long as any token it signed can live.
+        overlapSeconds: Math.max(session, refresh) + 300,
+        now,
+        logger,
+      });
+      const revocations = new RevocationList(env.openDB<number, string>({ name: "revoked" }), now);
+      return new TokenService(options, env, keys, revocations, { issuer, audience });
+    } catch (err) {
+      await env.close();
+      throw err;
+    }
+  }
+
+  /** An access token for `user`. */
+  async issue(user: string, opts: IssueOptions = {}): Promise<string> {
+    return this.sign("access", user, {
+      claims: opts.claims,
+      plugin: opts.plugin,
+      ttlSeconds: opts.ttlSeconds ?? this.sessionTimeoutSeconds,
+    });
+  }
+
+  /** An access and a refresh token for a completed login. */
+  async issueSession(identity: LoginIdentity): Promise<TokenResponse> {
+    const authTime = this.nowSeconds();
+    return this.session(identity.user, publicClaims(identity.claims), identity.plugin, authTime);
+  }
+
+  /** Verifies an access token from us or the central issuer and returns its user. Throws `AuthError` (401). */
+  async verify(token: string): Promise<AmpUser> {
+    return (await this.verifyToken(token, "access")).user;
+  }
+
+  async verifyToken(token: string, type: TokenType = "access"): Promise<VerifiedToken> {
+    if (typeof token !== "string" || token.length === 0 || token.length > MAX_TOKEN_CHARS) {
+      throw new AuthError("token_invalid", "token is missing or too long");
+    }
+    let unverified: JWTPayload;
+    try {
+      unverified = decodeJwt(token);
+    } catch {
+      throw new AuthError("token_invalid", "token is not a JWT");
+    }
+    const currentDate = new Date(this.now());
+    let payload: JWTPayload;
+    let source: VerifiedToken["source"];
+    try {
+      if (unverified.iss === this.issuer) {
+        source = "local";
+        ({ payload } = await jwtVerify(token, this.resolveKey, {
+          issuer: this.issuer,
+          audience: this.audience,
+          algorithms: SIGNING_ALGORITHMS as string[],
+          typ: TYP[type],
+          clockTolerance: this.skew,
+          requiredClaims: ["sub", "exp", "iat", "jti"],
+          currentDate,
+        }));
+      } else if (this.central && unverified.iss === this.central.issuer && type === "access") {
+        source = "central";
+        payload = await this.central.verify(token, currentDate);
+      } else {
+        throw new AuthError("token_invalid", "token is from an issuer this server does not trust");
+      }
+    } catch (err) {
+      throw asAuthError(err);
+    }
+    await this.checkStillValid(payload, token);
+    return { user: this.userOf(payload), payload, source };
+  }
+
+  /** Redeems a refresh token (once) for a new access and refresh token. */
+  async refresh(refreshToken: string): Promise<TokenResponse> {
+    const { payload } = await this.grantToken(refreshToken, "refresh");
+    const id = RevocationList.idOf(payload.iss!, payload.jti, refreshToken);
+    // Single use: a second redemption (a replayed, possibly stolen token) fails.
+    if (!(await this.revocations.addIfAbsent(id, payload.exp!))) {
+      throw new AuthError("invalid_grant", "refresh token was already used", 400);
+    }
+    return this.session(payload.sub!, publicClaims(payload), pluginOf(payload), authTimeOf(payload));
+  }
+
+  /** A fresh access token for a current (unexpired) one, within the maximum session length. */
+  async renew(accessToken: string): Promise<TokenResponse> {
+    const { payload, source } = await this.grantToken(accessToken, "access");
+    if (source !== "local")
+      throw new AuthError("invalid_grant", "only this server's tokens can be renewed", 400);
+    const ttl = this.remainingSession(authTimeOf(payload), this.sessionTimeoutSeconds);
+    const access_token = await this.sign("access", payload.sub!, {
+      claims: publicClaims(payload),
+      plugin: pluginOf(payload),
+      authTime: authTimeOf(payload),
+      ttlSeconds: ttl,
+    });
+    return { access_token, token_type: "Bearer", expires_in: ttl };
+  }
+
+  /** RFC 8693: an access token of a trusted external issuer becomes an amp access token. */
+  async exchange(subjectToken: string): Promise<TokenResponse> {
+    let iss: unknown;
+    try {
+      iss = decodeJwt(subjectToken).iss;
+    } catch {
+      throw new AuthError("invalid_grant", "subject_token is not a JWT", 400);
+    }
+    const issuer = this.exchangeable.find((i) => i.issuer === iss);
+    if (!issuer)
+      throw new AuthError("invalid_grant", "subject_token is from an issuer not trusted for exchange", 400);
+    let payload: JWTPayload;
+    try {
+      payload = await issuer.verify(subjectToken, new Date(this.now()));
+      await this.checkStillValid(payload, subjectToken);
+    } catch (err) {
+      const auth = asAuthError(err);
+      throw new AuthError("invalid_grant", `subject_token rejected: ${auth.message}`, 400);
+    }
+    const user = this.options.exchangeUser?.(payload, issuer.issuer) ?? payload.sub!;
+    const claims: Record<string, unknown> = { ext_iss: issuer.issuer };
+    for (const name of EXCHANGED_CLAIMS) if (payload[name] !== undefined) claims[name] = payload[name];
+    const access_token = await this.sign("access", user, { claims, ttlSeconds: this.sessionTimeoutSeconds });
+    return {
+      access_token,
+      token_type: "Bearer",
+      expires_in: this.sessionTimeoutSeconds,
+      issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
+    };
+  }
+
+  /**
+   * Revokes an access or refresh token until it expires. Tokens that do not verify
+   * (already expired, foreign, malformed) are ignored, as RFC 7009 asks. Returns whether it was revoked now.
+   */
+  async revoke(token: string): Promise<boolean> {
+    for (const type of ["access", "refresh"] as const) {
+      try {
+        const { payload } = await this.verifyToken(token, type);
+        await this.revocations.add(RevocationList.idOf(payload.iss!, payload.jti, token), payload.exp!);
+        this.logger.info({ sub: payload.sub, jti: payload.jti, type }, "token revoked");
+        return true;
+      } catch (err) {
+        if (!(err instanceof AuthError)) throw err;
+      }
+    }
+    return false;
+  }
+
+  /** A caller without a token. */
+  anonymous(): AmpUser {
+    return {
+      id: `anon-${randomBytes(8).toString("hex")}`,
+      anonymous: true,
+      root: false,
+      roles: [],
+      claims: {},
+    };
+  }
+
+  /** The public signing keys, for `/x/jwks.json`. */
+  jwks(): { keys: object[] } {
+    return this.keys.jwks();
+  }
+
+  /** Replaces the signing key now; tokens signed by the old one keep verifying until they expire. */
+  rotateKeys(): Promise<void> {
+    return this.keys.rotate();
+  }
+
+  /** Drops revocations of tokens that have expired anyway. */
+  pruneRevocations(): number {
+    return this.revocations.prune();
+  }
+
+  async close(): Promise<void> {
+    await this.env.close();
+  }
+
+  private async grantToken(token: string, type: TokenType): Promise<VerifiedToken> {
+    try {
+      return await this.verifyToken(token, type);
+    } catch (err) {
+      if (err instanceof AuthError && err.status === 401)
+        throw new AuthError("invalid_grant", err.message, 400);
+      throw err;
+    }
+  }
+
+  private async session(
+    user: string,
+    claims: Record<string, unknown>,
+    plugin: string | undefined,
+    authTime: number,
+  ): Promise<TokenResponse> {
+    const ttl = this.remainingSession(authTime, this.sessionTimeoutSeconds);
+    const access_token = await this.sign("access", user, { claims, plugin, authTime, ttlSeconds: ttl });
+    const refresh_token = await this.sign("refresh", user, {
+      claims,
+      plugin,
+      authTime,
+      ttlSeconds: this.remainingSession(authTime, this.refreshTtl),
+    });
+    return { access_token, token_type: "Bearer", expires_in: ttl, refresh_token };
+  }
+
+  private remainingSession(authTime: number, wanted: number): number {
+    const left = authTime + this.maxSession - this.nowSeconds();
+    if (left <= 0)
+      throw new AuthError("invalid_grant", "the session has reached its maximum length; log in again", 400);
+    return Math.min(wanted, left);
+  }
+
+  private async sign(
+    type: TokenType,
+    user: string,
+    opts: { claims?: Record<string, unknown>; plugin?: string; authTime?: number; ttlSeconds: number },
+  ): Promise<string> {
+    if (typeof user !== "string" || !USER_NAME.test(user) || user.startsWith("anon-")) {
+      throw new AuthError("invalid_request", "user name must be 1-256 visible characters, not anon-*", 400);
+    }
+    if (!Number.isSafeInteger(opts.ttlSeconds) || opts.ttlSeconds <= 0 || opts.ttlSeconds > MAX_TTL_SECONDS) {
+      throw new AuthError("invalid_request", `ttl must be 1..${MAX_TTL_SECONDS} seconds`, 400);
+    }
+    const claims = publicClaims(opts.claims ?? {});
+    if (JSON.stringify(claims).length > MAX_CLAIMS_CHARS) {
+      throw new AuthError(
+        "invalid_request",
+        `claims must be at most ${MAX_CLAIMS_CHARS} characters of JSON`,
+        400,
+      );
+    }
+    await this.keys.rotateIfDue();
+    const key = this.keys.active();
+    const now = this.nowSeconds();
+    if (opts.plugin !== undefined) claims.amp_plugin = opts.plugin;
+    return new SignJWT({ ...claims, auth_time: opts.authTime ?? now })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: TYP[type] })
+      .setIssuer(this.issuer)
+      .setAudience(this.audience)
+      .setSubject(user)
+      .setJti(randomUUID())
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + opts.ttlSeconds)
+      .sign(key.privateKey);
+  }
+
+  private async checkStillValid(payload: JWTPayload, token: string): Promise<void> {
+    if (this.revocations.has(RevocationList.idOf(payload.iss ?? "", payload.jti, token))) {
+      throw new AuthError("token_revoked", "token has been revoked");
+    }
+    const plugin = pluginOf(payload);
+    if (plugin !== undefined && this.options.pluginActive && !(await this.options.pluginActive(plugin))) {
+      throw new AuthError(
+        "token_plugin_deleted",
+        "the login configuration that issued this token was deleted",
+      );
+    }
+  }
+
+  private userOf(payload: JWTPayload): AmpUser {
+    const id = payload.sub!;
+    const roles = Array.isArray(payload.roles) ? payload.roles.filter((r) => typeof r === "string") : [];
+    return {
+      id,
+      anonymous: false,
+      root: this.options.rootUser !== undefined && id === this.options.rootUser,
+      roles,
+      claims: payload,
+    };
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+}
+
+/** The claims a caller may carry from one token into the next. */
+function publicClaims(claims: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(claims)) if (!REGISTERED.has(name)) out[name] = value;
+  return out;
+}
+
+function pluginOf(payload: JWTPayload): string | undefined {
+  return typeof payload.amp_plugin === "string" ? payload.amp_plugin : undefined;
+}
+
+function authTimeOf(payload: JWTPayload): number {
+  return typeof payload.auth_time === "number" ? payload.auth_time : payload.iat!;
+}
+
+/** Maps jose's failures to our codes, with messages that never echo the token. */
+function asAuthError(err: unknown): AuthError {
+  if (err instanceof AuthError) return err;
+  if (err instanceof errors.JWTExpired) return new AuthError("token_expired", "token has expired");
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.claim === "nbf" || err.claim === "iat")
+      return new AuthError("token_not_yet_valid", "token is not yet valid");
+    return new AuthError("token_invalid", `token claim "${err.claim}" is not accepted`);
+  }
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return new AuthError("token_invalid", "token algorithm is not allowed");
+  if (err instanceof errors.JWSSignatureVerificationFailed) {
+    return new AuthError("token_invalid", "token signature does not verify");
+  }
+  if (err instanceof errors.JWKSNoMatchingKey)
+    return new AuthError("token_invalid", "token signed by an unknown key");
+  if (err instanceof errors.JOSEError)
+    return new AuthError("token_invalid", "token is malformed or not accepted");
+  return new AuthError("internal", "token verification failed", 500, { cause: err });
+}
