@@ -1,5 +1,13 @@
 export { crc32 } from "./crc32.js";
 export { CodecError, type CodecErrorCode } from "./errors.js";
+export {
+  decodeTaggedJson,
+  encodeTaggedJson,
+  fromTaggedJson,
+  type TaggedJsonDecodeOptions,
+  type TaggedJsonOptions,
+  toTaggedJson,
+} from "./json/index.js";
 export { type QcodeSummary, readQcode } from "./qcode.js";
 export { decodeRmx, encodeRmx, type RmxDecodeOptions, type RmxEncodeOptions } from "./rmx/index.js";
 export { mixCase, mixMap, ref, setEntry, tagged } from "./value/construct.js";

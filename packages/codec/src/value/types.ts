@@ -6,6 +6,8 @@
  * JS array, and a map is a plain object with string keys. The Mix-specific
  * kinds are small classes so that a guard can tell them from a map.
  */
+import { CASE_PREFIX, type TypedJson, taggedStringJson } from "../json/tagged-form.js";
+
 export type MixValue =
   | undefined
   | null
@@ -37,6 +39,11 @@ export class TaggedString {
   toString(): string {
     return `{${this.tag}}${this.value}`;
   }
+
+  /** The tagged JSON form, so that `JSON.stringify` writes it directly. */
+  toJSON(): TypedJson {
+    return taggedStringJson(this.tag, this.value);
+  }
 }
 
 /** A case (variant) value: a constructor name and an optional argument. */
@@ -46,6 +53,11 @@ export class MixCase {
     /** `undefined` means the case carries no argument. */
     readonly arg: MixValue = undefined,
   ) {}
+
+  /** The tagged JSON form, so that `JSON.stringify` writes it directly (an undefined arg is left out). */
+  toJSON(): TypedJson {
+    return { _rmx_type: CASE_PREFIX + this.name, _rmx_value: this.arg };
+  }
 }
 
 /** An access token value: an enabled-operations bitset, opaque data and extras. */
