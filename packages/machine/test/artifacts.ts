@@ -33,4 +33,5 @@ export const testEnv = {
   user: "alice",
   token: "test-token",
   baseURL: "http://127.0.0.1/",
+  app: "test-app",
 };
