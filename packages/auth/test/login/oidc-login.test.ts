@@ -74,7 +74,7 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
         {
           client_id: "amp",
           client_secret: CLIENT_SECRET,
-          redirect_uris: [`${ampUrl}/x/auth/oidc/callback`],
+          redirect_uris: [`${ampUrl}/x/auth/oidc/callback`, `${ampUrl}/x/auth/oauth/callback`],
           grant_types: ["authorization_code"],
           response_types: ["code"],
         },
@@ -104,6 +104,24 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
       }),
     });
     expect(created.status).toBe(201);
+    // The same provider, configured as a plain OAuth2 server with explicit endpoints.
+    const oauth2 = await fetch(`${ampUrl}/x/authConfig/oauth`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", "x-test-user": "root" },
+      body: JSON.stringify({
+        kind: "oauth2",
+        visibility: "confidential",
+        authorizationEndpoint: `${issuer}/auth`,
+        tokenEndpoint: `${issuer}/token`,
+        userinfoEndpoint: `${issuer}/me`,
+        clientId: "amp",
+        clientSecret: CLIENT_SECRET,
+        scopes: ["openid", "email"],
+        returnUrls: [`${ampUrl}/done`],
+        userPrefix: "oauth:",
+      }),
+    });
+    expect(oauth2.status).toBe(201);
     browser = await launchChromium();
   });
 
@@ -118,17 +136,18 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
   /** Runs the browser through our start route and the provider's login and consent forms. */
   async function browserLogin(
     login: string,
+    handler = "oidc",
   ): Promise<{ page: Page; callbackUrl: string | undefined; callbackStatus: number | undefined }> {
     const context = await browser.newContext();
     const page = await context.newPage();
     let callbackUrl: string | undefined;
     let callbackStatus: number | undefined;
     page.on("response", (response) => {
-      if (!response.url().startsWith(`${ampUrl}/x/auth/oidc/callback`)) return;
+      if (!response.url().startsWith(`${ampUrl}/x/auth/${handler}/callback`)) return;
       callbackUrl = response.url();
       callbackStatus = response.status();
     });
-    await page.goto(`${ampUrl}/x/auth/oidc?return_to=${encodeURIComponent(`${ampUrl}/done`)}`);
+    await page.goto(`${ampUrl}/x/auth/${handler}?return_to=${encodeURIComponent(`${ampUrl}/done`)}`);
     await page.fill('input[name="login"]', login);
     await page.fill('input[name="password"]', "any password");
     await page.click('button[type="submit"]');
@@ -162,6 +181,19 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
     const replay = await fetch(callbackUrl!, { redirect: "manual" });
     expect(replay.status).toBe(400);
     expect((await replay.json()).error.code).toBe("state_mismatch");
+    await page.context().close();
+  });
+
+  it("logs in through a generic OAuth2 plugin (authorize, token and userinfo endpoints configured)", async () => {
+    const { page } = await browserLogin("dave", "oauth");
+    const landed = new URL(page.url());
+    expect(landed.pathname).toBe("/done");
+    const identity = await codes.redeem(landed.searchParams.get("code")!);
+    expect(identity).toMatchObject({
+      user: "oauth:dave",
+      plugin: "oauth",
+      claims: { email: "dave@example.test" },
+    });
     await page.context().close();
   });
 

@@ -128,7 +128,7 @@ export class ProviderClient {
           await appleClientSecret({ ...config, privateKeyPem: secret, now: this.#now }),
         );
       case "snowflake":
-        return client.ClientSecretBasic(secret);
+        return rawClientSecretBasic(config.clientId, secret);
       default:
         return config.kind === "oauth2" && config.tokenAuthMethod === "client_secret_post"
           ? client.ClientSecretPost(secret)
@@ -223,4 +223,15 @@ function toLoginError(error: unknown): LoginError {
 function comparedClaim(error: Error): string | undefined {
   const cause = error.cause as { claim?: string; cause?: { claim?: string } } | undefined;
   return cause?.claim ?? cause?.cause?.claim;
+}
+
+/**
+ * HTTP Basic client auth without RFC 6749's form-encoding of id and secret.
+ * Snowflake's secrets contain `+`, `/` and `=`, and Snowflake expects them as
+ * issued (`base64(id:secret)`), which the strict encoding would alter.
+ */
+function rawClientSecretBasic(clientId: string, secret: string): client.ClientAuth {
+  return (_as, _client, _body, headers) => {
+    headers.set("authorization", `Basic ${Buffer.from(`${clientId}:${secret}`).toString("base64")}`);
+  };
 }

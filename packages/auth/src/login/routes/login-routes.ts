@@ -70,8 +70,10 @@ export function loginRoutes(options: LoginRoutesOptions) {
   app.onError((error, c) => {
     if (error instanceof LoginError) return c.json(errorBody(error), error.status);
     if (error instanceof HTTPException && error.status < 500) {
+      // Hono's own 4xx, e.g. a body that is not JSON at all.
+      const code = error.status === 400 ? "invalid_request" : "bad_request";
       return c.json(
-        errorBody(new LoginError("bad_request", error.message || "bad request", error.status)),
+        errorBody(new LoginError(code, error.message || "bad request", error.status)),
         error.status,
       );
     }

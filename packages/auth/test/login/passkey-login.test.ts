@@ -1,0 +1,208 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Hono } from "hono";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  LoginCodeStore,
+  loginRoutes,
+  PasskeyCredentialStore,
+  PasskeyService,
+  PluginConfigStore,
+} from "../../src/login/index.js";
+import type { AuthVariables } from "../../src/user.js";
+import {
+  launchChromium,
+  listen,
+  MapSecretStore,
+  silentLogger,
+  tempDatabase,
+  testUserMiddleware,
+} from "./helpers.js";
+
+// The package's exports map hides its UMD bundle; read it from the package folder.
+const browserBundle = readFileSync(
+  fileURLToPath(
+    new URL("../../node_modules/@simplewebauthn/browser/dist/bundle/index.umd.min.js", import.meta.url),
+  ),
+  "utf8",
+);
+
+/** The page our server serves: it drives registration and login with @simplewebauthn/browser. */
+const PAGE = `<!doctype html><html><head><script src="/simplewebauthn.js"></script><script>
+async function post(path, body, asUser) {
+  const headers = { "content-type": "application/json" };
+  if (asUser) headers["x-test-user"] = asUser;
+  const r = await fetch(path, { method: "POST", headers, body: JSON.stringify(body) });
+  return { status: r.status, body: await r.json() };
+}
+window.register = async (user, asUser) => {
+  const options = await post("/x/pubkey/register/options", { user }, asUser);
+  if (options.status !== 200) return options;
+  const response = await SimpleWebAuthnBrowser.startRegistration({ optionsJSON: options.body });
+  return post("/x/pubkey/register/verify", { response }, asUser);
+};
+window.sign = async (user) => {
+  const options = await post("/x/pubkey/challenge", user ? { user } : {});
+  return SimpleWebAuthnBrowser.startAuthentication({ optionsJSON: options.body });
+};
+window.authenticate = (response) => post("/x/pubkey/authenticate", { response });
+</script></head><body>passkeys</body></html>`;
+
+interface Answer {
+  status: number;
+  body: { user: string; credentialId: string; code: string; error?: { code: string } };
+}
+
+/** What the page's script puts on `window`. */
+interface PasskeyPage {
+  register(user: string, asUser?: string): Promise<Answer>;
+  sign(user?: string): Promise<unknown>;
+  authenticate(response: unknown): Promise<Answer>;
+}
+
+describe("passkeys in headless Chromium with a CDP virtual authenticator", () => {
+  const database = tempDatabase();
+  const store = new PasskeyCredentialStore({ db: database.db });
+  const codes = new LoginCodeStore();
+  let skewMs = 0;
+  let server: { port: number; close(): Promise<void> };
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    const app = new Hono<{ Variables: AuthVariables }>();
+    app.use("*", testUserMiddleware());
+    app.get("/", (c) => c.html(PAGE));
+    app.get("/simplewebauthn.js", (c) => c.body(browserBundle, 200, { "content-type": "text/javascript" }));
+    let routes: ReturnType<typeof loginRoutes> | undefined;
+    app.all("/x/*", (c) => routes!.fetch(c.req.raw, c.env));
+    server = await listen(app);
+    // WebAuthn needs a domain as RP id: the page is on http://localhost (a secure context).
+    const origin = `http://localhost:${server.port}`;
+    const passkeys = new PasskeyService({
+      store,
+      rpId: "localhost",
+      rpName: "amp test",
+      origins: [origin],
+      allowNewUsers: true,
+      isReservedUser: (user) => user === "root",
+      challengeTtlMs: 60_000,
+      now: () => Date.now() + skewMs,
+    });
+    const inner = new Hono<{ Variables: AuthVariables }>().use("*", testUserMiddleware());
+    routes = inner.route(
+      "/",
+      loginRoutes({
+        configs: new PluginConfigStore({ db: database.db, secrets: new MapSecretStore() }),
+        codes,
+        passkeys,
+        publicUrl: origin,
+        outbound: { allowedHosts: [] },
+        logger: silentLogger,
+      }),
+    ) as never;
+
+    browser = await launchChromium();
+    const context = await browser.newContext();
+    page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("WebAuthn.enable");
+    await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: {
+        protocol: "ctap2",
+        transport: "internal",
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    await page.goto(`${origin}/`);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await database.close();
+  });
+
+  const register = (user: string, asUser?: string) =>
+    page.evaluate(([u, a]) => (window as unknown as PasskeyPage).register(u!, a), [user, asUser]);
+  const sign = (user?: string) => page.evaluate((u) => (window as unknown as PasskeyPage).sign(u), user);
+  const authenticate = (response: unknown) =>
+    page.evaluate((r) => (window as unknown as PasskeyPage).authenticate(r), response);
+
+  it("registers a passkey for a new user and persists the credential", async () => {
+    const result = await register("dana");
+    expect(result.status).toBe(200);
+    expect(result.body.user).toBe("dana");
+    const credentials = store.credentialsOf("dana");
+    expect(credentials.map((c) => c.id)).toEqual([result.body.credentialId]);
+    expect(credentials[0]!.publicKey.byteLength).toBeGreaterThan(32);
+  });
+
+  it("refuses a new user name that is taken or reserved", async () => {
+    const taken = await page.evaluate(() =>
+      fetch("/x/pubkey/register/options", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ user: "dana" }),
+      }).then(async (r) => ({ status: r.status, body: await r.json() })),
+    );
+    expect(taken).toMatchObject({ status: 409, body: { error: { code: "user_taken" } } });
+    const reserved = await register("root");
+    expect(reserved).toMatchObject({ status: 409, body: { error: { code: "user_taken" } } });
+  });
+
+  it("registers a passkey for the logged-in user", async () => {
+    const result = await register("ignored-name", "erin");
+    expect(result.status).toBe(200);
+    expect(result.body.user).toBe("erin");
+    expect(store.credentialsOf("erin")).toHaveLength(1);
+  });
+
+  it("logs in with the passkey: the code redeems to the user", async () => {
+    const assertion = await sign("dana");
+    const result = await authenticate(assertion);
+    expect(result.status).toBe(200);
+    expect(result.body.user).toBe("dana");
+    expect(await codes.redeem(result.body.code)).toEqual({ user: "dana", claims: { amr: ["passkey"] } });
+  });
+
+  it("logs in with a discoverable passkey, no user name given", async () => {
+    const result = await authenticate(await sign());
+    expect(result.status).toBe(200);
+    expect(["dana", "erin"]).toContain(result.body.user);
+  });
+
+  it("rejects a replayed assertion", async () => {
+    const assertion = await sign("dana");
+    expect((await authenticate(assertion)).status).toBe(200);
+    const replay = await authenticate(assertion);
+    expect(replay).toMatchObject({ status: 400, body: { error: { code: "challenge_invalid" } } });
+  });
+
+  it("rejects an assertion over a stale challenge", async () => {
+    const assertion = await sign("dana");
+    skewMs = 61_000;
+    try {
+      const stale = await authenticate(assertion);
+      expect(stale).toMatchObject({ status: 400, body: { error: { code: "challenge_invalid" } } });
+    } finally {
+      skewMs = 0;
+    }
+  });
+
+  it("rejects a signature counter that did not advance (a cloned authenticator)", async () => {
+    const [credential] = store.credentialsOf("dana");
+    expect(store.updateCounter(credential!.id, 1_000_000)).toBe(true);
+    const result = await authenticate(await sign("dana"));
+    expect(result).toMatchObject({ status: 400, body: { error: { code: "counter_replay" } } });
+  });
+
+  it("rejects malformed bodies with 400 invalid_request", async () => {
+    const result = await authenticate({ id: "x", rawId: "x", type: "public-key", response: {} });
+    expect(result).toMatchObject({ status: 400, body: { error: { code: "invalid_request" } } });
+  });
+});
