@@ -6,8 +6,11 @@ import { type AclRule, ROLES, type Role, ruleAllows, ruleKnows, SERVER_RULE } fr
 import type { ActingUser } from "./acl/user.js";
 import { AppsError } from "./errors.js";
 import { checkAppName } from "./names.js";
+import { parse, type Query } from "./query/index.js";
+import type { ChangeListener } from "./store/change-feed.js";
 import type { DocumentLimits } from "./store/document.js";
 import { DocumentStore } from "./store/document-store.js";
+import { runStoreQuery, type StoreQueryResult } from "./store/query-executor.js";
 
 export interface AppsOptions {
   /** The database directory: system stores and one LMDB environment per app live under it. */
@@ -93,6 +96,17 @@ export class Apps {
   store(user: ActingUser, app: string, roles: readonly Role[]): DocumentStore {
     this.authorize(user, app, roles);
     return this.openStore(app);
+  }
+
+  /** Runs a query (string or AST) for `user`, who needs `allowed_read` or `allowed_run`. */
+  query(user: ActingUser, app: string, query: Query | string): StoreQueryResult {
+    const store = this.store(user, app, ["allowed_read", "allowed_run"]);
+    return runStoreQuery(store, typeof query === "string" ? parse(query) : query);
+  }
+
+  /** Subscribes `user` (who needs `allowed_read` or `allowed_run`) to the app's committed changes. */
+  subscribe(user: ActingUser, app: string, listener: ChangeListener): () => void {
+    return this.store(user, app, ["allowed_read", "allowed_run"]).subscribe(listener);
   }
 
   /** Apps on which the user holds any role (root: all). */

@@ -2,6 +2,15 @@ export { type AclRule, ALL_USERS, ANONYMOUS, ROLES, type Role, SERVER_RULE } fro
 export type { ActingUser } from "./acl/user.js";
 export { type AppInfo, Apps, type AppsOptions, type CreateAppOptions } from "./apps.js";
 export { AppsError, type AppsErrorCode } from "./errors.js";
+export * from "./query/index.js";
+export { type ExportManifest, type ExportOptions, exportRemix } from "./remix/export.js";
+export { type ImportOptions, importRemix } from "./remix/import.js";
+export {
+  type ArchiveLimits,
+  type ArchiveProgress,
+  DEFAULT_ARCHIVE_LIMITS,
+  type ProgressCallback,
+} from "./remix/limits.js";
 export type { BlobInfo, BlobStore } from "./store/blob-store.js";
 export type { ChangeEvent, ChangeListener, DocumentChange } from "./store/change-feed.js";
 export { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from "./store/document.js";
@@ -12,3 +21,4 @@ export {
   type WriteResult,
 } from "./store/document-store.js";
 export type { FileEntry, FileStore } from "./store/file-store.js";
+export { runStoreQuery, type StoreQueryResult } from "./store/query-executor.js";

@@ -7,7 +7,7 @@ import type { ActingUser } from "../acl/user.js";
 import type { Apps } from "../apps.js";
 import { AppsError } from "../errors.js";
 import { checkAppName } from "../names.js";
-import { QueryError } from "../query/errors.js";
+import { QueryError } from "../query/index.js";
 
 /** Hono variables the routes read: the acting user, set by `@amp/auth`'s middleware. */
 export interface AppsEnv extends Env {

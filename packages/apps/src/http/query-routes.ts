@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { AppsError } from "../errors.js";
-import { fromAst, type Query } from "../query/ast.js";
-import { parse } from "../query/parse.js";
+import { fromAst, parse, type Query } from "../query/index.js";
 import { runStoreQuery } from "../store/query-executor.js";
 import {
   AppParam,

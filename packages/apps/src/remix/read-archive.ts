@@ -98,9 +98,46 @@ export async function readArchive(
     }
     if (failure) throw failure;
   };
-  for await (const chunk of source) push(chunk, false);
+  const tail = new ArchiveTail();
+  for await (const chunk of source) {
+    tail.add(chunk);
+    push(chunk, false);
+  }
   push(new Uint8Array(0), true);
+  const declared = tail.declaredEntries();
+  if (declared === undefined)
+    throw new AppsError("bad_archive", "not a zip archive, or truncated (no end record)");
+  if (declared !== count)
+    throw new AppsError("bad_archive", `archive lists ${declared} entries but holds ${count}`);
   if (pending.size > 0) throw new AppsError("bad_archive", `archive is truncated (in ${[...pending][0]})`);
   onProgress?.({ phase: "import", entries: entries.size, bytes: total, done: true });
   return entries;
+}
+
+/** The end-of-central-directory record is within the last 22 + 65535 bytes of a zip. */
+const TAIL_BYTES = 22 + 0xffff;
+
+/** Keeps the end of the stream to check the zip's end record: a streamed unzip alone cannot tell a cut archive. */
+class ArchiveTail {
+  private parts: Uint8Array[] = [];
+  private size = 0;
+
+  add(chunk: Uint8Array): void {
+    this.parts.push(chunk);
+    this.size += chunk.byteLength;
+    while (this.parts.length > 1 && this.size - this.parts[0]!.byteLength >= TAIL_BYTES) {
+      this.size -= this.parts.shift()!.byteLength;
+    }
+  }
+
+  /** Total entries the end record declares, or undefined when there is no end record. */
+  declaredEntries(): number | undefined {
+    const buf = Buffer.concat(this.parts);
+    for (let i = buf.length - 22; i >= 0; i--) {
+      if (buf.readUInt32LE(i) === 0x06054b50 && i + 22 + buf.readUInt16LE(i + 20) === buf.length) {
+        return buf.readUInt16LE(i + 10);
+      }
+    }
+    return undefined;
+  }
 }

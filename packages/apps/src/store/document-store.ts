@@ -3,7 +3,6 @@ import { type Database, open, type RootDatabase } from "lmdb";
 import type { Logger } from "pino";
 import { AppsError } from "../errors.js";
 import { checkItemName } from "../names.js";
-import { indexKey } from "../query/key.js";
 import { BlobStore } from "./blob-store.js";
 import { ChangeFeed, type ChangeListener, type DocumentChange } from "./change-feed.js";
 import {
@@ -75,7 +74,7 @@ export class DocumentStore {
     this.meta = this.env.openDB({ name: "meta", encoding: "msgpack" });
     this.blobs = new BlobStore(this.env);
     this.files = new FileStore(this.env, this.blobs);
-    this.indexes = new IndexSet(this.env, options.indexedFields ?? [], indexKey);
+    this.indexes = new IndexSet(this.env, options.indexedFields ?? []);
     this.feed = new ChangeFeed((err) =>
       options.logger.error({ err, app: this.app }, "change listener failed"),
     );
@@ -119,7 +118,7 @@ export class DocumentStore {
     return this.docs.getCount();
   }
 
-  /** Ids of documents whose indexed `field` lies in the given key range (see IndexSet). */
+  /** The secondary indexes (read through the query planner's ranges). */
   get indexSet(): IndexSet {
     return this.indexes;
   }

@@ -1,42 +1,27 @@
-import { isMixMap, type MixMap, type MixValue } from "@amp/codec";
+import type { MixMap } from "@amp/codec";
 import type { Database, RootDatabase } from "lmdb";
-
-/** Maps a field value to its order-preserving index key, or `undefined` when the value is not indexed. */
-export type IndexKeyEncoder = (value: MixValue) => Uint8Array | undefined;
-
-/** A range of index keys for one field; absent bounds are open. */
-export interface IndexRange {
-  readonly lower?: { readonly key: Uint8Array; readonly inclusive: boolean };
-  readonly upper?: { readonly key: Uint8Array; readonly inclusive: boolean };
-}
+import { AppsError } from "../errors.js";
+import { documentIndexKey, type IndexRange, keyBounds, TYPE_FIELD } from "../query/index.js";
 
 const FIELDS_KEY = "indexedFields";
-const ALWAYS_INDEXED = "_rmx_type";
 
 /**
  * Secondary indexes of one app: a dupSort table whose key is
- * `<field> 0x00 <index key of the value>` and whose values are document ids.
- * Maintained inside the same transaction as the document write.
+ * `<field> 0x00 <indexKey of the value>` and whose values are document ids.
+ * Maintained inside the same transaction as the document write; read through
+ * the query planner's key ranges.
  */
 export class IndexSet {
   private readonly table: Database<string, Buffer>;
   private indexed: string[];
 
-  constructor(
-    env: RootDatabase,
-    fields: readonly string[],
-    private readonly encode: IndexKeyEncoder,
-  ) {
+  constructor(env: RootDatabase, fields: readonly string[]) {
     this.table = env.openDB({ name: "index", dupSort: true, keyEncoding: "binary", encoding: "string" });
     this.indexed = normalize(fields);
   }
 
   get fields(): readonly string[] {
     return this.indexed;
-  }
-
-  has(field: string): boolean {
-    return this.indexed.includes(field);
   }
 
   setFields(fields: readonly string[]): void {
@@ -58,48 +43,38 @@ export class IndexSet {
   /** Must run inside a write transaction: moves `id`'s entries from `before` to `after`. */
   update(id: string, before: MixMap | undefined, after: MixMap | undefined): void {
     for (const field of this.indexed) {
-      const oldKey = before && this.keyOf(field, before);
-      const newKey = after && this.keyOf(field, after);
+      const oldKey = before && entryKey(field, before);
+      const newKey = after && entryKey(field, after);
       if (oldKey && newKey && oldKey.equals(newKey)) continue;
       if (oldKey) this.table.remove(oldKey, id);
       if (newKey) this.table.put(newKey, id);
     }
   }
 
-  /** Document ids whose `field` has an index key in `range`, in key order. */
-  *ids(field: string, range: IndexRange): Generator<string> {
-    const prefix = Buffer.from(`${field}\0`);
-    const start = range.lower ? Buffer.concat([prefix, range.lower.key]) : prefix;
-    const end = range.upper ? Buffer.concat([prefix, range.upper.key]) : Buffer.from(`${field}\u0001`);
-    for (const { key, value } of this.table.getRange({
-      start,
-      end: range.upper?.inclusive ? undefined : end,
-    })) {
-      if (range.lower && !range.lower.inclusive && key.equals(start)) continue;
-      if (range.upper?.inclusive && Buffer.compare(key, end) > 0) break;
-      yield value;
-    }
+  /** Ids of documents whose index key for `field` lies in `range` (a planner range), in key order. */
+  *ids(field: string, range: IndexRange = {}): Generator<string> {
+    const prefix = fieldPrefix(field);
+    const { start, end } = keyBounds(range);
+    const from = start ? Buffer.concat([prefix, start]) : prefix;
+    const to = end ? Buffer.concat([prefix, end]) : fieldPrefix(field, 1);
+    for (const { value } of this.table.getRange({ start: from, end: to })) yield value;
   }
+}
 
-  private keyOf(field: string, doc: MixMap): Buffer | undefined {
-    const value = valueAt(doc, field);
-    if (value === undefined) return undefined;
-    const key = this.encode(value);
-    if (key === undefined) return undefined;
-    return Buffer.concat([Buffer.from(`${field}\0`), key]);
-  }
+function fieldPrefix(field: string, terminator = 0): Buffer {
+  return Buffer.concat([Buffer.from(field), Buffer.of(terminator)]);
+}
+
+function entryKey(field: string, doc: MixMap): Buffer | undefined {
+  const key = documentIndexKey(doc, field);
+  return key && Buffer.concat([fieldPrefix(field), key]);
 }
 
 function normalize(fields: readonly string[]): string[] {
-  return [...new Set([ALWAYS_INDEXED, ...fields])].sort();
-}
-
-/** The value at a dotted path, or undefined. */
-export function valueAt(doc: MixMap, path: string): MixValue {
-  let v: MixValue = doc;
-  for (const part of path.split(".")) {
-    if (!isMixMap(v) || !Object.hasOwn(v, part)) return undefined;
-    v = (v as MixMap)[part];
+  for (const f of fields) {
+    if (f.length === 0 || f.length > 256 || f.includes("\0")) {
+      throw new AppsError("bad_request", `invalid index field ${JSON.stringify(f.slice(0, 100))}`);
+    }
   }
-  return v;
+  return [...new Set([TYPE_FIELD, ...fields])].sort();
 }
