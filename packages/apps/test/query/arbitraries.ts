@@ -4,7 +4,8 @@ import { projectionCollision } from "../../src/query/ast.js";
 import type { Expr, Literal, Path, ProjectionField, Query, SortKey } from "../../src/query/index.js";
 
 /** fc.record with ordinary prototypes, so results compare equal to parsed ASTs. */
-const rec = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> => fc.record(model, { noNullPrototype: true });
+const rec = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> =>
+  fc.record(model, { noNullPrototype: true });
 
 /** Any UTF-16 string, lone surrogates and control characters included. */
 export const anyString = (maxLength = 6): fc.Arbitrary<string> =>
@@ -23,7 +24,11 @@ const segment = fc.oneof(
 export const pathArb: fc.Arbitrary<Path> = fc.array(segment, { minLength: 1, maxLength: 3 });
 
 const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((b) => ({ $int64: b.toString() }));
-const finiteNumber = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constant(-0));
+const finiteNumber = fc.oneof(
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.integer(),
+  fc.constant(-0),
+);
 
 export const literalArb: fc.Arbitrary<Literal> = fc.letrec<{ literal: Literal }>((tie) => ({
   literal: fc.oneof(
@@ -47,23 +52,36 @@ export const exprArb: fc.Arbitrary<Expr> = fc.letrec<{ expr: Expr }>((tie) => ({
   expr: fc.oneof(
     { depthSize: "small", withCrossShrink: true, maxDepth: 5 },
     rec({ op: fc.constantFrom("==" as const, "!=" as const), path: pathArb, value: literalArb }),
-    rec({ op: fc.constantFrom("<" as const, "<=" as const, ">" as const, ">=" as const), path: pathArb, value: rangeLiteral }),
+    rec({
+      op: fc.constantFrom("<" as const, "<=" as const, ">" as const, ">=" as const),
+      path: pathArb,
+      value: rangeLiteral,
+    }),
     rec({ op: fc.constant("in" as const), path: pathArb, values: fc.array(literalArb, { maxLength: 4 }) }),
     rec({ op: fc.constant("contains" as const), path: pathArb, value: literalArb }),
     rec({ op: fc.constant("startsWith" as const), path: pathArb, value: anyString() }),
     rec({ op: fc.constant("exists" as const), path: pathArb }),
     rec({ op: fc.constant("not" as const), arg: tie("expr") }),
-    rec({ op: fc.constantFrom("and" as const, "or" as const), args: fc.array(tie("expr"), { minLength: 2, maxLength: 3 }) }),
+    rec({
+      op: fc.constantFrom("and" as const, "or" as const),
+      args: fc.array(tie("expr"), { minLength: 2, maxLength: 3 }),
+    }),
   ),
 })).expr;
 
 const projectionArb: fc.Arbitrary<ProjectionField[]> = fc
-  .array(fc.oneof(rec({ path: pathArb }), rec({ path: pathArb, as: segment })), { minLength: 1, maxLength: 4 })
+  .array(fc.oneof(rec({ path: pathArb }), rec({ path: pathArb, as: segment })), {
+    minLength: 1,
+    maxLength: 4,
+  })
   .filter((p) => projectionCollision(p) === undefined);
-const sortArb: fc.Arbitrary<SortKey[]> = fc.array(rec({ path: pathArb, order: fc.constantFrom("asc" as const, "desc" as const) }), {
-  minLength: 1,
-  maxLength: 3,
-});
+const sortArb: fc.Arbitrary<SortKey[]> = fc.array(
+  rec({ path: pathArb, order: fc.constantFrom("asc" as const, "desc" as const) }),
+  {
+    minLength: 1,
+    maxLength: 3,
+  },
+);
 
 export const queryArb: fc.Arbitrary<Query> = fc.record(
   {
@@ -89,9 +107,15 @@ export const mixValueArb: fc.Arbitrary<MixValue> = fc.letrec<{ value: MixValue }
     fc.boolean(),
     fc.constant(null),
     fc.uint8Array({ maxLength: 4 }),
-    rec({ tag: fc.constantFrom("ref", "x"), value: anyString() }).map((t) => new TaggedString(t.tag, t.value)),
-    rec({ name: fc.constantFrom("A", "B"), arg: fc.option(tie("value"), { nil: undefined }) }).map((c) => new MixCase(c.name, c.arg)),
+    rec({ tag: fc.constantFrom("ref", "x"), value: anyString() }).map(
+      (t) => new TaggedString(t.tag, t.value),
+    ),
+    rec({ name: fc.constantFrom("A", "B"), arg: fc.option(tie("value"), { nil: undefined }) }).map(
+      (c) => new MixCase(c.name, c.arg),
+    ),
     fc.array(tie("value"), { maxLength: 3 }),
-    fc.dictionary(fc.constantFrom("a", "b", "é", ""), tie("value"), { maxKeys: 3 }).map((d) => ({ ...d }) as MixMap),
+    fc
+      .dictionary(fc.constantFrom("a", "b", "é", ""), tie("value"), { maxKeys: 3 })
+      .map((d) => ({ ...d }) as MixMap),
   ),
 })).value;

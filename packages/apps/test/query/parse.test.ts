@@ -30,7 +30,7 @@ describe("parse", () => {
   it("parses every construct of the grammar", () => {
     const q = parse(
       "a.b.0 in [1, 2n, {ref}'x', #A(#B), null, true] || !(x startsWith \"a\\n\\u00e9\") && `odd key`.y exists && n >= -1.5e3 && t contains false" +
-        " | { a, b.c, x: y } | sort -modified, +name | after \"AQ\" | limit 10 | offset 20",
+        ' | { a, b.c, x: y } | sort -modified, +name | after "AQ" | limit 10 | offset 20',
     );
     expect(q).toStrictEqual({
       filter: {
@@ -39,7 +39,14 @@ describe("parse", () => {
           {
             op: "in",
             path: ["a", "b", "0"],
-            values: [1, { $int64: "2" }, { $tagged: "ref", value: "x" }, { $case: "A", arg: { $case: "B" } }, null, true],
+            values: [
+              1,
+              { $int64: "2" },
+              { $tagged: "ref", value: "x" },
+              { $case: "A", arg: { $case: "B" } },
+              null,
+              true,
+            ],
           },
           {
             op: "and",
@@ -117,7 +124,13 @@ describe("parse", () => {
     }
     expect(error).toBeInstanceOf(QuerySyntaxError);
     const e = error as QuerySyntaxError;
-    expect({ expected: e.expected, line: e.line, column: e.column, found: e.found, code: e.code }).toStrictEqual({
+    expect({
+      expected: e.expected,
+      line: e.line,
+      column: e.column,
+      found: e.found,
+      code: e.code,
+    }).toStrictEqual({
       expected,
       line,
       column,
@@ -153,16 +166,21 @@ describe("parse", () => {
   });
 
   it("only ever throws QueryError, and quickly, on arbitrary input", () => {
-    const alphabet = fc.constantFrom(..."ab. =!<>&|()[]{}#:,-\"'`\\n0123456789 in exists sort limit".split(""));
+    const alphabet = fc.constantFrom(
+      ..."ab. =!<>&|()[]{}#:,-\"'`\\n0123456789 in exists sort limit".split(""),
+    );
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: alphabet, maxLength: 60 }), fc.string({ maxLength: 60 })), (s) => {
-        try {
-          const q = parse(s);
-          expect(QueryAstSchema.safeParse(q).success).toBe(true);
-        } catch (e) {
-          expect(e).toBeInstanceOf(QueryError);
-        }
-      }),
+      fc.property(
+        fc.oneof(fc.string({ unit: alphabet, maxLength: 60 }), fc.string({ maxLength: 60 })),
+        (s) => {
+          try {
+            const q = parse(s);
+            expect(QueryAstSchema.safeParse(q).success).toBe(true);
+          } catch (e) {
+            expect(e).toBeInstanceOf(QueryError);
+          }
+        },
+      ),
       { numRuns: 3000 },
     );
   });
