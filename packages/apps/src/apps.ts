@@ -179,7 +179,10 @@ export class Apps {
   /** The app's ACL rule. Needs `allowed_build`. */
   rules(user: ActingUser, app: string): AclRule {
     this.authorize(user, app, ["allowed_build"]);
-    return this.rule(app) ?? {};
+    const stored = this.rule(app) ?? {};
+    const rule: Partial<Record<Role, readonly string[]>> = {};
+    for (const role of ROLES) if (stored[role]) rule[role] = [...stored[role]];
+    return rule;
   }
 
   /** Replaces the app's ACL rule (or the server rule `*`, root only). Needs `allowed_build`. */
