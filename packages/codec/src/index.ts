@@ -8,6 +8,12 @@ export {
   type TaggedJsonOptions,
   toTaggedJson,
 } from "./json/index.js";
+export {
+  decodeMsgpack,
+  encodeMsgpack,
+  type MsgpackDecodeOptions,
+  type MsgpackEncodeOptions,
+} from "./msgpack/index.js";
 export { type QcodeSummary, readQcode } from "./qcode.js";
 export { decodeRmx, encodeRmx, type RmxDecodeOptions, type RmxEncodeOptions } from "./rmx/index.js";
 export { mixCase, mixMap, ref, setEntry, tagged } from "./value/construct.js";

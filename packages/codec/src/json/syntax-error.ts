@@ -81,7 +81,7 @@ export function jsonErrorOffset(text: string): number {
     }
     for (;;) {
       skipSpace();
-      if (stack.length === 0) return i < n ? i : n;
+      if (stack.length === 0) return i;
       const inObject = stack[stack.length - 1]!;
       if (text[i] === ",") {
         i++;

@@ -1,0 +1,33 @@
+/**
+ * How Mix values map onto msgpack. Plain JSON-like values use the standard
+ * types; the rest use these application extension types.
+ *
+ * Strings: `.remix` archives store refs as ordinary strings `{ref}<id>`, so a
+ * msgpack string of the form `{tag}value` (tag as in TAGGED_FORM) is read as
+ * a TaggedString and a TaggedString is written that way. A plain string that
+ * would be misread, or a tagged string with an unusual tag, uses an extension.
+ */
+export const EXT_UNDEFINED = 0;
+/** A tagged string whose `{tag}value` text is not in TAGGED_FORM. Payload: that text, UTF-8. */
+export const EXT_TAGGED = 1;
+/** A plain string that is in TAGGED_FORM. Payload: UTF-8. */
+export const EXT_PLAIN_STRING = 2;
+/** Payload: msgpack `[name]` or `[name, arg]`. */
+export const EXT_CASE = 3;
+/** Payload: msgpack `[enabledOps, data (bin), extras (map)]`. */
+export const EXT_TOKEN = 4;
+/** Payload: the raw 32-bit words, little-endian. */
+export const EXT_OPAQUE = 5;
+export const EXT_HANDLE = 6;
+/** Payload: 8 bytes, big-endian two's complement (a bigint, not a number). */
+export const EXT_INT64 = 7;
+
+/** `{tag}value` where tag is a name with an optional `:annotation`, as refs and other Mix tags are written. */
+const TAGGED_FORM = /^\{[A-Za-z_$][\w$.-]*(?::[^{}]*)?\}/;
+
+/** Whether a msgpack string reads as a tagged string; returns the index of the closing "}" or -1. */
+export function taggedFormEnd(s: string): number {
+  if (s.charCodeAt(0) !== 0x7b) return -1;
+  const m = TAGGED_FORM.exec(s);
+  return m ? m[0].length - 1 : -1;
+}

@@ -1,0 +1,115 @@
+import { decode as referenceDecode, encode as referenceEncode } from "@msgpack/msgpack";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  CodecError,
+  decodeMsgpack,
+  encodeMsgpack,
+  MixCase,
+  mixEqual,
+  ref,
+  TaggedString,
+} from "../src/index.js";
+import { largeMixValue, mixValue } from "./arbitraries.js";
+import { openSample, sampleApps, sampleFiles, samplesDir } from "./samples.js";
+
+/** Plain JSON values (no -0, no strings that read as {tag}value): what any msgpack library agrees on. */
+const plainJson = fc.jsonValue().filter((v) => !JSON.stringify(v).includes('"{') && !hasNegativeZero(v));
+
+function hasNegativeZero(v: unknown): boolean {
+  if (Object.is(v, -0)) return true;
+  if (Array.isArray(v)) return v.some(hasNegativeZero);
+  if (v && typeof v === "object") return Object.values(v).some(hasNegativeZero);
+  return false;
+}
+
+describe("msgpack", () => {
+  it("decode(encode(v)) equals v for any Mix value, nested, unicode, empty and large", () => {
+    fc.assert(
+      fc.property(mixValue(), (v) => mixEqual(decodeMsgpack(encodeMsgpack(v)), v)),
+      { numRuns: 1500 },
+    );
+    fc.assert(
+      fc.property(largeMixValue(), (v) => mixEqual(decodeMsgpack(encodeMsgpack(v)), v)),
+      { numRuns: 20 },
+    );
+  });
+
+  it("speaks standard msgpack for plain values, both ways, with @msgpack/msgpack", () => {
+    fc.assert(
+      fc.property(plainJson, (v) => {
+        expect(referenceDecode(encodeMsgpack(v as never))).toEqual(v);
+        expect(mixEqual(decodeMsgpack(referenceEncode(v)), v as never)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("writes refs as {ref} strings, as .remix archives hold them, and keeps look-alike strings plain", () => {
+    expect(referenceDecode(encodeMsgpack({ _rmx_rev: ref("abc") }))).toEqual({ _rmx_rev: "{ref}abc" });
+    expect(decodeMsgpack(referenceEncode({ r: "{ref}abc", s: "{not a tag" }))).toEqual({
+      r: ref("abc"),
+      s: "{not a tag",
+    });
+    const lookalikes = ["{ref}abc", "{x:y}z", new TaggedString("odd tag", "v"), new MixCase("c", 1)];
+    expect(mixEqual(decodeMsgpack(encodeMsgpack(lookalikes)), lookalikes)).toBe(true);
+  });
+
+  it("writes integers in the signed forms and keeps 64-bit integers apart from numbers", () => {
+    expect(Array.from(encodeMsgpack(300))).toEqual([0xd1, 0x01, 0x2c]);
+    expect(Array.from(encodeMsgpack(-0))).toEqual([0xcb, 0x80, 0, 0, 0, 0, 0, 0, 0]);
+    expect(decodeMsgpack(encodeMsgpack(5n))).toBe(5n);
+    expect(decodeMsgpack(encodeMsgpack(-(2 ** 40)))).toBe(-(2 ** 40));
+    // A foreign int64 beyond 2^53 has no exact number: it becomes a bigint.
+    expect(decodeMsgpack(referenceEncode(2n ** 60n, { useBigInt64: true }))).toBe(2n ** 60n);
+  });
+});
+
+describe.skipIf(!samplesDir)("the .mp entries of the public sample apps", () => {
+  for (const file of sampleFiles) {
+    it(`reads ${file}'s .mp entries and re-encodes them byte for byte`, () => {
+      const entries = openSample(file);
+      const [app] = sampleApps(entries);
+      const names = Object.keys(entries).filter((n) => n.endsWith(".mp"));
+      expect(names).toEqual(expect.arrayContaining(["records.mp", `apps/${app}.mp`]));
+      for (const name of names) {
+        const bytes = entries[name]!;
+        const value = decodeMsgpack(bytes);
+        expect(Buffer.from(encodeMsgpack(value)).equals(Buffer.from(bytes))).toBe(true);
+      }
+      const [record] = decodeMsgpack(entries[`apps/${app}.mp`]!) as Record<string, never>[];
+      console.log(`${file}: apps/${app}.mp holds`, record);
+      expect(record!._rmx_type).toBe("app");
+      expect(record!._rmx_rev).toBeInstanceOf(TaggedString);
+      expect((record!.settings as Record<string, unknown>)["compile-mode"]).toBe("Wasm");
+    });
+  }
+});
+
+function codecError(f: () => unknown): CodecError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof CodecError) return e;
+    throw e;
+  }
+  throw new Error("expected a CodecError");
+}
+
+describe("msgpack bad input", () => {
+  it("checks lengths against what remains before allocating", () => {
+    // An array claiming 2^32-1 items in 5 bytes.
+    const e = codecError(() => decodeMsgpack(new Uint8Array([0xdd, 0xff, 0xff, 0xff, 0xff])));
+    expect([e.code, e.offset]).toEqual(["truncated", 5]);
+    expect(codecError(() => decodeMsgpack(new Uint8Array([0xdb, 0xff, 0xff, 0xff, 0xff, 0x61]))).code).toBe(
+      "truncated",
+    );
+    expect(codecError(() => decodeMsgpack(new Uint8Array([0xc1]))).code).toBe("bad_msgpack");
+    expect(codecError(() => decodeMsgpack(new Uint8Array([0x81, 0x01, 0x02]))).code).toBe("bad_msgpack");
+    expect(codecError(() => decodeMsgpack(new Uint8Array([0x01, 0x02]))).offset).toBe(1);
+    expect(codecError(() => decodeMsgpack(new Uint8Array([0xd4, 0x63, 0x00]))).code).toBe("unsupported");
+    expect(codecError(() => decodeMsgpack(new Uint8Array(200).fill(0x91), { maxDepth: 100 })).code).toBe(
+      "too_deep",
+    );
+  });
+});
