@@ -130,7 +130,9 @@ export function compareNumbers(a: number | bigint, b: number | bigint): number {
     if (a === b) return 0; // also -0 vs +0
     return Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : 1;
   }
-  return typeof a === "number" ? numberVsBigint(a, b as bigint) : numberVsBigint(b as number, a as bigint) * -1 || 0;
+  return typeof a === "number"
+    ? numberVsBigint(a, b as bigint)
+    : numberVsBigint(b as number, a as bigint) * -1 || 0;
 }
 
 function numberVsBigint(n: number, b: bigint): number {

@@ -43,15 +43,15 @@ export function encodeCursor(sort: readonly SortKey[], position: Uint8Array): st
   bytes[0] = VERSION;
   new DataView(bytes.buffer).setUint32(1, fingerprint(sort));
   bytes.set(position, HEADER);
-  return Buffer.from(bytes).toString("base64url");
+  return toBase64Url(bytes);
 }
 
 /** The position a cursor stands for; throws `QueryCursorError` if it is malformed or made for another sort. */
 export function decodeCursor(cursor: string, sort: readonly SortKey[]): Uint8Array {
-  if (cursor.length > QUERY_LIMITS.maxLength || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
+  if (cursor.length > QUERY_LIMITS.maxLength || !/^[A-Za-z0-9_-]+$/.test(cursor) || cursor.length % 4 === 1) {
     throw new QueryCursorError("cursor is not a base64url string");
   }
-  const bytes = new Uint8Array(Buffer.from(cursor, "base64url"));
+  const bytes = fromBase64Url(cursor);
   if (bytes.length <= HEADER || bytes[0] !== VERSION) throw new QueryCursorError("cursor is malformed");
   if (new DataView(bytes.buffer).getUint32(1) !== fingerprint(sort)) {
     throw new QueryCursorError("cursor was made for a different sort");
@@ -76,6 +76,35 @@ function concat(parts: Uint8Array[]): Uint8Array {
   for (const p of parts) {
     out.set(p, at);
     at += p.length;
+  }
+  return out;
+}
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/** base64url without padding; written here so the query module needs no Node Buffer. */
+function toBase64Url(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    const chars = Math.min(4, Math.ceil(((bytes.length - i) * 8) / 6));
+    for (let j = 0; j < chars; j++) out += ALPHABET[(n >> (18 - 6 * j)) & 63];
+  }
+  return out;
+}
+
+function fromBase64Url(text: string): Uint8Array {
+  const out = new Uint8Array(Math.floor((text.length * 6) / 8));
+  let bits = 0;
+  let acc = 0;
+  let at = 0;
+  for (const c of text) {
+    acc = (acc << 6) | ALPHABET.indexOf(c);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[at++] = (acc >> bits) & 0xff;
+    }
   }
   return out;
 }

@@ -152,7 +152,7 @@ describe("encodeKey: order-preserving binary keys", () => {
           .sort(compareMix)
           .filter((v, i, all) => i === 0 || compareMix(v, all[i - 1]) !== 0);
         expect(stored.length).toBe(expected.length);
-        stored.forEach((v, i) => expect(compareMix(v, expected[i])).toBe(0));
+        for (const [i, v] of stored.entries()) expect(compareMix(v, expected[i])).toBe(0);
         await db.drop();
       }),
       { numRuns: 60 },
