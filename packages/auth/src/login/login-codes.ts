@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { LoginIdentity } from "./identity.js";
+import type { LoginCodeRedeemer, LoginIdentity } from "../login-identity.js";
 import { SingleUseStore } from "./single-use-store.js";
 
 export interface LoginCodeStoreOptions {
@@ -14,7 +14,7 @@ export interface LoginCodeStoreOptions {
  * and redeemed once by `/x/token`. Only a hash of each code is kept, so a memory
  * dump does not hand out logins.
  */
-export class LoginCodeStore {
+export class LoginCodeStore implements LoginCodeRedeemer {
   readonly #codes: SingleUseStore<LoginIdentity>;
 
   constructor(options: LoginCodeStoreOptions = {}) {

@@ -1,6 +1,6 @@
+import type { LoginIdentity } from "../login-identity.js";
 import type { PluginConfig } from "./config/schema.js";
 import { LoginError } from "./errors.js";
-import type { LoginIdentity } from "./identity.js";
 
 /** Provider claims worth carrying into an amp token; everything else stays behind. */
 const CARRIED_CLAIMS = ["email", "email_verified", "name", "preferred_username"] as const;

@@ -4,7 +4,7 @@ import { exportJWK, exportPKCS8, generateKeyPair, jwtVerify, SignJWT } from "jos
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LoginCodeStore, loginRoutes, PluginConfigStore } from "../../src/login/index.js";
 import type { AuthVariables } from "../../src/user.js";
-import { listen, MapSecretStore, silentLogger, tempDatabase, testUserMiddleware } from "./helpers.js";
+import { listen, silentLogger, tempLoginStores, testUserMiddleware } from "./helpers.js";
 
 /**
  * Sign in with Apple and Snowflake cannot be reached from here. These tests run the
@@ -22,9 +22,8 @@ const RETURN_URL = "https://app.example/after-login";
 const s256 = (verifier: string) => createHash("sha256").update(verifier).digest("base64url");
 
 describe("Apple and Snowflake logins against local stand-ins of their endpoints", () => {
-  const database = tempDatabase();
-  const secrets = new MapSecretStore();
-  const configs = new PluginConfigStore({ db: database.db, secrets });
+  const database = tempLoginStores();
+  const configs = new PluginConfigStore({ db: database.db, secrets: database.secrets });
   const codes = new LoginCodeStore();
   const app = new Hono<{ Variables: AuthVariables }>();
   let standIn: { port: number; close(): Promise<void> };

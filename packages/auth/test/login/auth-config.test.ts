@@ -2,16 +2,16 @@ import { Writable } from "node:stream";
 import { Hono } from "hono";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { LoginCodeStore, loginRoutes, PluginConfigStore } from "../../src/login/index.js";
+import { LOGIN_SECRETS_APP, LoginCodeStore, loginRoutes, PluginConfigStore } from "../../src/login/index.js";
 import type { AuthVariables } from "../../src/user.js";
-import { MapSecretStore, tempDatabase, testUserMiddleware } from "./helpers.js";
+import { tempLoginStores, testUserMiddleware } from "./helpers.js";
 
 const SECRET = "s3cr3t-value-that-must-never-leak";
 
 describe("/x/authConfig: plugin configuration CRUD", () => {
-  const database = tempDatabase();
-  const secrets = new MapSecretStore();
-  const configs = new PluginConfigStore({ db: database.db, secrets });
+  const database = tempLoginStores();
+  const configs = new PluginConfigStore({ db: database.db, secrets: database.secrets });
+  const storedSecretNames = () => database.vault.list(LOGIN_SECRETS_APP).map((info) => info.name);
   const logLines: string[] = [];
   const logger = pino(
     { level: "debug" },
@@ -64,7 +64,8 @@ describe("/x/authConfig: plugin configuration CRUD", () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ id: "corp", kind: "oidc", owner: "root", hasSecret: true });
     expect(created.text).not.toContain(SECRET);
-    expect([...secrets.values.values()]).toEqual([SECRET]);
+    expect(storedSecretNames()).toEqual(["auth.login.corp.secret"]);
+    expect(await database.secrets.get("auth.login.corp.secret")).toBe(SECRET);
     expect(configs.isActive("corp")).toBe(true);
 
     const read = await call("GET", "/x/authConfig/corp", "root");
@@ -153,7 +154,7 @@ describe("/x/authConfig: plugin configuration CRUD", () => {
   it("deleting a configuration makes it inactive, drops its secret and stops its logins", async () => {
     expect((await call("DELETE", "/x/authConfig/corp", "root")).status).toBe(204);
     expect(configs.isActive("corp")).toBe(false);
-    expect(secrets.values.size).toBe(0);
+    expect(storedSecretNames()).toEqual([]);
     expect((await call("GET", "/x/authConfig/corp", "root")).status).toBe(404);
     const start = await app.request("/x/auth/corp");
     expect(start.status).toBe(404);
@@ -167,16 +168,16 @@ describe("/x/authConfig: plugin configuration CRUD", () => {
 });
 
 describe("login rate limit", () => {
-  const database = tempDatabase();
+  const database = tempLoginStores();
   afterAll(() => database.close());
   let now = 1_000_000;
   const app = loginRoutes({
-    configs: new PluginConfigStore({ db: database.db, secrets: new MapSecretStore() }),
+    configs: new PluginConfigStore({ db: database.db, secrets: database.secrets }),
     codes: new LoginCodeStore(),
     publicUrl: "https://amp.example",
     outbound: { allowedHosts: [] },
     logger: pino({ level: "silent" }),
-    rateLimit: { max: 3, windowMs: 60_000 },
+    rateLimit: { limit: 3, windowSeconds: 60 },
     now: () => now,
   });
 

@@ -2,30 +2,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Secrets } from "@amp/secrets";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
-import type { RootDatabase } from "lmdb";
 import { pino } from "pino";
 import { type Browser, chromium } from "playwright-core";
-import type { SecretStore } from "../../src/login/index.js";
-import { openLoginDatabase } from "../../src/login/index.js";
+import { LOGIN_SECRETS_APP, openLoginDatabase } from "../../src/login/index.js";
 import type { AmpUser } from "../../src/user.js";
 
 export const silentLogger = pino({ level: process.env.AMP_TEST_LOG_LEVEL ?? "silent" });
-
-/** An in-memory `SecretStore`; `@amp/secrets` takes its place in the server. */
-export class MapSecretStore implements SecretStore {
-  readonly values = new Map<string, string>();
-  async set(name: string, value: string) {
-    this.values.set(name, value);
-  }
-  async get(name: string) {
-    return this.values.get(name);
-  }
-  async delete(name: string) {
-    this.values.delete(name);
-  }
-}
 
 /**
  * Test-only stand-in for the auth middleware: the acting user comes from the
@@ -47,13 +32,19 @@ export function testUserMiddleware() {
   };
 }
 
-export function tempDatabase(): { db: RootDatabase; close(): Promise<void> } {
+/** Real login stores in a temp database dir: LMDB for configs and passkeys, real `@amp/secrets` for secrets. */
+export function tempLoginStores() {
   const dir = mkdtempSync(join(tmpdir(), "amp-login-"));
   const db = openLoginDatabase(dir);
+  const vault = new Secrets({ databaseDir: dir });
   return {
+    dir,
     db,
+    vault,
+    secrets: vault.scoped(LOGIN_SECRETS_APP),
     async close() {
       await db.close();
+      await vault.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

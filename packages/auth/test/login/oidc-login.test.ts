@@ -5,6 +5,8 @@ import Provider from "oidc-provider";
 import * as client from "openid-client";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { authRoutes } from "../../src/http.js";
+import { AUTH_VAULT_APP, authMiddleware, TokenService } from "../../src/index.js";
 import {
   LoginCodeStore,
   loginRoutes,
@@ -13,14 +15,7 @@ import {
   SingleUseStore,
 } from "../../src/login/index.js";
 import type { AuthVariables } from "../../src/user.js";
-import {
-  launchChromium,
-  listen,
-  MapSecretStore,
-  silentLogger,
-  tempDatabase,
-  testUserMiddleware,
-} from "./helpers.js";
+import { launchChromium, listen, silentLogger, tempLoginStores } from "./helpers.js";
 
 /** A pending-login store whose entries a test may alter between start and callback. */
 class TamperablePendingLogins extends SingleUseStore<PendingLogin> {
@@ -34,11 +29,14 @@ class TamperablePendingLogins extends SingleUseStore<PendingLogin> {
 const CLIENT_SECRET = "a-client-secret-of-the-test-provider";
 
 describe("OIDC login against a real oidc-provider, driven by headless Chromium", () => {
-  const database = tempDatabase();
-  const secrets = new MapSecretStore();
-  const configs = new PluginConfigStore({ db: database.db, secrets });
+  const stores = tempLoginStores();
+  const configs = new PluginConfigStore({ db: stores.db, secrets: stores.secrets });
   const codes = new LoginCodeStore();
   const pendingLogins = new TamperablePendingLogins({ ttlMs: 600_000 });
+  let tokens: TokenService;
+  let rootToken: string;
+  /** Alice's amp token from the first login, checked again after her plugin is deleted. */
+  let aliceToken: string;
   let amp: { port: number; close(): Promise<void> };
   let ampUrl: string;
   let idp: Server;
@@ -46,15 +44,24 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
   let browser: Browser;
 
   beforeAll(async () => {
-    // Our server first: the provider must know our callback URL.
-    const app = new Hono<{ Variables: AuthVariables }>();
-    app.use("*", testUserMiddleware());
-    app.get("/done", (c) => c.text("logged in"));
-    let routes: ReturnType<typeof loginRoutes> | undefined;
-    app.all("*", (c) => routes!.fetch(c.req.raw, c.env));
-    amp = await listen(app);
+    // The real token core: tokens from a plugin login die with the plugin's configuration.
+    tokens = await TokenService.open({
+      databaseDir: stores.dir,
+      vault: stores.vault.scoped(AUTH_VAULT_APP),
+      rootUser: "root",
+      pluginActive: (id) => configs.isActive(id),
+    });
+    rootToken = await tokens.issue("root");
+
+    // Our server listens first: the provider must know our callback URL.
+    let app: Hono<{ Variables: AuthVariables }> | undefined;
+    amp = await listen({ fetch: (request: Request, env: unknown) => app!.fetch(request, env) });
     ampUrl = `http://127.0.0.1:${amp.port}`;
-    routes = new Hono<{ Variables: AuthVariables }>().use("*", testUserMiddleware()).route(
+    app = new Hono<{ Variables: AuthVariables }>();
+    app.get("/done", (c) => c.text("logged in"));
+    app.use("/x/*", authMiddleware({ tokens }));
+    app.route("/", authRoutes({ tokens, loginCodes: codes }));
+    app.route(
       "/",
       loginRoutes({
         configs,
@@ -64,7 +71,7 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
         outbound: { allowedHosts: ["127.0.0.1"], allowInsecureHttp: true },
         logger: silentLogger,
       }),
-    ) as never;
+    );
 
     idp = createServer();
     await new Promise<void>((resolve) => idp.listen(0, "127.0.0.1", resolve));
@@ -92,7 +99,7 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
 
     const created = await fetch(`${ampUrl}/x/authConfig/oidc`, {
       method: "PUT",
-      headers: { "content-type": "application/json", "x-test-user": "root" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${rootToken}` },
       body: JSON.stringify({
         kind: "oidc",
         visibility: "confidential",
@@ -107,7 +114,7 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
     // The same provider, configured as a plain OAuth2 server with explicit endpoints.
     const oauth2 = await fetch(`${ampUrl}/x/authConfig/oauth`, {
       method: "PUT",
-      headers: { "content-type": "application/json", "x-test-user": "root" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${rootToken}` },
       body: JSON.stringify({
         kind: "oauth2",
         visibility: "confidential",
@@ -130,7 +137,8 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
     await amp?.close();
     idp?.closeAllConnections();
     await new Promise((resolve) => idp?.close(resolve));
-    await database.close();
+    await tokens?.close();
+    await stores.close();
   });
 
   /** Runs the browser through our start route and the provider's login and consent forms. */
@@ -160,7 +168,7 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
     return { page, callbackUrl, callbackStatus };
   }
 
-  it("logs in through /x/auth/oidc and the callback, ending in a code that redeems to the provider's user", async () => {
+  it("logs in through /x/auth/oidc and the callback; the code becomes an amp token the middleware accepts", async () => {
     const { page, callbackUrl } = await browserLogin("alice");
     const landed = new URL(page.url());
     expect(landed.pathname).toBe("/done");
@@ -168,13 +176,28 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
     const code = landed.searchParams.get("code");
     expect(code).toBeTruthy();
 
-    const identity = await codes.redeem(code!);
-    expect(identity).toEqual({
-      user: "alice",
-      plugin: "oidc",
-      claims: { amr: ["oidc"], idp_sub: "alice", email: "alice@example.test", email_verified: true },
+    // The code exchanges once at the core's /x/token for an amp token its middleware accepts.
+    const exchange = () =>
+      fetch(`${ampUrl}/x/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ grant_type: "authorization_code", code }),
+      });
+    const issued = await exchange();
+    expect(issued.status).toBe(200);
+    aliceToken = (await issued.json()).access_token;
+    const profile = await fetch(`${ampUrl}/x/profile`, {
+      headers: { authorization: `Bearer ${aliceToken}` },
     });
-    expect(await codes.redeem(code!), "a code redeems once").toBeUndefined();
+    expect(profile.status).toBe(200);
+    expect(await profile.json()).toMatchObject({
+      id: "alice",
+      anonymous: false,
+      root: false,
+      claims: { email: "alice@example.test", email_verified: true, idp_sub: "alice" },
+    });
+    const again = await exchange();
+    expect(again.status, "a code redeems once").toBe(400);
 
     // The provider's redirect back, replayed: its state was spent.
     expect(callbackUrl).toContain("state=");
@@ -254,5 +277,19 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
     );
     expect(evil.status).toBe(400);
     expect((await evil.json()).error.code).toBe("return_url_not_allowed");
+  });
+
+  it("rejects the tokens of a plugin login once its configuration is deleted", async () => {
+    const before = await fetch(`${ampUrl}/x/profile`, { headers: { authorization: `Bearer ${aliceToken}` } });
+    expect(before.status).toBe(200);
+    const deleted = await fetch(`${ampUrl}/x/authConfig/oidc`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${rootToken}` },
+    });
+    expect(deleted.status).toBe(204);
+    expect(configs.isActive("oidc")).toBe(false);
+    const after = await fetch(`${ampUrl}/x/profile`, { headers: { authorization: `Bearer ${aliceToken}` } });
+    expect(after.status).toBe(401);
+    expect((await after.json()).error.code).toBe("token_plugin_deleted");
   });
 });

@@ -3,6 +3,8 @@ import { fileURLToPath } from "node:url";
 import { Hono } from "hono";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { authRoutes } from "../../src/http.js";
+import { AUTH_VAULT_APP, authMiddleware, TokenService } from "../../src/index.js";
 import {
   LoginCodeStore,
   loginRoutes,
@@ -11,14 +13,7 @@ import {
   PluginConfigStore,
 } from "../../src/login/index.js";
 import type { AuthVariables } from "../../src/user.js";
-import {
-  launchChromium,
-  listen,
-  MapSecretStore,
-  silentLogger,
-  tempDatabase,
-  testUserMiddleware,
-} from "./helpers.js";
+import { launchChromium, listen, silentLogger, tempLoginStores } from "./helpers.js";
 
 // The package's exports map hides its UMD bundle; read it from the package folder.
 const browserBundle = readFileSync(
@@ -30,23 +25,24 @@ const browserBundle = readFileSync(
 
 /** The page our server serves: it drives registration and login with @simplewebauthn/browser. */
 const PAGE = `<!doctype html><html><head><script src="/simplewebauthn.js"></script><script>
-async function post(path, body, asUser) {
+async function post(path, body, bearer) {
   const headers = { "content-type": "application/json" };
-  if (asUser) headers["x-test-user"] = asUser;
+  if (bearer) headers.authorization = "Bearer " + bearer;
   const r = await fetch(path, { method: "POST", headers, body: JSON.stringify(body) });
   return { status: r.status, body: await r.json() };
 }
-window.register = async (user, asUser) => {
-  const options = await post("/x/pubkey/register/options", { user }, asUser);
+window.register = async (user, bearer) => {
+  const options = await post("/x/pubkey/register/options", { user }, bearer);
   if (options.status !== 200) return options;
   const response = await SimpleWebAuthnBrowser.startRegistration({ optionsJSON: options.body });
-  return post("/x/pubkey/register/verify", { response }, asUser);
+  return post("/x/pubkey/register/verify", { response }, bearer);
 };
 window.sign = async (user) => {
   const options = await post("/x/pubkey/challenge", user ? { user } : {});
   return SimpleWebAuthnBrowser.startAuthentication({ optionsJSON: options.body });
 };
 window.authenticate = (response) => post("/x/pubkey/authenticate", { response });
+window.exchange = (code) => post("/x/token", { grant_type: "authorization_code", code });
 </script></head><body>passkeys</body></html>`;
 
 interface Answer {
@@ -56,28 +52,29 @@ interface Answer {
 
 /** What the page's script puts on `window`. */
 interface PasskeyPage {
-  register(user: string, asUser?: string): Promise<Answer>;
+  register(user: string, bearer?: string): Promise<Answer>;
   sign(user?: string): Promise<unknown>;
   authenticate(response: unknown): Promise<Answer>;
+  exchange(code: string): Promise<{ status: number; body: { access_token: string } }>;
 }
 
 describe("passkeys in headless Chromium with a CDP virtual authenticator", () => {
-  const database = tempDatabase();
+  const database = tempLoginStores();
   const store = new PasskeyCredentialStore({ db: database.db });
   const codes = new LoginCodeStore();
   let skewMs = 0;
+  let tokens: TokenService;
   let server: { port: number; close(): Promise<void> };
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    const app = new Hono<{ Variables: AuthVariables }>();
-    app.use("*", testUserMiddleware());
-    app.get("/", (c) => c.html(PAGE));
-    app.get("/simplewebauthn.js", (c) => c.body(browserBundle, 200, { "content-type": "text/javascript" }));
-    let routes: ReturnType<typeof loginRoutes> | undefined;
-    app.all("/x/*", (c) => routes!.fetch(c.req.raw, c.env));
-    server = await listen(app);
+    tokens = await TokenService.open({
+      databaseDir: database.dir,
+      vault: database.vault.scoped(AUTH_VAULT_APP),
+    });
+    let app: Hono<{ Variables: AuthVariables }> | undefined;
+    server = await listen({ fetch: (request: Request, env: unknown) => app!.fetch(request, env) });
     // WebAuthn needs a domain as RP id: the page is on http://localhost (a secure context).
     const origin = `http://localhost:${server.port}`;
     const passkeys = new PasskeyService({
@@ -90,18 +87,22 @@ describe("passkeys in headless Chromium with a CDP virtual authenticator", () =>
       challengeTtlMs: 60_000,
       now: () => Date.now() + skewMs,
     });
-    const inner = new Hono<{ Variables: AuthVariables }>().use("*", testUserMiddleware());
-    routes = inner.route(
+    app = new Hono<{ Variables: AuthVariables }>();
+    app.get("/", (c) => c.html(PAGE));
+    app.get("/simplewebauthn.js", (c) => c.body(browserBundle, 200, { "content-type": "text/javascript" }));
+    app.use("/x/*", authMiddleware({ tokens }));
+    app.route("/", authRoutes({ tokens, loginCodes: codes }));
+    app.route(
       "/",
       loginRoutes({
-        configs: new PluginConfigStore({ db: database.db, secrets: new MapSecretStore() }),
+        configs: new PluginConfigStore({ db: database.db, secrets: database.secrets }),
         codes,
         passkeys,
         publicUrl: origin,
         outbound: { allowedHosts: [] },
         logger: silentLogger,
       }),
-    ) as never;
+    );
 
     browser = await launchChromium();
     const context = await browser.newContext();
@@ -124,11 +125,12 @@ describe("passkeys in headless Chromium with a CDP virtual authenticator", () =>
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await tokens?.close();
     await database.close();
   });
 
-  const register = (user: string, asUser?: string) =>
-    page.evaluate(([u, a]) => (window as unknown as PasskeyPage).register(u!, a), [user, asUser]);
+  const register = (user: string, bearer?: string) =>
+    page.evaluate(([u, b]) => (window as unknown as PasskeyPage).register(u!, b), [user, bearer]);
   const sign = (user?: string) => page.evaluate((u) => (window as unknown as PasskeyPage).sign(u), user);
   const authenticate = (response: unknown) =>
     page.evaluate((r) => (window as unknown as PasskeyPage).authenticate(r), response);
@@ -156,18 +158,30 @@ describe("passkeys in headless Chromium with a CDP virtual authenticator", () =>
   });
 
   it("registers a passkey for the logged-in user", async () => {
-    const result = await register("ignored-name", "erin");
+    const result = await register("ignored-name", await tokens.issue("erin"));
     expect(result.status).toBe(200);
     expect(result.body.user).toBe("erin");
     expect(store.credentialsOf("erin")).toHaveLength(1);
   });
 
-  it("logs in with the passkey: the code redeems to the user", async () => {
+  it("logs in with the passkey; the code becomes an amp token the middleware accepts", async () => {
     const assertion = await sign("dana");
     const result = await authenticate(assertion);
     expect(result.status).toBe(200);
     expect(result.body.user).toBe("dana");
-    expect(await codes.redeem(result.body.code)).toEqual({ user: "dana", claims: { amr: ["passkey"] } });
+    const exchanged = await page.evaluate(
+      (code) => (window as unknown as PasskeyPage).exchange(code),
+      result.body.code,
+    );
+    expect(exchanged.status).toBe(200);
+    const profile = await fetch(`http://127.0.0.1:${server.port}/x/profile`, {
+      headers: { authorization: `Bearer ${exchanged.body.access_token}` },
+    });
+    expect(await profile.json()).toMatchObject({
+      id: "dana",
+      anonymous: false,
+      claims: { amr: ["passkey"] },
+    });
   });
 
   it("logs in with a discoverable passkey, no user name given", async () => {

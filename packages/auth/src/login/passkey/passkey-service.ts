@@ -8,8 +8,8 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from "@simplewebauthn/server";
+import type { LoginIdentity } from "../../login-identity.js";
 import { LoginError } from "../errors.js";
-import type { LoginIdentity } from "../identity.js";
 import { SingleUseStore } from "../single-use-store.js";
 import type { PasskeyCredentialStore } from "./credential-store.js";
 

@@ -1,6 +1,7 @@
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "pino";
+import { type RateLimitOptions, rateLimit } from "../../rate-limit.js";
 import type { PluginConfigStore } from "../config/store.js";
 import { errorBody, LoginError } from "../errors.js";
 import type { LoginCodeStore } from "../login-codes.js";
@@ -8,7 +9,6 @@ import type { OutboundPolicy } from "../outbound.js";
 import type { PasskeyService } from "../passkey/passkey-service.js";
 import type { PendingLogin } from "../providers/login-provider.js";
 import { ProviderClient } from "../providers/provider-client.js";
-import { type RateLimitOptions, rateLimit } from "../rate-limit.js";
 import { SingleUseStore } from "../single-use-store.js";
 import { authConfigRoutes } from "./auth-config-routes.js";
 import { loginApp } from "./context.js";
@@ -44,7 +44,7 @@ const MAX_BODY_BYTES = 64 * 1024;
  */
 export function loginRoutes(options: LoginRoutesOptions) {
   const app = loginApp();
-  const limiter = rateLimit({ ...options.rateLimit, now: options.rateLimit?.now ?? options.now });
+  const limiter = rateLimit({ now: options.now, ...options.rateLimit });
   app.use("/x/auth/*", limiter);
   app.use("/x/pubkey/*", limiter);
   app.use(
