@@ -44,10 +44,12 @@ export class BrokerClient implements MessageBus {
   readonly #options: BrokerClientOptions;
   readonly #mqtt: MqttClient;
   readonly #handlers = new Map<string, Set<MessageHandler>>();
+  readonly #qos = new Map<string, 0 | 1 | 2>();
   #requester: Requester | undefined;
   #attempt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #closing = false;
+  #renewing = false;
   #refused = false;
 
   private constructor(options: BrokerClientOptions, client: MqttClient, clientId: string) {
@@ -60,9 +62,10 @@ export class BrokerClient implements MessageBus {
         for (const handler of handlers) handler(topic, payload, { retain: packet.retain });
       }
     });
-    client.on("connect", () => {
+    client.on("connect", (connack) => {
       this.#attempt = 0;
       this.#refused = false;
+      if (!connack.sessionPresent) this.#resubscribe();
     });
     client.on("error", (error: Error & { code?: number }) => {
       if (typeof error.code === "number") this.#refused = true; // a CONNACK refusal: retrying will not help
@@ -81,7 +84,7 @@ export class BrokerClient implements MessageBus {
       keepalive: options.keepaliveSeconds ?? 30,
       reconnectPeriod: 0, // we schedule reconnects ourselves, with backoff
       connectTimeout: options.connectTimeoutMs ?? 10_000,
-      resubscribe: true,
+      resubscribe: false, // we restore subscriptions ourselves, after any kind of reconnect
       ...credentials(options.username, options.token),
     };
     const client = mqtt.connect(options.url, mqttOptions);
@@ -117,12 +120,21 @@ export class BrokerClient implements MessageBus {
     return broker;
   }
 
+  /** A new session (fresh, renewed or after a broker restart) has none of our subscriptions. */
+  #resubscribe(): void {
+    if (this.#qos.size === 0) return;
+    const filters = Object.fromEntries([...this.#qos].map(([filter, qos]) => [filter, { qos }]));
+    this.#mqtt.subscribe(filters, (error) => {
+      if (error) this.#options.logger?.warn({ err: error.message }, "resubscribing after reconnect failed");
+    });
+  }
+
   get connected(): boolean {
     return this.#mqtt.connected;
   }
 
   #scheduleReconnect(): void {
-    if (this.#closing || this.#refused || this.#retryTimer) return;
+    if (this.#closing || this.#renewing || this.#refused || this.#retryTimer) return;
     const min = this.#options.reconnect?.minMs ?? 250;
     const max = this.#options.reconnect?.maxMs ?? 30_000;
     const base = Math.min(max, min * 2 ** this.#attempt++);
@@ -135,7 +147,7 @@ export class BrokerClient implements MessageBus {
     }, delay);
   }
 
-  /** Reconnects, keeping unacknowledged QoS 1/2 messages (mqtt.js would drop its stores). */
+  /** Reconnects after a lost connection, keeping unacknowledged QoS 1/2 messages (mqtt.js would drop its stores). */
   #reconnectKeepingState(): void {
     const client = this.#mqtt;
     client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
@@ -148,6 +160,15 @@ export class BrokerClient implements MessageBus {
   async renewToken(token: string): Promise<void> {
     Object.assign(this.#mqtt.options, credentials(this.#options.username, token));
     this.#refused = false;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#renewing = true;
+    try {
+      // a graceful end waits for in-flight messages; then the same client id connects again
+      if (this.#mqtt.connected) await this.#mqtt.endAsync();
+    } finally {
+      this.#renewing = false;
+    }
     const connected = new Promise<void>((resolve, reject) => {
       const onConnect = () => {
         this.#mqtt.off("error", onError);
@@ -161,7 +182,7 @@ export class BrokerClient implements MessageBus {
       this.#mqtt.once("connect", onConnect);
       this.#mqtt.on("error", onError);
     });
-    this.#reconnectKeepingState();
+    this.#mqtt.reconnect();
     await connected;
   }
 
@@ -190,8 +211,10 @@ export class BrokerClient implements MessageBus {
           if ((error as { packet?: { cmd?: string } }).packet?.cmd === "suback") return [{ qos: 128 }];
           throw error;
         });
-        if (granted.some((g) => g.qos === 128))
+        if (granted.some((g) => g.qos === 128)) {
           throw new BrokerError("BROKER_DENIED", `subscription to ${filter} refused`);
+        }
+        this.#qos.set(filter, options.qos ?? 0);
       } catch (error) {
         this.#handlers.delete(filter);
         throw error;
@@ -202,6 +225,7 @@ export class BrokerClient implements MessageBus {
       const set = this.#handlers.get(filter);
       if (!set?.delete(handler) || set.size > 0) return;
       this.#handlers.delete(filter);
+      this.#qos.delete(filter);
       if (this.#mqtt.connected) await this.#mqtt.unsubscribeAsync(filter);
     };
   }

@@ -57,7 +57,10 @@ export function attachBrokerWebSocket(
 ): () => void {
   const endpoint = new BrokerWebSocket(broker, options);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    endpoint.handleUpgrade(req, socket, head);
+    if (endpoint.handleUpgrade(req, socket, head)) return;
+    // Alone on this server, nobody else will answer: refuse rather than leave the socket hanging.
+    if (server.listenerCount("upgrade") === 1)
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
   };
   server.on("upgrade", onUpgrade);
   return () => {
