@@ -15,7 +15,9 @@ export function withStackGuard<T>(walk: () => T): T {
   try {
     return walk();
   } catch (e) {
-    if (e instanceof RangeError) throw new CodecError("too_deep", "value nests deeper than the stack allows");
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new CodecError("too_deep", "value nests deeper than the stack allows");
+    }
     throw e;
   }
 }

@@ -84,7 +84,9 @@ export function decodeTaggedJson(
   try {
     tree = JSON.parse(text);
   } catch (e) {
-    if (e instanceof RangeError) throw new CodecError("too_deep", "JSON nests deeper than the parser allows");
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new CodecError("too_deep", "JSON nests deeper than the parser allows");
+    }
     const message = e instanceof Error ? e.message : String(e);
     const at = jsonErrorOffset(text);
     const offset = typeof input === "string" ? at : utf8Length(text.slice(0, at));

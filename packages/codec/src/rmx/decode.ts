@@ -151,7 +151,8 @@ class RmxReader {
   }
 
   private array(p: number, size: number, depth: number): MixValue[] {
-    const n = size >= 2 ? this.words[p + 3]! : -1;
+    if (size < 2) throw new CodecError("bad_size", `array block of ${size} words`, p * 4);
+    const n = this.words[p + 3]!;
     if (n + 2 !== size)
       throw new CodecError("bad_size", `array of ${n} items in a block of ${size} words`, p * 4);
     const items = new Array<MixValue>(n);
