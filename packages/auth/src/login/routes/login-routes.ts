@@ -47,13 +47,12 @@ export function loginRoutes(options: LoginRoutesOptions) {
   const limiter = rateLimit({ now: options.now, ...options.rateLimit });
   app.use("/x/auth/*", limiter);
   app.use("/x/pubkey/*", limiter);
-  app.use(
-    "/x/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json(errorBody(new LoginError("body_too_large", "request body too large", 413)), 413),
-    }),
-  );
+  // Only our own paths: middleware of a mounted sub-app applies to every matching route of the server.
+  const limitBody = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => c.json(errorBody(new LoginError("body_too_large", "request body too large", 413)), 413),
+  });
+  for (const path of ["/x/auth/*", "/x/pubkey/*", "/x/authConfig", "/x/authConfig/*"]) app.use(path, limitBody);
 
   const pendingLogins =
     options.pendingLogins ??
