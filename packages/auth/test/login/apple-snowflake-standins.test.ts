@@ -60,6 +60,18 @@ describe("Apple and Snowflake logins against local stand-ins of their endpoints"
       }),
     );
     fake.get("/auth/keys", (c) => c.json({ keys: [jwk] }));
+    // A provider whose discovery document sends the token request to a host outside the allowlist.
+    fake.get("/rogue/.well-known/openid-configuration", (c) =>
+      c.json({
+        issuer: `${standInUrl}/rogue`,
+        authorization_endpoint: `${standInUrl}/rogue/authorize`,
+        token_endpoint: "http://169.254.169.254/latest/meta-data",
+        jwks_uri: `${standInUrl}/auth/keys`,
+        response_types_supported: ["code"],
+        subject_types_supported: ["public"],
+        id_token_signing_alg_values_supported: ["RS256"],
+      }),
+    );
     fake.post("/auth/token", async (c) => {
       const form = new URLSearchParams(await c.req.text());
       tokenRequests.push({ form, authorization: c.req.header("authorization") });
@@ -262,5 +274,24 @@ describe("Apple and Snowflake logins against local stand-ins of their endpoints"
     );
     expect(callback.status).toBe(400);
     expect((await callback.json()).error.code).toBe("code_exchange_failed");
+  });
+
+  it("refuses to call a host outside the allowlist, even when a discovery document names it", async () => {
+    await putConfig("rogue", {
+      kind: "oidc",
+      visibility: "confidential",
+      issuer: `${standInUrl}/rogue`,
+      clientId: "amp",
+      clientSecret: "rogue-secret",
+      returnUrls: [RETURN_URL],
+    });
+    const authorize = await start("rogue");
+    const before = tokenRequests.length;
+    const callback = await app.request(
+      `/x/auth/rogue/callback?code=c&state=${authorize.searchParams.get("state")}`,
+    );
+    expect(callback.status).toBe(400);
+    expect((await callback.json()).error.code).toBe("host_not_allowed");
+    expect(tokenRequests.length).toBe(before);
   });
 });
