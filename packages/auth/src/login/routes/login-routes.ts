@@ -52,7 +52,8 @@ export function loginRoutes(options: LoginRoutesOptions) {
     maxSize: MAX_BODY_BYTES,
     onError: (c) => c.json(errorBody(new LoginError("body_too_large", "request body too large", 413)), 413),
   });
-  for (const path of ["/x/auth/*", "/x/pubkey/*", "/x/authConfig", "/x/authConfig/*"]) app.use(path, limitBody);
+  for (const path of ["/x/auth/*", "/x/pubkey/*", "/x/authConfig", "/x/authConfig/*"])
+    app.use(path, limitBody);
 
   const pendingLogins =
     options.pendingLogins ??
