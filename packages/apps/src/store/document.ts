@@ -27,15 +27,32 @@ export const SYSTEM_FIELDS = [
 
 const ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/** A Remix-style id: 32 base62 characters. */
+/** Random bytes are drawn in blocks: one `randomBytes` call per id costs more than the rest of a write. */
+const POOL_SIZE = 8192;
+let pool = randomBytes(POOL_SIZE);
+let poolOffset = 0;
+
+/** A Remix-style id: 32 base62 characters (rejection-sampled, so uniform). */
 export function newId(): string {
-  const bytes = randomBytes(32);
   let id = "";
-  for (const b of bytes) id += ID_ALPHABET[b % 62];
+  while (id.length < 32) {
+    if (poolOffset === POOL_SIZE) {
+      pool = randomBytes(POOL_SIZE);
+      poolOffset = 0;
+    }
+    const b = pool[poolOffset++]!;
+    if (b < 248) id += ID_ALPHABET[b % 62];
+  }
   return id;
 }
 
-/** Rejects what the store cannot hold faithfully: too deep, too big, non-map, `__proto__` keys. */
+/** In a `u` regex a surrogate pair is one code point, so this matches only unpaired halves. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Rejects what the store cannot hold faithfully: too deep, too big, non-map,
+ * `__proto__` keys, strings with lone surrogates (UTF-8 cannot carry them).
+ */
 export function checkDocument(doc: unknown, limits: DocumentLimits): MixMap {
   if (!isMixMap(doc)) throw new AppsError("invalid_document", "a document is a map");
   let nodes = 0;
@@ -44,11 +61,14 @@ export function checkDocument(doc: unknown, limits: DocumentLimits): MixMap {
     if (depth > limits.maxDepth) {
       throw new AppsError("invalid_document", `document is nested deeper than ${limits.maxDepth}`);
     }
-    if (Array.isArray(v)) {
+    if (typeof v === "string") {
+      if (LONE_SURROGATE.test(v)) throw new AppsError("invalid_document", "a string holds a lone surrogate");
+    } else if (Array.isArray(v)) {
       for (const x of v) visit(x, depth + 1);
     } else if (isMixMap(v)) {
       for (const k of Object.keys(v)) {
         if (k === "__proto__") throw new AppsError("invalid_document", "the key __proto__ is not allowed");
+        if (LONE_SURROGATE.test(k)) throw new AppsError("invalid_document", "a key holds a lone surrogate");
         visit(v[k], depth + 1);
       }
     }

@@ -25,11 +25,16 @@ let registered = false;
 function registerExtensions(): void {
   if (registered) return;
   registered = true;
+  // Refs are in every document (`_rmx_rev`): packed directly as `tag 0x00 value`, not through a nested array.
   addExtension({
     Class: TaggedString,
     type: EXT_TAGGED,
-    write: (v: TaggedString) => [v.tag, v.value],
-    read: ([tag, value]: [string, string]) => new TaggedString(tag, value),
+    pack: (v: TaggedString) => Buffer.from(`${v.tag}\u0000${v.value}`),
+    unpack: (b: Uint8Array) => {
+      const text = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("utf8");
+      const cut = text.indexOf("\u0000");
+      return new TaggedString(text.slice(0, cut), text.slice(cut + 1));
+    },
   });
   addExtension({
     Class: MixCase,
