@@ -15,11 +15,12 @@ export class RevocationList {
     this.prune();
   }
 
-  /** The id of a token: its issuer and jti, or the whole token when it has no jti. */
+  /** The id of a token: its issuer and jti (hashed when long), or a hash of the whole token when it has no jti. */
   static idOf(issuer: string, jti: string | undefined, token: string): string {
-    return createHash("sha256")
-      .update(jti === undefined ? `token\u0000${token}` : `jti\u0000${issuer}\u0000${jti}`)
-      .digest("base64url");
+    if (jti === undefined) return `t:${createHash("sha256").update(token).digest("base64url")}`;
+    const id = `j:${issuer}\u0000${jti}`;
+    // LMDB keys are limited to ~2 KB; our own ids (URL + UUID) never come close.
+    return id.length <= 512 ? id : `h:${createHash("sha256").update(id).digest("base64url")}`;
   }
 
   has(id: string): boolean {
