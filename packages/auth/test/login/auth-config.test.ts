@@ -2,7 +2,14 @@ import { Writable } from "node:stream";
 import { Hono } from "hono";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
-import { LOGIN_SECRETS_APP, LoginCodeStore, loginRoutes, PluginConfigStore } from "../../src/login/index.js";
+import {
+  LOGIN_SECRETS_APP,
+  LoginCodeStore,
+  loginRoutes,
+  PasskeyCredentialStore,
+  PasskeyService,
+  PluginConfigStore,
+} from "../../src/login/index.js";
 import type { AuthVariables } from "../../src/user.js";
 import { tempLoginStores, testUserMiddleware } from "./helpers.js";
 
@@ -192,5 +199,42 @@ describe("login rate limit", () => {
 
     now += 60_000;
     expect((await app.request("/x/auth/none")).status).toBe(404);
+  });
+});
+
+describe("OpenAPI description", () => {
+  const database = tempLoginStores();
+  afterAll(() => database.close());
+
+  it("describes every login route from the same zod schemas that validate it", () => {
+    const app = loginRoutes({
+      configs: new PluginConfigStore({ db: database.db, secrets: database.secrets }),
+      codes: new LoginCodeStore(),
+      passkeys: new PasskeyService({
+        store: new PasskeyCredentialStore({ db: database.db }),
+        rpId: "amp.example",
+        rpName: "amp",
+        origins: ["https://amp.example"],
+      }),
+      publicUrl: "https://amp.example",
+      outbound: { allowedHosts: [] },
+      logger: pino({ level: "silent" }),
+    });
+    const document = app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: { title: "amp login", version: "1" },
+    });
+    expect(Object.keys(document.paths ?? {}).sort()).toEqual([
+      "/x/auth/{handler}",
+      "/x/auth/{handler}/callback",
+      "/x/authConfig",
+      "/x/authConfig/{id}",
+      "/x/pubkey/authenticate",
+      "/x/pubkey/challenge",
+      "/x/pubkey/register/options",
+      "/x/pubkey/register/verify",
+    ]);
+    const put = document.paths?.["/x/authConfig/{id}"]?.put;
+    expect(JSON.stringify(put?.requestBody)).toContain("PluginConfigInput");
   });
 });

@@ -47,10 +47,12 @@ export class PasskeyService {
   readonly #store: PasskeyCredentialStore;
   readonly #registrations: SingleUseStore<RegistrationChallenge>;
   readonly #logins: SingleUseStore<true>;
+  readonly #now: () => number;
 
   constructor(options: PasskeyOptions & { store: PasskeyCredentialStore; now?: () => number }) {
     this.#options = options;
     this.#store = options.store;
+    this.#now = options.now ?? Date.now;
     const challenges = { ttlMs: options.challengeTtlMs ?? 60_000, now: options.now };
     this.#registrations = new SingleUseStore(challenges);
     this.#logins = new SingleUseStore(challenges);
@@ -113,7 +115,7 @@ export class PasskeyService {
         transports: credential.transports ?? response.response.transports ?? [],
         deviceType: credentialDeviceType,
         backedUp: credentialBackedUp,
-        createdAt: new Date().toISOString(),
+        createdAt: new Date(this.#now()).toISOString(),
       },
       pending.handle,
       pending.isNewUser,
