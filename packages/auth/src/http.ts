@@ -9,6 +9,9 @@ import { type RateLimitOptions, rateLimit } from "./rate-limit.js";
 import type { TokenService } from "./token-service.js";
 import type { AuthVariables } from "./user.js";
 
+/** The login plugins' routes (`/x/auth/*`, `/x/pubkey/*`, `/x/authConfig`), mounted beside `authRoutes`. */
+export { type LoginRoutesOptions, loginRoutes } from "./login/index.js";
+
 export interface AuthRoutesOptions {
   tokens: TokenService;
   /** The login plugins' code store; without it the authorization_code grant is refused. */

@@ -1,5 +1,7 @@
 export { parseDuration } from "./duration.js";
 export { AuthError, type AuthErrorCode, errorBody } from "./errors.js";
+// The login plugins (OIDC, OAuth2, Apple, Snowflake, passkeys, plugin configuration).
+export * from "./login/index.js";
 export type { IssueOptions, LoginCodeRedeemer, LoginIdentity, TokenIssuer } from "./login-identity.js";
 export {
   type AuthMiddlewareOptions,
