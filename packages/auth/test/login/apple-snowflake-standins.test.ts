@@ -294,4 +294,20 @@ describe("Apple and Snowflake logins against local stand-ins of their endpoints"
     expect((await callback.json()).error.code).toBe("host_not_allowed");
     expect(tokenRequests.length).toBe(before);
   });
+
+  it("answers 502 when the provider cannot be reached", async () => {
+    const closed = await listen(new Hono());
+    await closed.close();
+    await putConfig("down", {
+      kind: "oidc",
+      visibility: "confidential",
+      issuer: `http://127.0.0.1:${closed.port}`,
+      clientId: "amp",
+      clientSecret: "down-secret",
+      returnUrls: [RETURN_URL],
+    });
+    const response = await app.request("/x/auth/down");
+    expect(response.status).toBe(502);
+    expect((await response.json()).error.code).toBe("provider_unreachable");
+  });
 });

@@ -200,10 +200,16 @@ function scopesOf(config: PluginConfig): string[] {
   }
 }
 
-/** Maps openid-client failures to typed 400s (the login was refused) or 502s (the provider failed). */
-function toLoginError(error: unknown): LoginError {
+/**
+ * Maps openid-client failures to typed 400s (the login was refused) or 502s (the
+ * provider failed); anything else is a bug and goes on as it is (500, logged).
+ */
+function toLoginError(error: unknown): unknown {
   if (error instanceof LoginError) return error;
   if (error instanceof Error && error.cause instanceof LoginError) return error.cause;
+  if (isNetworkFailure(error)) {
+    return new LoginError("provider_unreachable", "the identity provider could not be reached", 502);
+  }
   if (error instanceof client.AuthorizationResponseError) {
     return new LoginError("provider_error", `the provider refused the login (${error.error})`);
   }
@@ -216,7 +222,16 @@ function toLoginError(error: unknown): LoginError {
     if (claim === "state") return new LoginError("state_mismatch", "the login state does not match");
     return new LoginError("login_failed", `the provider's answer was not valid (${error.code ?? "invalid"})`);
   }
-  return new LoginError("provider_unreachable", "the identity provider could not be reached", 502);
+  return error;
+}
+
+/** A refused connection, DNS failure or timeout, possibly wrapped by openid-client. */
+function isNetworkFailure(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e.name === "TimeoutError" || e.name === "AbortError") return true;
+    if (e instanceof TypeError && e.message === "fetch failed") return true;
+  }
+  return false;
 }
 
 /** The claim an openid-client comparison failure is about (it nests the detail one or two causes deep). */
