@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import { AuthError } from "./errors.js";
 
 export interface RemoteIssuerOptions {
   /** The `iss` its tokens carry. */
@@ -49,7 +50,7 @@ export class RemoteIssuer {
   }
 
   async verify(token: string, currentDate: Date): Promise<JWTPayload> {
-    const { payload } = await jwtVerify(token, this.jwks, {
+    const { payload, protectedHeader } = await jwtVerify(token, this.jwks, {
       issuer: this.issuer,
       audience: this.options.audience ?? this.defaults.audience,
       algorithms: this.algorithms,
@@ -57,6 +58,10 @@ export class RemoteIssuer {
       requiredClaims: ["sub", "exp"],
       currentDate,
     });
+    // Another amp's refresh tokens (typ rt+jwt) must not pass as access tokens here.
+    if (protectedHeader.typ !== undefined && /^rt\+jwt$/i.test(protectedHeader.typ)) {
+      throw new AuthError("token_invalid", "a refresh token is not an access token");
+    }
     return payload;
   }
 }

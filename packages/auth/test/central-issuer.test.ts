@@ -62,6 +62,14 @@ describe("a central issuer: a second TokenService serving its JWKS over HTTP", (
     expect((await whoami(before)).status).toBe(200); // the old key is still in its JWKS (overlap)
   });
 
+  it("rejects its refresh tokens in place of access tokens", async () => {
+    const { refresh_token, access_token } = await central.tokens.issueSession({ user: "alice", claims: {} });
+    expect((await whoami(access_token)).status).toBe(200);
+    const res = await whoami(refresh_token!);
+    expect(res.status).toBe(401);
+    expect((await res.json()).error.code).toBe("token_invalid");
+  });
+
   it("rejects its tokens for another audience, and tokens of an untrusted issuer with the same shape", async () => {
     const other = await openTokens({ issuer: "https://central.remix.example", audience: "amp-edge" });
     const forged = await other.tokens.issue("ops"); // right iss and aud, but a key the central JWKS lacks

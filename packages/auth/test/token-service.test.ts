@@ -127,6 +127,23 @@ describe("TokenService", () => {
     });
   });
 
+  it("never logs a token", async () => {
+    const { pino } = await import("pino");
+    const lines: string[] = [];
+    const logger = pino({ level: "trace" }, { write: (line: string) => lines.push(line) });
+    const { tokens } = await openTokens({ logger });
+    const session = await tokens.issueSession({ user: "alice", claims: {} });
+    await tokens.verify(session.access_token);
+    await tokens.refresh(session.refresh_token!);
+    await tokens.revoke(session.access_token);
+    await tokens.rotateKeys();
+    const log = lines.join("\n");
+    expect(log).toContain("token revoked");
+    for (const token of [session.access_token, session.refresh_token!]) {
+      for (const part of token.split(".")) expect(log).not.toContain(part);
+    }
+  });
+
   it("gives anonymous users anon-<id> names", async () => {
     const { tokens } = await openTokens();
     const a = tokens.anonymous();

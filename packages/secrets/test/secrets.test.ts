@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { chmodSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
@@ -73,6 +73,15 @@ describe("Secrets with the local keyring", () => {
     const second = new Secrets({ databaseDir: dir.dir });
     cleanups.push(() => second.close());
     expect(await second.revealString("app", "token")).toBe("abc");
+  });
+
+  it("tightens a keyring file found readable by others back to 0600", async () => {
+    const dir = tempDir();
+    cleanups.push(() => dir.cleanup());
+    new LocalKeyring({ databaseDir: dir.dir });
+    chmodSync(join(dir.dir, KEYRING_FILE), 0o644);
+    new LocalKeyring({ databaseDir: dir.dir });
+    expect(statSync(join(dir.dir, KEYRING_FILE)).mode & 0o777).toBe(0o600);
   });
 
   it("seals the keyring with RMX_MASTER_KEY and refuses a wrong or missing one", async () => {
