@@ -66,8 +66,7 @@ describe("shutting down on a signal", () => {
     await amp.waitForLog("stopping");
     const sentAt = Date.now();
     amp.signal("SIGTERM");
-    const { code } = await amp.exited;
-    expect(code).toBe(143);
+    expect(await amp.exited).toEqual({ code: 143, signal: null });
     expect(Date.now() - sentAt).toBeLessThan(2_000);
     expect((await slow).error).toBeInstanceOf(Error);
   });

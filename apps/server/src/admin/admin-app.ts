@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
 import { errorHandler, notFoundHandler, validationHook } from "../http/errors.js";
 import type { AdminAuthorizer } from "./authorize.js";
-import { debugRoutes } from "./debug.js";
+import { debugRoutes, type InspectorSessions } from "./debug.js";
 import type { ServerMetrics } from "./metrics.js";
 
 export interface AdminAppOptions {
@@ -11,6 +11,7 @@ export interface AdminAppOptions {
   authorize: AdminAuthorizer;
   /** Whether an admin credential or authorizer is set (changes the refusal message only). */
   authorizeConfigured: boolean;
+  inspector: InspectorSessions;
 }
 
 /** The app of the admin port: Prometheus metrics and the debug routes. */
@@ -21,6 +22,9 @@ export function createAdminApp(options: AdminAppOptions): OpenAPIHono {
   app.get("/metrics", async (c) =>
     c.body(await options.metrics.text(), 200, { "content-type": options.metrics.contentType }),
   );
-  app.route("/", debugRoutes(options.authorize, options.authorizeConfigured, options.logger));
+  app.route(
+    "/",
+    debugRoutes(options.authorize, options.authorizeConfigured, options.logger, options.inspector),
+  );
   return app;
 }

@@ -47,8 +47,37 @@ const heapRoute = createRoute({
   responses: { 200: { description: "the snapshot, as JSON (application/json attachment)" }, ...denied },
 });
 
+/**
+ * The inspector sessions the debug routes have open. Exiting while the profiler runs can
+ * crash Node (SIGSEGV on Node 20), so the server disconnects them before it goes.
+ */
+export class InspectorSessions {
+  private readonly sessions = new Set<Session>();
+
+  open(): Session {
+    const session = new Session();
+    session.connect();
+    this.sessions.add(session);
+    return session;
+  }
+
+  close(session: Session): void {
+    if (this.sessions.delete(session)) session.disconnect();
+  }
+
+  /** Synchronous, so it can run right before process.exit(). */
+  closeAll(): void {
+    for (const session of this.sessions) this.close(session);
+  }
+}
+
 /** CPU profile and heap snapshot through node:inspector, behind `authorize`. */
-export function debugRoutes(authorize: AdminAuthorizer, configured: boolean, logger: Logger) {
+export function debugRoutes(
+  authorize: AdminAuthorizer,
+  configured: boolean,
+  logger: Logger,
+  sessions: InspectorSessions,
+) {
   let profiling = false;
   const app = new OpenAPIHono();
   app.use("/x/debug/*", requireAdmin(authorize, configured));
@@ -56,9 +85,8 @@ export function debugRoutes(authorize: AdminAuthorizer, configured: boolean, log
   app.openapi(profileRoute, async (c) => {
     if (profiling) throw new HttpError(409, "busy", "a CPU profile is already being recorded");
     profiling = true;
-    const session = new Session();
+    const session = sessions.open();
     try {
-      session.connect();
       await session.post("Profiler.enable");
       await session.post("Profiler.start");
       logger.info({ seconds: c.req.valid("query").seconds }, "CPU profile started");
@@ -69,15 +97,14 @@ export function debugRoutes(authorize: AdminAuthorizer, configured: boolean, log
       const { profile } = await session.post("Profiler.stop");
       return attachment(c, JSON.stringify(profile), "cpuprofile");
     } finally {
-      session.disconnect();
+      sessions.close(session);
       profiling = false;
     }
   });
 
   app.openapi(heapRoute, (c) => {
     logger.info("heap snapshot requested");
-    const session = new Session();
-    session.connect();
+    const session = sessions.open();
     const body = new ReadableStream<string>({
       async start(controller) {
         session.on("HeapProfiler.addHeapSnapshotChunk", (m) => controller.enqueue(m.params.chunk));
@@ -87,7 +114,7 @@ export function debugRoutes(authorize: AdminAuthorizer, configured: boolean, log
         } catch (error) {
           controller.error(error);
         } finally {
-          session.disconnect();
+          sessions.close(session);
         }
       },
     });

@@ -67,6 +67,14 @@ export async function serve(io: ServeIO): Promise<AmpServer | undefined> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // A bug that escapes every handler leaves state unknown: log it where operators look, then exit.
+  const crash = (error: unknown) => {
+    logger.fatal({ err: error }, "uncaught error: exiting");
+    void server.terminate();
+    io.exit(EXIT_FAILED);
+  };
+  process.on("uncaughtException", crash);
+  process.on("unhandledRejection", crash);
 
   try {
     await server.start();

@@ -4,6 +4,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
 import { createAdminApp } from "../admin/admin-app.js";
 import { type AdminAuthorizer, bearerCredentialAuthorizer } from "../admin/authorize.js";
+import { InspectorSessions } from "../admin/debug.js";
 import { ServerMetrics } from "../admin/metrics.js";
 import { readBuildInfo } from "../build-info.js";
 import type { ServerConfig } from "../config/schema.js";
@@ -60,6 +61,7 @@ export function createServer(config: ServerConfig, options: CreateServerOptions 
   const components = options.components ?? [];
   const build = readBuildInfo();
   const metrics = new ServerMetrics();
+  const inspector = new InspectorSessions();
   let phase: Phase = "idle";
   let addresses: ServerAddresses | undefined;
   let starting: Promise<ServerAddresses> | undefined;
@@ -83,6 +85,7 @@ export function createServer(config: ServerConfig, options: CreateServerOptions 
     metrics,
     authorize: options.authorizeAdmin ?? bearerCredentialAuthorizer(config.adminToken),
     authorizeConfigured: options.authorizeAdmin !== undefined || config.adminToken !== undefined,
+    inspector,
   });
   for (const component of components) {
     for (const mount of component.routes ?? []) app.route(mount.path, mount.app);
@@ -154,6 +157,7 @@ export function createServer(config: ServerConfig, options: CreateServerOptions 
       drained = results.every(Boolean);
       if (!drained) logger.warn({ graceMs }, "grace period over: cutting the remaining requests");
     }
+    inspector.closeAll();
     await Promise.all([publicListener.destroy(), adminListener.destroy()]);
     const failed: string[] = [];
     for (const component of started.splice(0).reverse()) {
@@ -172,7 +176,9 @@ export function createServer(config: ServerConfig, options: CreateServerOptions 
 
   async function shutdownOnce(cut: boolean): Promise<StopResult> {
     if (cut) {
-      // Ends a drain in progress; the components still stop in order.
+      // Ends a drain in progress; the components still stop in order. All of this runs
+      // synchronously, before a caller's process.exit().
+      inspector.closeAll();
       void publicListener.destroy();
       void adminListener.destroy();
     }
