@@ -1,6 +1,5 @@
 import type { IncomingMessage } from "node:http";
 import { createServer, type Server, type Socket } from "node:net";
-import { promisify } from "node:util";
 import type { AmpUser } from "@amp/auth";
 import {
   Aedes,
@@ -370,10 +369,10 @@ export class Broker implements MessageBus {
     if (aedes && !aedes.closed) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     for (const socket of this.#sockets) socket.destroy();
     await closing;
+    // without a callback destroy() returns a promise (with one it waits for a 'ready' that setup() never emits)
     const persistence = (aedes as unknown as AedesInternals | undefined)?.persistence as
-      | { destroy?: (cb: () => void) => void }
+      | { destroy?: () => Promise<void> }
       | undefined;
-    if (this.#options.cluster && persistence?.destroy)
-      await promisify(persistence.destroy.bind(persistence))();
+    if (this.#options.cluster) await persistence?.destroy?.();
   }
 }

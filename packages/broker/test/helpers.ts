@@ -115,9 +115,10 @@ export function startProcess(
     }, timeoutMs);
     const onData = (d: Buffer) => {
       seen += d;
-      if (ready.test(seen)) {
+      const match = ready.exec(seen);
+      if (match) {
         clearTimeout(timer);
-        resolve(child);
+        resolve(Object.assign(child, { ready: match }));
       }
     };
     child.stdout?.on("data", onData);
@@ -144,9 +145,9 @@ export function stopProcess(
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` is true or the time runs out. */
-export async function eventually(check: () => boolean, timeoutMs = 5000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await sleep(20);
   }

@@ -1,0 +1,117 @@
+import type { ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import mqtt, { type MqttClient } from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Broker } from "../src/index.js";
+import {
+  eventually,
+  freePort,
+  RoleTable,
+  startBroker,
+  startProcess,
+  stopProcess,
+  TestTokens,
+} from "./helpers.js";
+
+const fixture = fileURLToPath(new URL("./fixtures/cluster-node.ts", import.meta.url));
+
+let tokens: TestTokens;
+let redis: ChildProcess;
+let cluster: string;
+let nodeA: ChildProcess;
+let portA: number;
+let brokerB: Broker;
+const clients: MqttClient[] = [];
+
+async function startNode(): Promise<{ child: ChildProcess; port: number }> {
+  const child = await startProcess(
+    "sh",
+    [
+      "-c",
+      `AMP_CLUSTER='${cluster}' AMP_JWK='${JSON.stringify(await tokens.publicJwk())}' exec node --import tsx ${fixture}`,
+    ],
+    /port=(\d+)/,
+    20_000,
+  );
+  return { child, port: Number(child.ready[1]) };
+}
+
+async function root(port: number, extra: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+    username: "root",
+    password: `Bearer ${await tokens.sign("root")}`,
+    reconnectPeriod: 0,
+    protocolVersion: 4,
+    ...extra,
+  });
+  clients.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  tokens = await TestTokens.create();
+  const redisPort = await freePort();
+  redis = await startProcess(
+    "redis-server",
+    ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    /Ready to accept connections/,
+  );
+  cluster = `redis://127.0.0.1:${redisPort}`;
+  brokerB = await startBroker({ verifier: tokens, appRoles: new RoleTable(), cluster });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+  await stopProcess(nodeA, "SIGKILL");
+  await brokerB?.close();
+  await stopProcess(redis);
+});
+
+describe("Redis cluster", () => {
+  it("routes a message from a publisher on one broker to a subscriber on another, and shares retained messages", async () => {
+    ({ child: nodeA, port: portA } = await startNode());
+    const subA = await root(portA);
+    const got: string[] = [];
+    subA.on("message", (_t, p) => got.push(p.toString()));
+    await subA.subscribeAsync("cluster/live", { qos: 1 });
+    const pubB = await root(brokerB.port!);
+    await eventually(async () => {
+      await pubB.publishAsync("cluster/live", "across", { qos: 1 });
+      return got.includes("across");
+    }, 10_000);
+
+    await pubB.publishAsync("cluster/retained", "kept", { qos: 1, retain: true });
+    for (const port of [portA, brokerB.port!]) {
+      const late = await root(port);
+      const seen = new Promise<[string, boolean]>((resolve) =>
+        late.once("message", (_t, p, pk) => resolve([`${p}`, pk.retain])),
+      );
+      await late.subscribeAsync("cluster/retained");
+      expect(await seen).toEqual(["kept", true]);
+    }
+  });
+
+  it("loses no QoS 1 message acknowledged to the publisher when the subscriber's broker is killed", async () => {
+    const durable = { clientId: "durable-sub", clean: false };
+    const sub = await root(portA, durable);
+    const got = new Set<number>();
+    sub.on("message", (_t, p) => got.add(Number(p.toString())));
+    await sub.subscribeAsync("cluster/durable", { qos: 1 });
+    const pub = await root(brokerB.port!);
+    const total = 300;
+    const acked: number[] = [];
+    for (let i = 0; i < total; i++) {
+      await pub.publishAsync("cluster/durable", String(i), { qos: 1 });
+      acked.push(i);
+      if (i === 100) {
+        await eventually(() => got.size > 20, 10_000);
+        nodeA.kill("SIGKILL"); // a crash: no goodbye to Redis or the client
+        sub.end(true);
+      }
+    }
+    const resumed = await root(brokerB.port!, durable);
+    resumed.on("message", (_t, p) => got.add(Number(p.toString())));
+    await eventually(() => got.size === total, 15_000);
+    expect(acked.every((i) => got.has(i))).toBe(true);
+  });
+});
