@@ -123,8 +123,21 @@ describe("createServer", () => {
 
   it("mounts component routes, validates them with zod and describes them in /x/openapi.json", async () => {
     const server = track(createServer(config(), { components: [demoComponent()] }));
+    // A sub-app mounted on server.app after creation is described too.
+    const remove = createRoute({
+      method: "delete",
+      path: "/{id}",
+      request: { params: z.object({ id: z.string() }) },
+      responses: { 204: { description: "gone" } },
+    });
+    server.app.route(
+      "/x/later",
+      new OpenAPIHono().openapi(remove, (c) => c.body(null, 204)),
+    );
     await server.start();
     const doc = await (await fetch(url(server, "/x/openapi.json"))).json();
+    expect(doc.paths["/x/later/{id}"].delete.parameters[0]).toMatchObject({ name: "id", in: "path" });
+    expect((await fetch(url(server, "/x/later/42"), { method: "DELETE" })).status).toBe(204);
     expect(doc.paths["/demo/hello"].get.parameters[0]).toMatchObject({
       name: "name",
       in: "query",

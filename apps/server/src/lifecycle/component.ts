@@ -1,4 +1,4 @@
-import type { Env, Hono, Schema } from "hono";
+import type { Hono } from "hono";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ServerConfig } from "../config/schema.js";
@@ -7,7 +7,10 @@ import type { ServerConfig } from "../config/schema.js";
 export interface RouteMount {
   /** Mount point, e.g. "/" or "/x/apps". */
   readonly path: string;
-  readonly app: Hono<Env, Schema, string>;
+  // Sub-apps declare their own Env (e.g. typed Variables from auth middleware) and route
+  // schema; Hono's generics are invariant, so any instantiation must be accepted here.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  readonly app: Hono<any, any, any>;
 }
 
 export interface ComponentContext {
