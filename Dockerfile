@@ -6,6 +6,7 @@
 ARG NODE_IMAGE=node:22-slim
 
 FROM ${NODE_IMAGE} AS build
+ENV TURBO_TELEMETRY_DISABLED=1
 # pnpm from npm rather than corepack, whose shims fail their signature check.
 RUN npm install --global pnpm@12.21.0
 WORKDIR /src
