@@ -106,7 +106,6 @@ export class TokenService implements TokenIssuer {
   private readonly logger: Logger;
   private readonly central: RemoteIssuer | undefined;
   private readonly exchangeable: RemoteIssuer[];
-  private readonly resolveKey: JWTVerifyGetKey;
 
   private constructor(
     private readonly options: TokenServiceOptions,
@@ -129,12 +128,6 @@ export class TokenService implements TokenIssuer {
       ...(this.central ? [this.central] : []),
       ...(options.exchangeIssuers ?? []).map((o) => new RemoteIssuer(o, defaults)),
     ];
-    // Synchronous for known kids: the hot path of every request takes no extra await.
-    this.resolveKey = (header) => {
-      const known = header.kid === undefined ? undefined : keys.get(header.kid);
-      if (known || header.kid === undefined) return keyFor(known, header.alg);
-      return keys.find(header.kid).then((found) => keyFor(found, header.alg));
-    };
   }
 
   static async open(options: TokenServiceOptions): Promise<TokenService> {
@@ -202,11 +195,12 @@ export class TokenService implements TokenIssuer {
     if (typeof token !== "string" || token.length === 0 || token.length > MAX_TOKEN_CHARS) {
       throw new AuthError("token_invalid", "token is missing or too long");
     }
+    let header: ReturnType<typeof decodeProtectedHeader>;
     let issuer: unknown;
     try {
       // Route by kid when it is one of ours (cheap: the header is small), else by the claimed issuer.
-      const { kid } = decodeProtectedHeader(token);
-      issuer = kid !== undefined && this.keys.get(kid) ? this.issuer : decodeJwt(token).iss;
+      header = decodeProtectedHeader(token);
+      issuer = header.kid !== undefined && this.keys.get(header.kid) ? this.issuer : decodeJwt(token).iss;
     } catch {
       throw new AuthError("token_invalid", "token is not a JWT");
     }
@@ -216,7 +210,11 @@ export class TokenService implements TokenIssuer {
     try {
       if (issuer === this.issuer) {
         source = "local";
-        ({ payload } = await jwtVerify(token, this.resolveKey, {
+        const key =
+          header.kid === undefined
+            ? undefined
+            : (this.keys.get(header.kid) ?? (await this.keys.find(header.kid)));
+        ({ payload } = await jwtVerify(token, keyFor(key, header.alg), {
           issuer: this.issuer,
           audience: this.audience,
           algorithms: SIGNING_ALGORITHMS as string[],
