@@ -1,0 +1,37 @@
+import { isMixMap, type MixMap, type MixValue } from "@amp/codec";
+import type { FfiContext } from "@amp/machine";
+import type { Session } from "../session/session.js";
+
+/** Finds the session an FFI call comes from. */
+export type SessionLookup = (id: string | undefined) => Session | undefined;
+
+export function sessionOf(find: SessionLookup, ctx: FfiContext): Session {
+  const session = find(ctx.session);
+  if (session === undefined || session.destroyed) throw new Error(`${ctx.name}: the calling session is gone`);
+  return session;
+}
+
+export function stringArg(args: MixValue[], i: number, ffi: string, what: string): string {
+  const v = args[i];
+  if (typeof v !== "string") throw new Error(`${ffi}: argument ${i + 1} (${what}) must be a string`);
+  return v;
+}
+
+export function mapArg(args: MixValue[], i: number, ffi: string, what: string): MixMap {
+  const v = args[i];
+  if (!isMixMap(v)) throw new Error(`${ffi}: argument ${i + 1} (${what}) must be a map`);
+  return v;
+}
+
+export function optionalMap(args: MixValue[], i: number, ffi: string): MixMap {
+  const v = args[i];
+  if (v === undefined || v === null) return {};
+  if (!isMixMap(v)) throw new Error(`${ffi}: argument ${i + 1} (options) must be a map`);
+  return v;
+}
+
+export function numberOf(v: MixValue): number | undefined {
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (typeof v === "bigint") return Number(v);
+  return undefined;
+}

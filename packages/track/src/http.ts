@@ -1,0 +1,333 @@
+import { type AmpUser, bearerToken } from "@amp/auth";
+import type { MixMap } from "@amp/codec";
+import { upgradeWebSocket } from "@hono/node-server";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context, Env } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Logger } from "pino";
+import { errorMessage, TrackError } from "./errors.js";
+import type { OutboundHttp } from "./outbound/http-client.js";
+import type { TrackConnection, TrackProtocol } from "./protocol/dispatch.js";
+import { AnyMessageSchema, MESSAGE_TYPES } from "./protocol/messages.js";
+import { type TrackResponse, TrackResponseSchema } from "./protocol/response.js";
+import type { TransformKind, Transforms } from "./transforms.js";
+
+export interface TrackEnv extends Env {
+  Variables: { user: AmpUser };
+}
+
+export interface TrackLimits {
+  /** Largest message (WebSocket frame or HTTP body). Default 1 MiB. */
+  maxMessageBytes: number;
+  /** Messages in one `POST /{app}/track` batch. Default 100. */
+  maxBatch: number;
+  /** Messages one WebSocket may have in flight. Default 64. */
+  maxInFlight: number;
+}
+
+export const DEFAULT_TRACK_LIMITS: TrackLimits = {
+  maxMessageBytes: 1024 * 1024,
+  maxBatch: 100,
+  maxInFlight: 64,
+};
+
+export interface TrackRoutesOptions {
+  protocol: TrackProtocol;
+  logger: Logger;
+  /** Webhooks, agents and lambdas; their routes are absent without it. */
+  transforms?: Transforms;
+  /** `/{app}/proxy/{remote}/{path}`: remote name → base URL, reached through `outbound`. */
+  proxy?: { remotes: Readonly<Record<string, string>>; outbound: OutboundHttp };
+  limits?: Partial<TrackLimits>;
+}
+
+const AppParam = z.object({
+  app: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: "app", in: "path" } }),
+});
+const ErrorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .openapi("TrackHttpError");
+const errorContent = { "application/json": { schema: ErrorSchema } };
+
+function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+function userOf(c: Context<TrackEnv>): AmpUser {
+  const user = c.get("user");
+  if (!user)
+    throw new TrackError("Track-forbidden", "no user on the request (is the auth middleware mounted?)");
+  return user;
+}
+
+/**
+ * The track HTTP surface as a Hono sub-app, for `app.route("/", trackRoutes(...))` after
+ * `@amp/auth`'s middleware (which puts the user on `c.get("user")` and accepts `?token=`).
+ *
+ * - `GET /{app}/track.ws?token=…`: the WebSocket (needs a server made with @hono/node-server's
+ *   `createAdaptorServer({fetch, websocket: {server: new WebSocketServer({noServer: true})}})`);
+ * - `POST /{app}/track/{msgType}` and `POST /{app}/track` (a batch): synchronous;
+ * - `/{app}/webhooks/{id}`, `/{app}/agents/{module}`, `/{app}/lambda/{module}` (with `transforms`);
+ * - `/{app}/proxy/{remote}/{path}` (with `proxy`).
+ */
+export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> {
+  const limits = { ...DEFAULT_TRACK_LIMITS, ...options.limits };
+  const { protocol } = options;
+  const log = options.logger.child({ component: "track-http" });
+  const router = new OpenAPIHono<TrackEnv>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const issue = result.error.issues[0];
+      const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ` : "";
+      return c.json(errorBody("Track-badMessage", `${where}${issue?.message ?? "invalid request"}`), 400);
+    },
+  });
+  router.onError((err, c) => {
+    if (err instanceof TrackError) return c.json(errorBody(err.code, err.message), err.status as 400);
+    const status = (err as { status?: number }).status;
+    if (status === 413) return c.json(errorBody("Track-tooLarge", "body too large"), 413);
+    if (status === 400 || /json/i.test(err.message))
+      return c.json(errorBody("Track-badMessage", "invalid JSON body"), 400);
+    log.error({ err: errorMessage(err), path: c.req.path }, "track route failed");
+    return c.json(errorBody("Track-internal", "internal error"), 500);
+  });
+  const limit = bodyLimit({
+    maxSize: limits.maxMessageBytes,
+    onError: (c) =>
+      c.json(errorBody("Track-tooLarge", `body larger than ${limits.maxMessageBytes} bytes`), 413),
+  });
+  const connection = (c: Context<TrackEnv>, app: string): TrackConnection => ({
+    user: userOf(c),
+    token: bearerToken(c) ?? "",
+    app,
+  });
+
+  router.get("/:app/track.ws", async (c, next) => {
+    const user = userOf(c);
+    const app = c.req.param("app");
+    // Refuse before upgrading: a user who may not run the app never gets a socket.
+    if (!protocol.sessions.options.apps.can(user, app, "allowed_run")) {
+      return c.json(errorBody("Track-noApp", "no such app"), 404);
+    }
+    const conn = connection(c, app);
+    return upgradeWebSocket(() => {
+      let inFlight = 0;
+      let open = true;
+      const send = (socket: { readyState: number; send(data: string): void }, r: TrackResponse) => {
+        if (open && socket.readyState === 1) socket.send(JSON.stringify(r));
+      };
+      return {
+        onOpen: (_event, ws) => {
+          conn.sessions = new Set();
+          conn.sink = { send: (r) => send(ws, r) };
+        },
+        onMessage: async (event, ws) => {
+          const data = event.data;
+          if (typeof data !== "string" || data.length > limits.maxMessageBytes) {
+            return send(ws, await protocol.handle({ _rmx_type: "?" }, conn).then((r) => tooLarge(r, limits)));
+          }
+          if (inFlight >= limits.maxInFlight) {
+            const r = await protocol.handle({ _rmx_type: "?" }, conn);
+            r.errors = { code: "Track-busy", message: `at most ${limits.maxInFlight} messages in flight` };
+            return send(ws, r);
+          }
+          let message: unknown;
+          try {
+            message = JSON.parse(data);
+          } catch {
+            const r = await protocol.handle({ _rmx_type: "?" }, conn);
+            r.errors = { code: "Track-badMessage", message: "invalid JSON" };
+            return send(ws, r);
+          }
+          inFlight++;
+          try {
+            send(ws, await protocol.handle(message, conn));
+          } finally {
+            inFlight--;
+          }
+        },
+        onClose: () => {
+          open = false;
+          for (const id of conn.sessions ?? []) {
+            const session = protocol.sessions.find(id);
+            if (session && session.sink === conn.sink) protocol.sessions.detach(session);
+          }
+        },
+        onError: () => undefined,
+      };
+    })(c, next);
+  });
+
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/{app}/track/{msgType}",
+      middleware: [limit] as const,
+      request: {
+        params: AppParam.extend({
+          msgType: z
+            .string()
+            .max(100)
+            .openapi({ param: { name: "msgType", in: "path" }, example: "msg_view_load" }),
+        }),
+        body: {
+          content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+          required: false,
+        },
+      },
+      responses: {
+        200: {
+          description: "The msg_response (errors inside it)",
+          content: { "application/json": { schema: TrackResponseSchema } },
+        },
+        400: { description: "Not a JSON object", content: errorContent },
+        413: { description: "Too large", content: errorContent },
+      },
+      description: `One track message, answered synchronously. Types: ${MESSAGE_TYPES.join(", ")}.`,
+    }),
+    async (c) => {
+      const { app, msgType } = c.req.valid("param");
+      const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
+      const response = await protocol.handle({ ...body, _rmx_type: msgType }, connection(c, app));
+      return c.json(response as z.infer<typeof TrackResponseSchema>, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/{app}/track",
+      middleware: [limit] as const,
+      request: {
+        params: AppParam,
+        body: {
+          content: { "application/json": { schema: z.array(AnyMessageSchema).max(limits.maxBatch) } },
+          required: true,
+        },
+      },
+      responses: {
+        200: {
+          description: "One msg_response per message, in order",
+          content: { "application/json": { schema: z.array(TrackResponseSchema) } },
+        },
+        400: { description: "Not an array of messages", content: errorContent },
+        413: { description: "Too large", content: errorContent },
+      },
+    }),
+    async (c) => {
+      const { app } = c.req.valid("param");
+      const messages = c.req.valid("json");
+      const conn = connection(c, app);
+      const out: TrackResponse[] = [];
+      for (const m of messages) out.push(await protocol.handle(m, conn));
+      return c.json(out as z.infer<typeof TrackResponseSchema>[], 200);
+    },
+  );
+
+  if (options.transforms) transformRoutes(router, options.transforms, limits, connection);
+  if (options.proxy) proxyRoutes(router, options.proxy, limits, protocol);
+  return router;
+}
+
+function tooLarge(r: TrackResponse, limits: TrackLimits): TrackResponse {
+  r.errors = {
+    code: "Track-tooLarge",
+    message: `messages are text frames of at most ${limits.maxMessageBytes} bytes`,
+  };
+  return r;
+}
+
+const SAFE_REQUEST_HEADERS = /^(content-type|accept|user-agent|x-[a-z0-9-]+)$/;
+
+function transformRoutes(
+  router: OpenAPIHono<TrackEnv>,
+  transforms: Transforms,
+  limits: TrackLimits,
+  connection: (c: Context<TrackEnv>, app: string) => TrackConnection,
+): void {
+  const kinds: Array<[TransformKind, string]> = [
+    ["webhook", "webhooks"],
+    ["agent", "agents"],
+    ["lambda", "lambda"],
+  ];
+  for (const [kind, segment] of kinds) {
+    router.on(["GET", "POST", "PUT", "DELETE", "PATCH"], `/:app/${segment}/:module`, async (c) => {
+      const app = c.req.param("app");
+      const module = c.req.param("module");
+      if (!/^[A-Za-z0-9_.$-]{1,200}$/.test(module))
+        throw new TrackError("Track-badMessage", "bad module name");
+      const conn = connection(c, app);
+      const declared = Number(c.req.header("content-length") ?? "0");
+      if (declared > limits.maxMessageBytes) throw new TrackError("Track-tooLarge", "body too large");
+      const raw = c.req.method === "GET" ? "" : await c.req.text();
+      if (raw.length > limits.maxMessageBytes) throw new TrackError("Track-tooLarge", "body too large");
+      const headers: MixMap = {};
+      c.req.raw.headers.forEach((v, k) => {
+        if (SAFE_REQUEST_HEADERS.test(k)) headers[k] = v;
+      });
+      let body: MixMap[string] = raw;
+      if (raw !== "" && /json/i.test(c.req.header("content-type") ?? "")) {
+        try {
+          body = JSON.parse(raw) as MixMap[string];
+        } catch {
+          throw new TrackError("Track-badMessage", "invalid JSON body");
+        }
+      }
+      const input: MixMap = {
+        method: c.req.method,
+        path: c.req.path,
+        query: c.req.query() as MixMap,
+        headers,
+        body,
+      };
+      const result = await transforms.run(kind, { user: conn.user, token: conn.token, app, module, input });
+      const text = typeof result.body === "string" ? result.body : JSON.stringify(result.body);
+      return c.body(text, result.status as 200, result.headers);
+    });
+  }
+}
+
+function proxyRoutes(
+  router: OpenAPIHono<TrackEnv>,
+  proxy: NonNullable<TrackRoutesOptions["proxy"]>,
+  limits: TrackLimits,
+  protocol: TrackProtocol,
+): void {
+  router.all("/:app/proxy/:remote/*", async (c) => {
+    const user = userOf(c);
+    const app = c.req.param("app");
+    if (!protocol.sessions.options.apps.can(user, app, "allowed_run")) {
+      throw new TrackError("Track-noApp", "no such app");
+    }
+    const remote = c.req.param("remote");
+    const base = Object.hasOwn(proxy.remotes, remote) ? proxy.remotes[remote] : undefined;
+    if (base === undefined) throw new TrackError("Track-noApp", `no remote ${remote}`);
+    const prefix = `/${app}/proxy/${remote}/`;
+    const rest = c.req.path.startsWith(prefix) ? c.req.path.slice(prefix.length) : "";
+    const target = new URL(rest, base.endsWith("/") ? base : `${base}/`);
+    if (!target.href.startsWith(new URL(base).href.replace(/\/?$/, "/")) && target.href !== base) {
+      throw new TrackError("Track-outboundDenied", "the path leaves the remote");
+    }
+    target.search = new URL(c.req.url).search;
+    target.searchParams.delete("token");
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > limits.maxMessageBytes) throw new TrackError("Track-tooLarge", "body too large");
+    const body = ["GET", "HEAD"].includes(c.req.method)
+      ? undefined
+      : new Uint8Array(await c.req.arrayBuffer());
+    if (body && body.byteLength > limits.maxMessageBytes)
+      throw new TrackError("Track-tooLarge", "body too large");
+    const headers: Record<string, string> = {};
+    c.req.raw.headers.forEach((v, k) => {
+      if (k === "content-type" || k === "accept") headers[k] = v;
+    });
+    const res = await proxy.outbound.request({ method: c.req.method, url: target.toString(), headers, body });
+    const out: Record<string, string> = {};
+    if (res.headers["content-type"]) out["content-type"] = res.headers["content-type"];
+    return c.body(new Uint8Array(res.body), res.status as 200, out);
+  });
+}

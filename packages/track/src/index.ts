@@ -1,0 +1,52 @@
+export {
+  EXECUTION_TIMED_OUT,
+  NO_EXECUTABLE,
+  NO_SUCH_SESSION,
+  SESSION_TIMED_OUT,
+  TrackError,
+  type TrackErrorCode,
+} from "./errors.js";
+export { type TrackFfiOptions, trackFfis } from "./ffi/index.js";
+export { UNSUPPORTED_FFIS } from "./ffi/misc.js";
+export { isPrivateAddress } from "./outbound/addresses.js";
+export {
+  OutboundHttp,
+  type OutboundOptions,
+  type OutboundRequest,
+  type OutboundResponse,
+} from "./outbound/http-client.js";
+export type {
+  ActingUser,
+  CompileContext,
+  TrackApps,
+  TrackCompiler,
+  TrackMqtt,
+  TrackSecrets,
+  TrackTokens,
+} from "./ports.js";
+export { type TrackConnection, TrackProtocol, type TrackProtocolOptions } from "./protocol/dispatch.js";
+export {
+  AnyMessageSchema,
+  isMessageType,
+  MESSAGE_SCHEMAS,
+  MESSAGE_TYPES,
+  type MessageType,
+  type TrackMessage,
+} from "./protocol/messages.js";
+export { type ResponseError, type TrackResponse, TrackResponseSchema } from "./protocol/response.js";
+export { CodeCache } from "./session/code-cache.js";
+export {
+  type CreateSessionOptions,
+  type SessionInfo,
+  SessionManager,
+  type SessionManagerOptions,
+} from "./session/manager.js";
+export { Session, type SessionSink } from "./session/session.js";
+export {
+  TRANSFORM_ROLES,
+  type TransformKind,
+  type TransformRequest,
+  type TransformResult,
+  Transforms,
+  type TransformsOptions,
+} from "./transforms.js";

@@ -1,0 +1,46 @@
+import type { ActingUser, Apps, Role } from "@amp/apps";
+import type { MessageBus } from "@amp/broker";
+
+/**
+ * What track needs from its collaborators, as small structural types so that each can be
+ * supplied by the real package (or by a test double where no real one can run).
+ */
+
+/** The part of `@amp/apps`' `Apps` track uses: ACL checks and the app's document store. */
+export type TrackApps = Pick<Apps, "can" | "authorize" | "store">;
+
+export type { ActingUser, Role };
+
+/** MQTT for `$mqtt_*`: the in-process bus (`@amp/broker`'s `Broker`) and its topic ACL. */
+export interface TrackMqtt {
+  bus: MessageBus;
+  /** `@amp/broker`'s `TopicAcl.allows`, so the VM has exactly its user's rights. */
+  allows(user: ActingUser, action: "publish" | "subscribe", topic: string): boolean | Promise<boolean>;
+}
+
+/** Secrets for `$secret_get`: `@amp/secrets`' `Secrets` fits. */
+export interface TrackSecrets {
+  revealString(app: string, name: string): Promise<string | undefined>;
+}
+
+/** Token operations for `$token_*`: `@amp/auth`'s `TokenService` fits. */
+export interface TrackTokens {
+  /** Resolves the token's user; rejects for an invalid, expired or revoked token. */
+  verify(token: string): Promise<ActingUser>;
+}
+
+/**
+ * The compiler bridge (`@amp/compiler`'s client). Each call answers with the result the client
+ * expects (`msg_compile_build` → `{code, details}`) or rejects; a rejection whose `code` is
+ * `compiler_unavailable` is reported as "compiler unavailable".
+ */
+export interface TrackCompiler {
+  build(request: unknown, context: CompileContext): Promise<unknown>;
+  phrases(request: unknown, context: CompileContext): Promise<unknown>;
+  modules(request: unknown, context: CompileContext): Promise<unknown>;
+}
+
+export interface CompileContext {
+  app: string;
+  user: string;
+}

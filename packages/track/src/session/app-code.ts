@@ -1,0 +1,57 @@
+import { AppsError, parse, runStoreQuery } from "@amp/apps";
+import { isMixMap, isRef } from "@amp/codec";
+import { NO_EXECUTABLE, TrackError } from "../errors.js";
+import type { ActingUser, TrackApps } from "../ports.js";
+
+/** `_rmx_id` of the app record an import writes (`apps/<app>.mp`). */
+const APP_RECORD_ID = "_rmx_app";
+
+export interface Executable {
+  /** The blob's sha256: the content hash the code cache and the pool key on. */
+  readonly hash: string;
+  read(): Promise<Uint8Array>;
+}
+
+/** Turns `@amp/apps` refusals into track errors (an unknown and a hidden app look the same). */
+export function appsError(e: unknown): never {
+  if (e instanceof AppsError) {
+    if (e.code === "forbidden") throw new TrackError("Track-forbidden", e.message);
+    if (e.code === "not_found" || e.code === "invalid_name")
+      throw new TrackError("Track-noApp", "no such app");
+  }
+  throw e;
+}
+
+/**
+ * The app's executable, found as the client finds it:
+ * `_rmx_type == "executable_cross" && variant == "WASM" | { dataRef }`. Needs `allowed_run`.
+ */
+export function findExecutable(apps: TrackApps, user: ActingUser, app: string, variant: string): Executable {
+  let store: ReturnType<TrackApps["store"]>;
+  try {
+    store = apps.store(user, app, ["allowed_run", "allowed_agents"]);
+  } catch (e) {
+    appsError(e);
+  }
+  const query = parse(
+    `_rmx_type == "executable_cross" && variant == ${JSON.stringify(variant)} | { dataRef }`,
+  );
+  const [doc] = runStoreQuery(store, { ...query, limit: 1 }).documents;
+  const dataRef = doc?.dataRef;
+  if (!isRef(dataRef)) throw new TrackError("Track-noExecutable", NO_EXECUTABLE);
+  return { hash: dataRef.value, read: async () => new Uint8Array(await store.blobs.read(dataRef.value)) };
+}
+
+/** The app's `session-timeout` setting (seconds, in the imported app record), if any. */
+export function appSessionTimeoutMs(apps: TrackApps, user: ActingUser, app: string): number | undefined {
+  let record: unknown;
+  try {
+    record = apps.store(user, app, ["allowed_run", "allowed_agents"]).get(APP_RECORD_ID);
+  } catch {
+    return undefined;
+  }
+  if (!isMixMap(record) || !isMixMap(record.settings)) return undefined;
+  const value = record.settings["session-timeout"];
+  const seconds = typeof value === "bigint" ? Number(value) : value;
+  return typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}

@@ -1,0 +1,346 @@
+import { randomUUID } from "node:crypto";
+import type { Role } from "@amp/apps";
+import type { AmpUser } from "@amp/auth";
+import type { MixValue } from "@amp/codec";
+import {
+  type FfiRegistry,
+  type GrooveboxPool,
+  type Interaction,
+  type Machine,
+  MachineError,
+  type MachineOptions,
+  NativeMachine,
+  type NativeModule,
+} from "@amp/machine";
+import type { Logger } from "pino";
+import { errorMessage, NO_SUCH_SESSION, SESSION_TIMED_OUT, TrackError } from "../errors.js";
+import { type TrackFfiOptions, trackFfis } from "../ffi/index.js";
+import type { TrackApps } from "../ports.js";
+import { appSessionTimeoutMs, appsError, findExecutable } from "./app-code.js";
+import { type CachedCode, CodeCache } from "./code-cache.js";
+import { Session, type SessionSink } from "./session.js";
+
+export interface SessionManagerOptions {
+  apps: TrackApps;
+  logger: Logger;
+  /** The server's org, workspace and base URL (the VM's init env and every response). */
+  org: string;
+  workspace: string;
+  baseURL: string;
+  /** The Groovebox backend: sessions of apps whose executable is Wasm run here. */
+  pool?: GrooveboxPool;
+  /** The native backend: an executable whose bytes are not Wasm names one of these modules. */
+  nativeModules?: readonly NativeModule[];
+  /** Collaborators and rules of the FFIs every session's VM gets (see `trackFfis`). */
+  ffi?: TrackFfiOptions;
+  /** Idle timeout when the app has no `session-timeout` setting (`RMX_SESSION_TIMEOUT`). Default 300 s. */
+  sessionTimeoutMs?: number;
+  /** How often an attached client is sent a `$keepAlive` cell. Default a third of the session timeout. */
+  keepAliveMs?: number;
+  /** A session whose connection went away is destroyed after this long unless re-attached. Default 30 s. */
+  disconnectGraceMs?: number;
+  /** Sessions in the process. Default 5000. */
+  maxSessions?: number;
+  /** Sessions per user. Default 50 (root is exempt). */
+  maxSessionsPerUser?: number;
+  /** Limits for every VM (interaction timeout, hard timeout, memory). */
+  machine?: Pick<MachineOptions, "timeoutMs" | "hardTimeoutMs" | "memoryLimitBytes">;
+  /** Bytes of executables kept in the code cache. Default 256 MiB. */
+  codeCacheBytes?: number;
+  /** Keep pre-created VMs for apps once they ran (Groovebox pool only). Default true. */
+  warm?: boolean;
+  /** Timer granularity of idle/keepAlive/grace checks. Default 1000 ms. */
+  sweepIntervalMs?: number;
+}
+
+export interface CreateSessionOptions {
+  user: AmpUser;
+  /** The caller's token, handed to the VM as its `token` (empty for anonymous callers). */
+  token: string;
+  app: string;
+  /** The role the caller needs. Default `allowed_run`; agents use `allowed_agents`. */
+  role?: Role;
+  variant?: "WASM" | "BYTECODE";
+  clientVars?: Record<string, MixValue>;
+  sink?: SessionSink;
+  isAgent?: boolean;
+}
+
+export interface SessionInfo {
+  id: string;
+  app: string;
+  user: string;
+  machine: string;
+  backend: "groovebox" | "native";
+  createdAt: string;
+  lastActive: string;
+  attached: boolean;
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+const EXPIRED_MEMORY = 10_000;
+
+/**
+ * Sessions: one VM per session, created through the Groovebox pool (Wasm executables) or
+ * as a native machine, with idle timeout, keepAlive, disconnect grace and limits.
+ */
+export class SessionManager {
+  readonly codeCache: CodeCache;
+  /** The FFI table shared by every session's VM. */
+  readonly ffi: FfiRegistry;
+  readonly #sessions = new Map<string, Session>();
+  /** Recently expired ids, so a late message hears "session timed out" rather than "no such session". */
+  readonly #expired = new Map<string, number>();
+  readonly #pendingPerUser = new Map<string, number>();
+  #pending = 0;
+  readonly #warmed = new Set<string>();
+  readonly #sweep: ReturnType<typeof setInterval>;
+  readonly #log: Logger;
+  #closed = false;
+  readonly timeoutMs: number;
+  readonly graceMs: number;
+  readonly maxSessions: number;
+  readonly maxPerUser: number;
+
+  constructor(readonly options: SessionManagerOptions) {
+    this.#log = options.logger.child({ component: "track" });
+    this.codeCache = new CodeCache(options.codeCacheBytes);
+    this.ffi = trackFfis(options.apps, (id) => this.find(id), options.ffi);
+    this.timeoutMs = options.sessionTimeoutMs ?? 300_000;
+    this.graceMs = options.disconnectGraceMs ?? 30_000;
+    this.maxSessions = options.maxSessions ?? 5000;
+    this.maxPerUser = options.maxSessionsPerUser ?? 50;
+    this.#sweep = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 1000);
+    this.#sweep.unref();
+  }
+
+  get org(): string {
+    return this.options.org;
+  }
+  get workspace(): string {
+    return this.options.workspace;
+  }
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Creates the session's VM, loads the app's code and runs init. */
+  async create(options: CreateSessionOptions): Promise<{ session: Session; init: Interaction }> {
+    if (this.#closed) throw new TrackError("Track-internal", "the session manager is closed");
+    const { user, app } = options;
+    const role = options.role ?? "allowed_run";
+    try {
+      this.options.apps.authorize(user, app, [role]);
+    } catch (e) {
+      appsError(e);
+    }
+    this.reserve(user);
+    let machine: Machine | undefined;
+    let created: Session | undefined;
+    try {
+      const code = await this.code(user, app, options.variant ?? "WASM");
+      const id = randomUUID();
+      machine = await this.machine(id, code);
+      const timeoutMs = appSessionTimeoutMs(this.options.apps, user, app) ?? this.timeoutMs;
+      const session = new Session(id, app, user, options.token, machine, timeoutMs);
+      session.sink = options.sink;
+      machine.on("fatal", (error) => {
+        this.#log.warn({ session: id, app, code: error.code }, "session VM ended; destroying the session");
+        void this.destroy(id);
+      });
+      // Registered before init, so FFIs called while initializing find their session.
+      this.#sessions.set(id, session);
+      created = session;
+      const init = await machine.init({
+        org: this.options.org,
+        workspace: this.options.workspace,
+        app,
+        user: user.id,
+        token: options.token,
+        baseURL: this.options.baseURL,
+        session: id,
+        isAgent: options.isAgent ?? false,
+        isMQTTEnabled: this.options.ffi?.mqtt !== undefined,
+        userIsVerified: !user.anonymous,
+        client: clientVars(options.clientVars),
+      });
+      this.#log.info({ session: id, app, user: user.id, backend: machine.backend }, "session created");
+      return { session, init };
+    } catch (e) {
+      if (created) await this.destroy(created.id).catch(() => {});
+      else await machine?.destroy().catch(() => {});
+      if (e instanceof MachineError)
+        throw new TrackError("Track-machine", e.message, { machineError: e.code });
+      throw e;
+    } finally {
+      this.release(user);
+    }
+  }
+
+  /** The session `id` for `user`; a session of another user is "no such session" to them. */
+  get(id: string, user?: AmpUser): Session {
+    const session = this.#sessions.get(id);
+    if (session === undefined || session.destroyed || (user && session.user.id !== user.id && !user.root)) {
+      if (this.#expired.has(id)) throw new TrackError("Track-sessionTimedOut", SESSION_TIMED_OUT);
+      throw new TrackError("Track-noSession", NO_SUCH_SESSION);
+    }
+    return session;
+  }
+
+  /** Looks a session up without access checks (FFI handlers: the VM asks about itself). */
+  find(id: string | undefined): Session | undefined {
+    return id === undefined ? undefined : this.#sessions.get(id);
+  }
+
+  list(user?: AmpUser): SessionInfo[] {
+    return [...this.#sessions.values()]
+      .filter((s) => !user || user.root || s.user.id === user.id)
+      .map((s) => ({
+        id: s.id,
+        app: s.app,
+        user: s.user.id,
+        machine: s.machine.id,
+        backend: s.machine.backend,
+        createdAt: new Date(s.createdAt).toISOString(),
+        lastActive: new Date(s.lastActive).toISOString(),
+        attached: s.sink !== undefined,
+      }));
+  }
+
+  async destroy(id: string): Promise<boolean> {
+    const session = this.#sessions.get(id);
+    if (session === undefined) return false;
+    this.#sessions.delete(id);
+    await session.destroy();
+    this.#log.debug({ session: id }, "session destroyed");
+    return true;
+  }
+
+  /** The connection went away: pushes stop, and the session ends after the grace period. */
+  detach(session: Session): void {
+    session.sink = undefined;
+    session.detachedAt = Date.now();
+  }
+
+  attach(session: Session, sink: SessionSink): void {
+    session.sink = sink;
+    session.detachedAt = undefined;
+    session.touch();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#sweep);
+    await Promise.all([...this.#sessions.keys()].map((id) => this.destroy(id)));
+  }
+
+  /** Idle timeouts, disconnect grace and keepAlives; runs on a timer. */
+  sweep(now = Date.now()): void {
+    for (const [id, until] of this.#expired) if (until < now) this.#expired.delete(id);
+    for (const session of this.#sessions.values()) {
+      if (session.busy > 0) continue;
+      if (session.detachedAt !== undefined && now - session.detachedAt >= this.graceMs) {
+        this.#log.info({ session: session.id }, "client gone; destroying the session");
+        void this.destroy(session.id);
+      } else if (now - session.lastActive >= session.timeoutMs) {
+        this.#log.info({ session: session.id }, "session timed out");
+        this.remember(session.id, now);
+        void this.destroy(session.id);
+      } else if (session.sink !== undefined) {
+        const every = this.options.keepAliveMs ?? session.timeoutMs / 3;
+        if (now - session.lastKeepAlive >= every) {
+          session.lastKeepAlive = now;
+          session.sink.send(this.keepAlive(session));
+        }
+      }
+    }
+  }
+
+  private keepAlive(session: Session) {
+    return {
+      _rmx_type: "msg_response" as const,
+      _rmx_version: "0.0" as const,
+      session: session.id,
+      machine: session.machine.id,
+      org: this.options.org,
+      workspace: this.options.workspace,
+      app: session.app,
+      cellMessages: [{ name: "$keepAlive", version: String(session.lastKeepAlive), value: true }],
+      logMessages: [],
+      warnings: [],
+    };
+  }
+
+  private remember(id: string, now: number): void {
+    if (this.#expired.size >= EXPIRED_MEMORY) {
+      const oldest = this.#expired.keys().next().value;
+      if (oldest !== undefined) this.#expired.delete(oldest);
+    }
+    this.#expired.set(id, now + 24 * 3600_000);
+  }
+
+  private reserve(user: AmpUser): void {
+    if (this.#sessions.size + this.#pending >= this.maxSessions) {
+      throw new TrackError(
+        "Track-tooManySessions",
+        `the server holds its maximum of ${this.maxSessions} sessions`,
+      );
+    }
+    if (!user.root) {
+      let mine = this.#pendingPerUser.get(user.id) ?? 0;
+      for (const s of this.#sessions.values()) if (s.user.id === user.id) mine++;
+      if (mine >= this.maxPerUser) {
+        throw new TrackError("Track-tooManySessions", `at most ${this.maxPerUser} sessions per user`);
+      }
+    }
+    this.#pending++;
+    this.#pendingPerUser.set(user.id, (this.#pendingPerUser.get(user.id) ?? 0) + 1);
+  }
+
+  private release(user: AmpUser): void {
+    this.#pending--;
+    const n = (this.#pendingPerUser.get(user.id) ?? 1) - 1;
+    if (n <= 0) this.#pendingPerUser.delete(user.id);
+    else this.#pendingPerUser.set(user.id, n);
+  }
+
+  /** The app's executable, from the code cache or read once from the app's blobs. */
+  private async code(user: AmpUser, app: string, variant: string): Promise<CachedCode> {
+    const exe = findExecutable(this.options.apps, user, app, variant);
+    const cached = this.codeCache.get(exe.hash, app, 0);
+    if (cached) return cached;
+    const code = { hash: exe.hash, bytes: await exe.read() };
+    this.codeCache.put(app, 0, code);
+    return code;
+  }
+
+  private async machine(session: string, code: CachedCode): Promise<Machine> {
+    const common = { ...this.options.machine, ffi: this.ffi, session, logger: this.#log };
+    if (isWasm(code.bytes)) {
+      const pool = this.options.pool;
+      if (!pool) throw new TrackError("Track-machine", "this server has no Groovebox configured");
+      const appCode = [{ codeID: 0, bytes: code.bytes }];
+      if ((this.options.warm ?? true) && !this.#warmed.has(code.hash)) {
+        this.#warmed.add(code.hash);
+        void pool.warm(appCode, 1).catch((e) => this.#log.warn({ err: errorMessage(e) }, "warming failed"));
+      }
+      return pool.createMachine({ ...common, code: appCode });
+    }
+    const machine = new NativeMachine({ ...common, modules: this.options.nativeModules ?? [] });
+    await machine.sendCode(0, code.bytes);
+    await machine.linkCode(0);
+    return machine;
+  }
+}
+
+function isWasm(bytes: Uint8Array): boolean {
+  return WASM_MAGIC.every((b, i) => bytes[i] === b);
+}
+
+/** The client's variables without their `client_` prefix, which the init env adds back. */
+function clientVars(vars: Record<string, MixValue> | undefined): Record<string, MixValue> | undefined {
+  if (!vars) return undefined;
+  const out: Record<string, MixValue> = {};
+  for (const [k, v] of Object.entries(vars)) out[k.startsWith("client_") ? k.slice(7) : k] = v;
+  return out;
+}
