@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { SETTINGS } from "../src/config/settings.js";
 import { runBin } from "./helpers/server-process.js";
 
@@ -42,6 +42,7 @@ describe("a bad setting exits 2 and names the setting", () => {
   const dir = mkdtempSync(join(tmpdir(), "amp-cli-"));
   const file = join(dir, "not-a-dir.txt");
   writeFileSync(file, "x");
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const cases: [string, string[], Record<string, string>, string][] = [
     ["a port that is not a number", ["--port", "http"], {}, "--port"],

@@ -1,3 +1,4 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { pino } from "pino";
 import { Counter } from "prom-client";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import {
   type AmpServer,
@@ -17,12 +18,15 @@ import {
   serverConfig,
 } from "../src/index.js";
 
+const databaseDir = mkdtempSync(join(tmpdir(), "amp-in-process-"));
+afterAll(() => rmSync(databaseDir, { recursive: true, force: true }));
+
 const config = (extra: Parameters<typeof serverConfig>[0] = {}) =>
   serverConfig({
     port: 0,
     adminPort: 0,
     brokerPort: 0,
-    databaseDir: join(tmpdir(), `amp-in-process-${process.pid}`),
+    databaseDir,
     logLevel: "silent",
     ...extra,
   });
