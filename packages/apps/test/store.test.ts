@@ -152,7 +152,8 @@ function hasLoneSurrogate(v: MixValue): boolean {
   if (typeof v === "string") return !v.isWellFormed();
   if (Array.isArray(v)) return v.some(hasLoneSurrogate);
   if (isMixMap(v)) return Object.entries(v).some(([k, x]) => !k.isWellFormed() || hasLoneSurrogate(x));
-  if (v instanceof MixCase) return hasLoneSurrogate(v.arg);
+  if (v instanceof MixCase) return hasLoneSurrogate(v.name) || hasLoneSurrogate(v.arg);
+  if (v instanceof TaggedString) return hasLoneSurrogate(v.tag) || hasLoneSurrogate(v.value);
   return false;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { isMixMap, type MixMap, type MixValue, ref, type TaggedString } from "@amp/codec";
+import { isMixMap, MixCase, type MixMap, type MixValue, ref, TaggedString } from "@amp/codec";
 import { AppsError } from "../errors.js";
 import { checkItemName } from "../names.js";
 
@@ -63,6 +63,12 @@ export function checkDocument(doc: unknown, limits: DocumentLimits): MixMap {
     }
     if (typeof v === "string") {
       if (LONE_SURROGATE.test(v)) throw new AppsError("invalid_document", "a string holds a lone surrogate");
+    } else if (v instanceof TaggedString) {
+      visit(v.tag, depth);
+      visit(v.value, depth);
+    } else if (v instanceof MixCase) {
+      visit(v.name, depth);
+      visit(v.arg, depth + 1);
     } else if (Array.isArray(v)) {
       for (const x of v) visit(x, depth + 1);
     } else if (isMixMap(v)) {
@@ -90,21 +96,29 @@ export function revOf(doc: MixMap | undefined): string | undefined {
   return rev && typeof rev === "object" && "value" in rev ? rev.value : undefined;
 }
 
-/** The stored form of `doc`: system fields set from the previous version (if any) and the actor. */
+const SYSTEM = new Set<string>(SYSTEM_FIELDS);
+
+/**
+ * The stored form of `doc`: system fields set from the previous version (if
+ * any) and the actor, then the document's own fields. Built fresh rather than
+ * copied and `delete`d, which would leave V8 a slow dictionary-mode object.
+ */
 export function stampDocument(doc: MixMap, previous: MixMap | undefined, actor: string, now: string): MixMap {
-  const out: MixMap = { ...doc };
-  out._rmx_id = (doc._rmx_id as string | undefined) ?? newId();
-  out._rmx_rev = ref(newId());
+  const out: MixMap = {
+    _rmx_id: (doc._rmx_id as string | undefined) ?? newId(),
+    _rmx_type: doc._rmx_type,
+    _rmx_rev: ref(newId()),
+  };
   if (previous) {
     out._rmx_previous = previous._rmx_rev;
     out._rmx_created_at = previous._rmx_created_at;
     out._rmx_created_by = previous._rmx_created_by;
   } else {
-    delete out._rmx_previous;
     out._rmx_created_at = now;
     out._rmx_created_by = actor;
   }
   out._rmx_last_modified_at = now;
   out._rmx_last_modified_by = actor;
+  for (const k of Object.keys(doc)) if (!SYSTEM.has(k)) out[k] = doc[k];
   return out;
 }
