@@ -6,7 +6,7 @@ export class AuthError extends Error {
   constructor(
     readonly code: AuthErrorCode,
     message: string,
-    readonly status: 400 | 401 | 403 | 429 | 500 = 401,
+    readonly status: 400 | 401 | 403 | 429 | 500 | 503 = 401,
     options?: ErrorOptions,
   ) {
     super(message, options);
@@ -24,6 +24,7 @@ export type AuthErrorCode =
   | "invalid_grant"
   | "unsupported_grant_type"
   | "rate_limited"
+  | "issuer_unavailable"
   | "internal";
 
 /** The `{error: {code, message}}` body every HTTP answer of the house uses. */

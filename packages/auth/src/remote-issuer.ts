@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
 import { AuthError } from "./errors.js";
 
 export interface RemoteIssuerOptions {
@@ -57,6 +57,18 @@ export class RemoteIssuer {
       clockTolerance: this.defaults.clockSkewSeconds,
       requiredClaims: ["sub", "exp"],
       currentDate,
+    }).catch((err: unknown) => {
+      // The token may be fine: we cannot tell while the issuer's JWKS is out of reach.
+      const unreachable =
+        err instanceof errors.JWKSTimeout ||
+        err instanceof errors.JWKSInvalid ||
+        !(err instanceof errors.JOSEError);
+      if (unreachable) {
+        throw new AuthError("issuer_unavailable", `cannot fetch the keys of ${this.issuer}`, 503, {
+          cause: err,
+        });
+      }
+      throw err;
     });
     // Another amp's refresh tokens (typ rt+jwt) must not pass as access tokens here.
     if (protectedHeader.typ !== undefined && /^rt\+jwt$/i.test(protectedHeader.typ)) {

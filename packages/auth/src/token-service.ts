@@ -279,6 +279,7 @@ export class TokenService implements TokenIssuer {
       await this.checkStillValid(payload, subjectToken);
     } catch (err) {
       const auth = asAuthError(err);
+      if (auth.status >= 500) throw auth;
       throw new AuthError("invalid_grant", `subject_token rejected: ${auth.message}`, 400);
     }
     const user = this.options.exchangeUser?.(payload, issuer.issuer) ?? payload.sub!;

@@ -70,6 +70,22 @@ describe("a central issuer: a second TokenService serving its JWKS over HTTP", (
     expect((await res.json()).error.code).toBe("token_invalid");
   });
 
+  it("answers 503, never anonymous, while the issuer's JWKS is unreachable", async () => {
+    const unreachable = await openTokens({
+      centralIssuer: { issuer: "https://central.remix.example", jwksUrl: "http://127.0.0.1:9/x/jwks.json" },
+      audience: "amp-edge",
+      issuer: "amp-edge",
+    });
+    const app = new Hono<{ Variables: AuthVariables }>();
+    app.use("*", authMiddleware({ tokens: unreachable.tokens }));
+    app.get("/whoami", (c) => c.json(c.get("user")));
+    const res = await app.request("/whoami", {
+      headers: { authorization: `Bearer ${await central.tokens.issue("ops")}` },
+    });
+    expect(res.status).toBe(503);
+    expect((await res.json()).error.code).toBe("issuer_unavailable");
+  });
+
   it("rejects its tokens for another audience, and tokens of an untrusted issuer with the same shape", async () => {
     const other = await openTokens({ issuer: "https://central.remix.example", audience: "amp-edge" });
     const forged = await other.tokens.issue("ops"); // right iss and aud, but a key the central JWKS lacks

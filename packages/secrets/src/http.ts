@@ -142,6 +142,9 @@ export function secretsRoutes<User>({ secrets, authorize }: SecretsRoutesOptions
     const { app: appName, name } = c.req.valid("param");
     await guard(c, appName);
     const { value, encoding } = c.req.valid("json");
+    if (encoding === "base64" && !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
+      throw new SecretsError("invalid_request", "value is not valid base64", 400);
+    }
     const bytes = encoding === "base64" ? Buffer.from(value, "base64") : value;
     return c.json(await secrets.set(appName, name, bytes), 200);
   });

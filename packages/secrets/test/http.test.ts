@@ -77,6 +77,8 @@ describe("secretsRoutes", () => {
     expect((await call("PUT", "/x/secrets/$amp/X", "alice", { value: "v" })).status).toBe(400);
     expect((await call("PUT", "/x/secrets/shop/X", "alice", "{not json")).status).toBe(400);
     expect((await call("PUT", "/x/secrets/shop/X", "alice", { value: 5 })).status).toBe(400);
+    const notBase64 = await call("PUT", "/x/secrets/shop/X", "alice", { value: "%%%", encoding: "base64" });
+    expect(notBase64.status).toBe(400);
     const big = await call("PUT", "/x/secrets/shop/X", "alice", { value: "x".repeat(200 * 1024) });
     expect(big.status).toBe(413);
     const justOver = await call("PUT", "/x/secrets/shop/X", "alice", { value: "x".repeat(64 * 1024 + 1) });
