@@ -23,7 +23,14 @@ export {
   type PayloadHeader,
 } from "./header.js";
 export { type BrokerLimits, defaultLimits } from "./limits.js";
-export { decodeMessage, encodeMessage, type JsonBodyCodec, plainJson, type RemixMessage } from "./message.js";
+export {
+  decodeMessage,
+  encodeMessage,
+  type JsonBodyCodec,
+  plainJson,
+  type RemixMessage,
+  taggedJson,
+} from "./message.js";
 export { Requester, type RequestOptions, serveRequests } from "./request.js";
 export { TopicAcl, type TopicAclOptions, type TopicAction } from "./topic-acl.js";
 export { topicMatches } from "./topic-match.js";

@@ -1,4 +1,4 @@
-import type { MixValue } from "@amp/codec";
+import { decodeTaggedJson, encodeTaggedJson, type MixValue } from "@amp/codec";
 import { BrokerError } from "./errors.js";
 import { decodeHeader, encodeHeader } from "./header.js";
 
@@ -18,8 +18,9 @@ export type RemixMessage =
   | (Envelope & { readonly encoding: "binary"; readonly body: Uint8Array });
 
 /**
- * How json bodies become text and back. The default is plain JSON; pass `@amp/codec`'s tagged
- * JSON (`{encode: encodeTaggedJson, decode: decodeTaggedJson}`) so refs, cases and tokens survive.
+ * How json bodies become text and back. The default is `@amp/codec`'s tagged JSON, so refs,
+ * tagged strings and cases survive (`{"_rmx_type":"{tag}<tag>","_rmx_value":…}`); `plainJson` is
+ * for peers that speak bare JSON.
  */
 export interface JsonBodyCodec {
   encode(value: MixValue): string;
@@ -31,10 +32,15 @@ export const plainJson: JsonBodyCodec = {
   decode: (text) => JSON.parse(text) as MixValue,
 };
 
+export const taggedJson: JsonBodyCodec = {
+  encode: (value) => encodeTaggedJson(value),
+  decode: (text) => decodeTaggedJson(text),
+};
+
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Encodes a message as one MQTT payload: header line + body. */
-export function encodeMessage(message: RemixMessage, json: JsonBodyCodec = plainJson): Buffer {
+export function encodeMessage(message: RemixMessage, json: JsonBodyCodec = taggedJson): Buffer {
   const header = encodeHeader(message);
   let body: Uint8Array;
   switch (message.encoding) {
@@ -52,7 +58,7 @@ export function encodeMessage(message: RemixMessage, json: JsonBodyCodec = plain
 }
 
 /** Decodes one MQTT payload; throws `BrokerError` `BROKER_BAD_HEADER` for anything malformed. */
-export function decodeMessage(payload: Uint8Array, json: JsonBodyCodec = plainJson): RemixMessage {
+export function decodeMessage(payload: Uint8Array, json: JsonBodyCodec = taggedJson): RemixMessage {
   const { header, body } = decodeHeader(payload);
   const { encoding: _, ...envelope } = header;
   if (header.encoding === "binary") {

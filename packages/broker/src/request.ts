@@ -11,6 +11,8 @@ export interface RequestOptions {
   /** Abort to cancel (`BROKER_CANCELLED`). */
   signal?: AbortSignal;
   qos?: 0 | 1 | 2;
+  /** Use this correlation id (e.g. to name the request in a later cancel message); default a random UUID. */
+  correlationId?: string;
 }
 
 interface Pending {
@@ -54,7 +56,7 @@ export class Requester {
       { ...this.#options, keepEchoes: true, qos: 1 },
     );
     await this.#subscription;
-    const correlationId = randomUUID();
+    const correlationId = options.correlationId ?? randomUUID();
     const timeoutMs = options.timeoutMs ?? 30_000;
     return new Promise<RemixMessage>((resolve, reject) => {
       const finish = () => {
@@ -125,6 +127,7 @@ export function serveRequests(
           options.logger?.error({ topic, err: error.message }, "request handler failed"),
         );
     },
-    { ...options, qos: options.qos ?? 1 },
+    // a server component may well ask itself (same bus): requests are never echoes
+    { ...options, qos: options.qos ?? 1, keepEchoes: true },
   );
 }

@@ -11,7 +11,8 @@ export interface TopicAclOptions {
   publishRole?: AppRole;
   /** Anonymous clients may publish where their roles allow (default false: never). */
   anonymousPublish?: boolean;
-  /** Users that act for the server over a socket (e.g. a remote VM host); default none. */
+  /** Users that act for the server over a socket (a remote VM host, a compiler service): every topic
+   * but `$`-topics, like the in-process server. Default none. */
   isServer?: (user: AmpUser) => boolean;
   /** When set, topics of another org/workspace are refused. */
   org?: string;
@@ -24,6 +25,7 @@ const isWildcard = (level: string | undefined) => level === "+" || level === "#"
  * The topic ACL. Deny unless a rule allows:
  * - root may do anything (and is alone on `$`-topics such as `$SYS/…`);
  * - `/org/<org>/ws/<ws>/app/<app>/…` follows the user's role on `<app>`;
+ * - server principals (`isServer`) may use every other topic;
  * - `/org/<org>/ws/<ws>/vm/<vmID>/…` is for the VM's session owner and the server only;
  * - a wildcard at or above the app / VM level is refused (it would reach other apps' topics);
  * - every other topic is refused.
@@ -44,6 +46,7 @@ export class TopicAcl {
     if (user.root) return true;
     if (action === "publish" && user.anonymous && !this.#options.anonymousPublish) return false;
     if (topic.startsWith("$")) return false;
+    if (this.#options.isServer?.(user)) return true;
     // "/org/o/ws/w/app/a/…" splits into ["", "org", o, "ws", w, kind, id, …]
     const levels = topic.split("/");
     const [lead, orgKey, org, wsKey, ws, kind, id] = levels;
@@ -57,7 +60,7 @@ export class TopicAcl {
       return this.#options.appRoles.can(user, id, role);
     }
     if (kind === "vm") {
-      return this.#options.vmOwners.get(id) === user.id || (this.#options.isServer?.(user) ?? false);
+      return this.#options.vmOwners.get(id) === user.id;
     }
     return false;
   }

@@ -1,6 +1,12 @@
 import type { Logger } from "pino";
 import type { MessageBus, PublishOptions, SubscribeOptions, Unsubscribe } from "./bus.js";
-import { decodeMessage, encodeMessage, type JsonBodyCodec, plainJson, type RemixMessage } from "./message.js";
+import {
+  decodeMessage,
+  encodeMessage,
+  type JsonBodyCodec,
+  type RemixMessage,
+  taggedJson,
+} from "./message.js";
 
 /** A message to send: the sender and route are filled in from the bus. */
 export type OutgoingMessage = Omit<RemixMessage, "sender" | "route"> & {
@@ -26,7 +32,7 @@ export function publishMessage(
     sender: message.sender ?? bus.clientId,
     route: route.includes(bus.clientId) ? route : [...route, bus.clientId],
   } as RemixMessage;
-  return bus.publish(topic, encodeMessage(full, options.json ?? plainJson), options);
+  return bus.publish(topic, encodeMessage(full, options.json ?? taggedJson), options);
 }
 
 export interface SubscribeMessagesOptions extends SubscribeOptions, TypedOptions {
@@ -43,7 +49,7 @@ export function subscribeMessages(
   handler: (topic: string, message: RemixMessage, info: { retain: boolean }) => void,
   options: SubscribeMessagesOptions = {},
 ): Promise<Unsubscribe> {
-  const json = options.json ?? plainJson;
+  const json = options.json ?? taggedJson;
   return bus.subscribe(
     filter,
     (topic, payload, info) => {

@@ -1,3 +1,4 @@
+import { mixEqual, ref, tagged } from "@amp/codec";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -62,6 +63,13 @@ describe("payload header", () => {
         expect(back).toEqual(m);
       }),
     );
+  });
+
+  it("carries Mix values through json bodies as tagged JSON", () => {
+    const body = { doc: ref("abc123"), label: tagged("color", "red"), n: 1 } as never;
+    const bytes = encodeMessage({ type: "t", encoding: "json", sender: "s", route: [], body });
+    expect(Buffer.from(bytes).toString()).toContain('"_rmx_type":"{tag}color"');
+    expect(mixEqual(decodeMessage(bytes).body as never, body)).toBe(true);
   });
 
   it("round-trips request fields", () => {
