@@ -21,7 +21,10 @@ describe.skipIf(!samplesDir)("the mix_qcode section of the public sample apps", 
       const [app] = sampleApps(entries);
       const wasm = entries[`apps/${app}/libraries/executable_cross.WASM`];
       expect(wasm).toBeDefined();
-      const sections = WebAssembly.Module.customSections(new WebAssembly.Module(wasm!), "mix_qcode");
+      const sections = WebAssembly.Module.customSections(
+        new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>),
+        "mix_qcode",
+      );
       expect(sections).toHaveLength(1);
       const section = new Uint8Array(sections[0]!);
 

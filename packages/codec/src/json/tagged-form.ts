@@ -34,6 +34,26 @@ const RESERVED = new Set([
   "token",
 ]);
 
+const REF_TYPE = CASE_PREFIX + REF_CASE;
+const TAGGED_TYPE = `${TAG_PREFIX}tag`;
+
+/**
+ * `_rmx_type` strings for case names and tags, built once: a fresh
+ * concatenation per value would cost JSON.stringify a flattening each time.
+ */
+const typeNames = new Map<string, string>();
+const MAX_TYPE_NAMES = 4096;
+
+export function typeName(prefix: string, name: string): string {
+  const key = prefix + name;
+  let flat = typeNames.get(key);
+  if (flat === undefined) {
+    flat = key;
+    if (typeNames.size < MAX_TYPE_NAMES) typeNames.set(key, flat);
+  }
+  return flat;
+}
+
 export interface TypedJson {
   _rmx_type: string;
   _rmx_value?: unknown;
@@ -41,11 +61,11 @@ export interface TypedJson {
 
 /** The JSON form of the tagged string `{tag}value`. */
 export function taggedStringJson(tag: string, value: string): TypedJson {
-  if (tag === "ref") return { _rmx_type: CASE_PREFIX + REF_CASE, _rmx_value: value };
+  if (tag === "ref") return { _rmx_type: REF_TYPE, _rmx_value: value };
   const colon = tag.indexOf(":");
   const base = colon < 0 ? tag : tag.slice(0, colon);
-  if (RESERVED.has(base)) return { _rmx_type: `${TAG_PREFIX}tag`, _rmx_value: `{${tag}}${value}` };
-  return { _rmx_type: TAG_PREFIX + tag, _rmx_value: value };
+  if (RESERVED.has(base)) return { _rmx_type: TAGGED_TYPE, _rmx_value: `{${tag}}${value}` };
+  return { _rmx_type: typeName(TAG_PREFIX, tag), _rmx_value: value };
 }
 
 /** Whether a user map's `_rmx_type` string would be read as a tag, and so needs the `{str}` prefix. */

@@ -1,4 +1,5 @@
 import { CodecError } from "../errors.js";
+import { KeyCache, MAX_CACHED_KEY } from "../key-cache.js";
 import { InvalidUtf8, readUtf8 } from "../utf8.js";
 import { setEntry } from "../value/construct.js";
 import { isMixMap } from "../value/guards.js";
@@ -25,6 +26,9 @@ import {
 } from "./ext.js";
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, type MsgpackDecodeOptions } from "./options.js";
 
+/** Map keys repeat across documents; short ones are decoded once. */
+const keyCache = new KeyCache();
+
 /**
  * Reads msgpack. Every length is checked against the bytes that remain before
  * anything is allocated for it (an element takes at least one byte).
@@ -38,6 +42,7 @@ class MsgpackReader {
     private readonly end: number,
     private readonly maxDepth: number,
     private readonly strictUtf8: boolean,
+    private readonly keys: KeyCache,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -169,6 +174,12 @@ class MsgpackReader {
     }
   }
 
+  private cachedKey(n: number): string {
+    this.need(n, "a string");
+    this.pos += n;
+    return this.keys.get(this.bytes, this.pos - n, this.pos);
+  }
+
   /** A msgpack string: a TaggedString when written `{tag}value`. */
   private str(n: number): string | TaggedString {
     const s = this.text(n);
@@ -189,7 +200,7 @@ class MsgpackReader {
   }
 
   private array(n: number, depth: number, at: number): MixValue[] {
-    this.need(n, `an array of ${n}`);
+    this.need(n, "an array");
     const next = this.enter(depth, at);
     const out = new Array<MixValue>(n);
     for (let i = 0; i < n; i++) out[i] = this.read(next);
@@ -197,29 +208,32 @@ class MsgpackReader {
   }
 
   private map(n: number, depth: number, at: number): MixMap {
-    this.need(2 * n, `a map of ${n}`);
+    this.need(2 * n, "a map");
     const next = this.enter(depth, at);
     const out: MixMap = {};
     for (let i = 0; i < n; i++) {
       const keyAt = this.pos;
       const b = this.bytes[this.pos]!;
-      let key: string;
+      let length: number;
       if (b >= 0xa0 && b < 0xc0) {
         this.pos++;
-        key = this.text(b & 0x1f);
+        length = b & 0x1f;
       } else if (b === 0xd9) {
         this.pos++;
-        key = this.text(this.u8());
+        length = this.u8();
       } else if (b === 0xda) {
         this.pos++;
-        key = this.text(this.u16());
+        length = this.u16();
       } else if (b === 0xdb) {
         this.pos++;
-        key = this.text(this.u32());
+        length = this.u32();
       } else {
         throw new CodecError("bad_msgpack", "a map key must be a string", keyAt);
       }
-      setEntry(out, key, this.read(next));
+      const key = length <= MAX_CACHED_KEY && !this.strictUtf8 ? this.cachedKey(length) : this.text(length);
+      const value = this.read(next);
+      if (key === "__proto__") setEntry(out, key, value);
+      else out[key] = value;
     }
     return out;
   }
@@ -270,7 +284,7 @@ class MsgpackReader {
 
   /** Reads a case or token whose payload is msgpack, within the extension's bounds. */
   private nested(type: number, end: number, depth: number, at: number): MixValue {
-    const inner = new MsgpackReader(this.bytes, end, this.maxDepth, this.strictUtf8);
+    const inner = new MsgpackReader(this.bytes, end, this.maxDepth, this.strictUtf8, this.keys);
     inner.pos = this.pos;
     const parts = inner.read(depth);
     if (inner.pos !== end)
@@ -310,6 +324,7 @@ export function decodeMsgpack(bytes: Uint8Array, options: MsgpackDecodeOptions =
     bytes.length,
     options.maxDepth ?? DEFAULT_MAX_DEPTH,
     options.strictUtf8 ?? false,
+    keyCache,
   );
   const value = withStackGuard(() => reader.read(0));
   if (reader.pos !== bytes.length) {

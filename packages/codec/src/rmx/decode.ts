@@ -1,5 +1,6 @@
 import { crc32 } from "../crc32.js";
 import { CodecError } from "../errors.js";
+import { KeyCache, MAX_CACHED_KEY } from "../key-cache.js";
 import { InvalidUtf8, readUtf8 } from "../utf8.js";
 import { setEntry } from "../value/construct.js";
 import { isMixMap } from "../value/guards.js";
@@ -38,6 +39,9 @@ import {
   TAG_UNDEFINED,
 } from "./tags.js";
 
+/** Map keys and tags repeat across documents; short ones are decoded once. */
+const keyCache = new KeyCache();
+
 const scratch = new Uint32Array(2);
 const scratchF64 = new Float64Array(scratch.buffer);
 
@@ -50,8 +54,12 @@ const scratchF64 = new Float64Array(scratch.buffer);
 class RmxReader {
   private readonly words: Uint32Array;
   private readonly nWords: number;
-  /** Containers on the path from the root to the block being read. */
-  private readonly onPath: Uint8Array;
+  /**
+   * Containers on the path from the root to the block being read (word
+   * offsets). Blocks come parent first, so a cycle must follow a pointer
+   * backwards; only those pointers are checked against this path.
+   */
+  private readonly path: number[] = [];
   private budget: number;
 
   constructor(
@@ -60,10 +68,10 @@ class RmxReader {
     private readonly strictUtf8: boolean,
     private readonly maxDepth: number,
     maxExpansion: number,
+    private readonly keys: KeyCache,
   ) {
     this.nWords = bytes.length >> 2;
     this.words = new Uint32Array(bytes.buffer, bytes.byteOffset, this.nWords);
-    this.onPath = new Uint8Array(this.nWords);
     this.budget = this.nWords * maxExpansion + 1024;
   }
 
@@ -117,6 +125,7 @@ class RmxReader {
       case TAG_IOMAP:
       case TAG_CASE:
       case TAG_TOKEN:
+        if (ptr <= from && this.path.includes(p)) throw new CodecError("cycle", "pointer cycle", from);
         return this.container(tag, p, size, depth);
       default:
         throw new CodecError("bad_tag", `unknown block tag ${tag}`, ptr + 4);
@@ -127,8 +136,7 @@ class RmxReader {
     const ptr = p * 4;
     if (depth >= this.maxDepth)
       throw new CodecError("too_deep", `value nests deeper than ${this.maxDepth}`, ptr);
-    if (this.onPath[p] === 1) throw new CodecError("cycle", "pointer cycle", ptr);
-    this.onPath[p] = 1;
+    this.path.push(p);
     const next = depth + 1;
     let value: MixValue;
     switch (tag) {
@@ -146,7 +154,7 @@ class RmxReader {
         this.expectSize(size, 3, ptr);
         value = new MixToken(this.words[p + 2]!, this.binary(p + 3, next), this.mapAt(p + 4, next));
     }
-    this.onPath[p] = 0;
+    this.path.pop();
     return value;
   }
 
@@ -164,7 +172,10 @@ class RmxReader {
     if ((size & 1) !== 0) throw new CodecError("bad_size", `map block of odd size ${size}`, p * 4);
     const map: MixMap = {};
     for (let i = p + 2; i < p + 2 + size; i += 2) {
-      setEntry(map, this.string(i, depth), this.child(i + 1, depth));
+      const key = this.key(i);
+      const value = this.child(i + 1, depth);
+      if (key === "__proto__") setEntry(map, key, value);
+      else map[key] = value;
     }
     return map;
   }
@@ -178,6 +189,25 @@ class RmxReader {
     const v = this.child(at, depth);
     if (typeof v !== "string") throw new CodecError("bad_value", "expected a string", this.words[at]!);
     return v;
+  }
+
+  /** A map key: a string block, decoded through the key cache. */
+  private key(at: number): string {
+    const ptr = this.words[at]!;
+    const p = ptr >>> 2;
+    if ((ptr & 3) !== 0 || p + 2 > this.nWords || (this.words[p + 1]! & 0xff) !== TAG_STRING) {
+      return this.string(at, 0); // the general path reports what is wrong
+    }
+    const size = this.words[p]!;
+    if (size > this.nWords - p - 2)
+      throw new CodecError("truncated", `block of ${size} words runs past the end`, ptr);
+    this.budget -= size + 2;
+    if (this.budget < 0)
+      throw new CodecError("too_large", "shared blocks expand beyond the decoding budget", ptr);
+    const [start, end] = this.byteRange(p, size);
+    return end - start <= MAX_CACHED_KEY && !this.strictUtf8
+      ? this.keys.get(this.bytes, start, end)
+      : this.utf8(start, end);
   }
 
   private binary(at: number, depth: number): Uint8Array {
@@ -217,6 +247,10 @@ class RmxReader {
 
   private text(p: number, size: number): string {
     const [start, end] = this.byteRange(p, size);
+    return this.utf8(start, end);
+  }
+
+  private utf8(start: number, end: number): string {
     try {
       return readUtf8(this.bytes, start, end, this.strictUtf8);
     } catch (e) {
@@ -225,13 +259,18 @@ class RmxReader {
     }
   }
 
+  /** `{tag}value`: the tag and the value are decoded apart, straight from the bytes. */
   private taggedString(p: number, size: number): TaggedString {
-    const s = this.text(p, size);
-    const close = s.indexOf("}");
-    if (s.charCodeAt(0) !== 0x7b || close < 0) {
+    const [start, end] = this.byteRange(p, size);
+    const close = this.bytes.indexOf(0x7d, start);
+    if (this.bytes[start] !== 0x7b || close < 0 || close >= end) {
       throw new CodecError("bad_value", "tagged string without a {tag} prefix", p * 4);
     }
-    return new TaggedString(s.slice(1, close), s.slice(close + 1));
+    const tag =
+      close - start <= MAX_CACHED_KEY + 1 && !this.strictUtf8
+        ? this.keys.get(this.bytes, start + 1, close)
+        : this.utf8(start + 1, close);
+    return new TaggedString(tag, this.utf8(close + 1, end));
   }
 }
 
@@ -269,6 +308,7 @@ export function decodeRmx(bytes: Uint8Array, options: RmxDecodeOptions = {}): Mi
     options.strictUtf8 ?? false,
     options.maxDepth ?? DEFAULT_MAX_DEPTH,
     options.maxExpansion ?? DEFAULT_MAX_EXPANSION,
+    keyCache,
   );
   return withStackGuard(() => reader.read(options.root ?? 0, 0, 0));
 }

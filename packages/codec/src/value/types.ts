@@ -6,7 +6,7 @@
  * JS array, and a map is a plain object with string keys. The Mix-specific
  * kinds are small classes so that a guard can tell them from a map.
  */
-import { CASE_PREFIX, type TypedJson, taggedStringJson } from "../json/tagged-form.js";
+import { CASE_PREFIX, type TypedJson, taggedStringJson, typeName } from "../json/tagged-form.js";
 
 export type MixValue =
   | undefined
@@ -56,7 +56,8 @@ export class MixCase {
 
   /** The tagged JSON form, so that `JSON.stringify` writes it directly (an undefined arg is left out). */
   toJSON(): TypedJson {
-    return { _rmx_type: CASE_PREFIX + this.name, _rmx_value: this.arg };
+    const type = typeName(CASE_PREFIX, this.name);
+    return this.arg === undefined ? { _rmx_type: type } : { _rmx_type: type, _rmx_value: this.arg };
   }
 }
 
