@@ -209,3 +209,27 @@ describe("rate limit on the token endpoints", () => {
     expect((await fetch(`${base}/x/jwks.json`)).status).toBe(200);
   });
 });
+
+describe("OpenAPI description", () => {
+  afterAll(cleanup);
+
+  it("is generated from the same schemas that validate the requests", async () => {
+    const { tokens } = await openTokens();
+    const doc = authRoutes({ tokens }).getOpenAPIDocument({
+      openapi: "3.0.0",
+      info: { title: "amp auth", version: "1" },
+    });
+    expect(Object.keys(doc.paths ?? {}).sort()).toEqual([
+      "/x/jwks.json",
+      "/x/profile",
+      "/x/token",
+      "/x/token/revoke",
+    ]);
+    const body = doc.paths?.["/x/token"]?.post?.requestBody as { content: Record<string, unknown> };
+    expect(Object.keys(body.content).sort()).toEqual([
+      "application/json",
+      "application/x-www-form-urlencoded",
+    ]);
+    expect(JSON.stringify(doc.components?.schemas?.TokenRequest)).toContain(GRANT_TOKEN_EXCHANGE);
+  });
+});

@@ -87,3 +87,20 @@ describe("secretsRoutes", () => {
     expect(secrets.has("shop", "X")).toBe(false);
   });
 });
+
+describe("secretsRoutes OpenAPI description", () => {
+  it("lists the three routes and never a value in a response schema", () => {
+    const dir = tempDir();
+    const secrets = new Secrets({ databaseDir: dir.dir });
+    try {
+      const doc = secretsRoutes({ secrets, authorize: () => true }).getOpenAPIDocument({
+        openapi: "3.0.0",
+        info: { title: "secrets", version: "1" },
+      });
+      expect(Object.keys(doc.paths ?? {}).sort()).toEqual(["/x/secrets/{app}", "/x/secrets/{app}/{name}"]);
+      expect(Object.keys(doc.components?.schemas?.SecretInfo?.properties ?? {})).not.toContain("value");
+    } finally {
+      void secrets.close().then(dir.cleanup);
+    }
+  });
+});
