@@ -1,0 +1,287 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Apps, importRemix } from "@amp/apps";
+import { type AmpUser, AUTH_VAULT_APP, authMiddleware, TokenService } from "@amp/auth";
+import { isMixMap, type MixValue } from "@amp/codec";
+import type { GrooveboxPool, NativeModule } from "@amp/machine";
+import { Secrets } from "@amp/secrets";
+import { createAdaptorServer, type WebSocketServerLike } from "@hono/node-server";
+import { encode } from "@msgpack/msgpack";
+import { strToU8, zipSync } from "fflate";
+import { Hono } from "hono";
+import { pino } from "pino";
+import WebSocket, { WebSocketServer } from "ws";
+import { trackRoutes } from "../src/http.js";
+import {
+  SessionManager,
+  type SessionManagerOptions,
+  TrackProtocol,
+  type TrackResponse,
+  Transforms,
+} from "../src/index.js";
+
+export const logger = pino({ level: "silent" });
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "amp-track-"));
+}
+
+/** A `.remix` archive laid out as the real ones, with `exe` as its executable. */
+export function buildRemix(app: string, exe: Uint8Array, sessionTimeout = 300): Uint8Array {
+  return zipSync({
+    "manifest.json": strToU8(JSON.stringify({ apps: { [app]: true }, records: {}, setup: "", metadata: {} })),
+    [`apps/${app}.mp`]: encode([
+      {
+        _rmx_type: "app",
+        name: app,
+        settings: { "start-screen": "home", "session-timeout": sessionTimeout },
+      },
+    ]),
+    [`apps/${app}/libraries/executable_cross.WASM`]: exe,
+  });
+}
+
+async function* once(bytes: Uint8Array) {
+  yield bytes;
+}
+
+/** A native app that behaves like tim-wasm (home + tap) and my_records_public (data_url). */
+export const nativeApp: NativeModule = {
+  name: "tim-native",
+  entries: {
+    async load(args, ctx) {
+      const [module, [params]] = args as [string, [Record<string, MixValue>]];
+      ctx.output("$location", "1", { screen: module });
+      if (module === "home") {
+        ctx.output("home.view", "1", {
+          _rmx_type: "dom_column",
+          children: [
+            { _rmx_type: "dom_text", props: { value: "Hello there!" } },
+            {
+              _rmx_type: "dom_button",
+              props: { value: "Click me" },
+              events: {
+                ontap: [{ _rmx_type: "msg_view_invoke", name: "home.$closure_1", env: "$cloenv_1" }],
+              },
+            },
+          ],
+        });
+        ctx.output("$nextActions", "1", []);
+      } else if (module === "collection") {
+        const res = await ctx.ffi("$http_do", [
+          { method: "GET", url: params.data_url!, mediaTypes: ["application/json"] },
+        ]);
+        const data = JSON.parse((res as { body: string }).body) as unknown;
+        if (!isMixMap(data as MixValue)) throw new Error("ERR_EXPECTED_MAP");
+        const { title, items } = data as { title: string; items: { name: string }[] };
+        ctx.output("collection.view", "1", {
+          _rmx_type: "dom_column",
+          children: [title, ...items.map((i) => i.name)].map((t) => ({
+            _rmx_type: "dom_text",
+            props: { value: t },
+          })),
+        });
+      } else if (module === "slow") {
+        await new Promise((r) => setTimeout(r, Number(params.ms ?? 300)));
+        ctx.output("slow.view", "1", "done");
+      } else if (module === "spin") {
+        const until = Date.now() + Number(params.ms ?? 1000);
+        while (Date.now() < until && !ctx.signal.aborted) await new Promise((r) => setImmediate(r));
+      } else if (module === "panic") {
+        throw new Error("boom");
+      } else if (module === "db") {
+        const saved = await ctx.ffi("$db_save_one", [
+          { _rmx_id: "n1", _rmx_type: "note", text: params.text! },
+        ]);
+        const found = await ctx.ffi("$db_get_a", ['_rmx_type == "note"']);
+        ctx.output("db.view", "1", { saved, found });
+      } else if (module === "echo") {
+        const request = (params as { request: Record<string, MixValue> }).request;
+        ctx.output("$response", "1", {
+          status: 201,
+          headers: { "x-agent": "yes" },
+          body: { echo: request.body },
+        });
+      } else if (module === "call") {
+        // Calls any FFI: params {ffi, args}; the answer (or the abort message) becomes a cell.
+        try {
+          ctx.output("call.result", "1", await ctx.ffi(params.ffi as string, params.args as MixValue[]));
+        } catch (e) {
+          ctx.output("call.error", "1", (e as Error).message);
+        }
+      }
+      return undefined;
+    },
+    async invoke3(args, ctx) {
+      const [name] = args as [string];
+      if (name === "home.$closure_1") {
+        ctx.output("$nextActions", "2", [
+          { _rmx_type: "msg_open_link", url: "https://www.remixlabs.com", target: "_blank" },
+        ]);
+      }
+      return undefined;
+    },
+  },
+};
+
+export interface Stack {
+  url: string;
+  apps: Apps;
+  tokens: TokenService;
+  secrets: Secrets;
+  sessions: SessionManager;
+  protocol: TrackProtocol;
+  token(user: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const root: AmpUser = { id: "root", anonymous: false, root: true, claims: {} };
+
+/**
+ * The whole track stack on real parts: LMDB apps, @amp/secrets, @amp/auth tokens and middleware,
+ * and an HTTP server with WebSockets on an ephemeral port.
+ */
+export async function startStack(
+  options: { pool?: GrooveboxPool; remix?: Array<Uint8Array>; manager?: Partial<SessionManagerOptions> } = {},
+): Promise<Stack> {
+  const dir = tempDir();
+  const secrets = new Secrets({ databaseDir: dir });
+  const tokens = await TokenService.open({
+    databaseDir: dir,
+    vault: secrets.scoped(AUTH_VAULT_APP),
+    rootUser: "root",
+  });
+  const apps = new Apps({ dir: join(dir, "db"), logger });
+  for (const archive of options.remix ?? []) await importRemix(apps, root, once(archive));
+  const sessions = new SessionManager({
+    apps,
+    logger,
+    org: "testorg",
+    workspace: "testws",
+    baseURL: "http://127.0.0.1/",
+    pool: options.pool,
+    nativeModules: [nativeApp],
+    ...options.manager,
+    ffi: { outbound: { privateHosts: ["127.0.0.1"] }, secrets, tokens, ...options.manager?.ffi },
+  });
+  const protocol = new TrackProtocol({ sessions, logger });
+  const transforms = new Transforms({ sessions, logger });
+  const app = new Hono();
+  app.use("*", authMiddleware({ tokens }));
+  app.route("/", trackRoutes({ protocol, transforms, logger }));
+  const wss = new WebSocketServer({ noServer: true });
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    websocket: { server: wss as unknown as WebSocketServerLike },
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    apps,
+    tokens,
+    secrets,
+    sessions,
+    protocol,
+    token: (user) => tokens.issue(user),
+    async close() {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => server.close(r));
+      await transforms.close();
+      await sessions.close();
+      await apps.close();
+      await tokens.close();
+      await secrets.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A track WebSocket client that collects every message and answers `$keepAlive` like the real runtime. */
+export class TrackClient {
+  readonly received: TrackResponse[] = [];
+  #waiters: Array<() => void> = [];
+  keepAlives = 0;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on("message", (data) => {
+      const m = JSON.parse(String(data)) as TrackResponse;
+      if (m.cellMessages[0]?.name === "$keepAlive") {
+        this.keepAlives++;
+        ws.send(JSON.stringify({ _rmx_type: "msg_session_keepAlive", session: m.session }));
+      }
+      this.received.push(m);
+      for (const w of this.#waiters.splice(0)) w();
+    });
+  }
+
+  static open(url: string, app: string, token: string): Promise<TrackClient> {
+    const ws = new WebSocket(
+      `${url.replace("http", "ws")}/${app}/track.ws?token=${encodeURIComponent(token)}`,
+    );
+    return new Promise((resolve, reject) => {
+      ws.once("open", () => resolve(new TrackClient(ws)));
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      ws.once("error", reject);
+    });
+  }
+
+  /** Sends a message and resolves with the response that names it in `responseTo`, plus the pushes before it. */
+  async request(
+    message: Record<string, unknown>,
+  ): Promise<{ response: TrackResponse; pushed: TrackResponse[] }> {
+    const echo = `e${Math.random().toString(36).slice(2)}`;
+    const start = this.received.length;
+    this.ws.send(JSON.stringify({ ...message, _rmx_echo: echo }));
+    for (;;) {
+      const i = this.received.findIndex((m, idx) => idx >= start && m._rmx_echo === echo);
+      if (i >= 0) return { response: this.received[i]!, pushed: this.received.slice(start, i) };
+      await new Promise<void>((r) => this.#waiters.push(r));
+    }
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** All `props.value` texts of `dom_*` nodes in a tagged-JSON view tree. */
+export function texts(view: unknown): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") {
+      const o = v as Record<string, unknown>;
+      const props = o.props as Record<string, unknown> | undefined;
+      if (
+        typeof o._rmx_type === "string" &&
+        o._rmx_type.startsWith("dom_") &&
+        typeof props?.value === "string"
+      ) {
+        out.push(props.value);
+      }
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(view);
+  return out;
+}
+
+export function findAll(
+  v: unknown,
+  pred: (x: Record<string, unknown>) => boolean,
+  out: Record<string, unknown>[] = [],
+) {
+  if (Array.isArray(v)) for (const x of v) findAll(x, pred, out);
+  else if (v && typeof v === "object") {
+    if (pred(v as Record<string, unknown>)) out.push(v as Record<string, unknown>);
+    for (const x of Object.values(v)) findAll(x, pred, out);
+  }
+  return out;
+}
+
+export async function importInto(apps: Apps, archive: Uint8Array): Promise<void> {
+  await importRemix(apps, root, once(archive));
+}
