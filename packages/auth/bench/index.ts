@@ -77,9 +77,9 @@ try {
   const verifyCases = {
     "bare jose.jwtVerify": () => jwtVerify(token, publicKey, verifyOptions),
     "TokenService.verify": () => tokens.verify(token),
-    "Hono request through authMiddleware": () => app.request("/", { headers }),
-    "Hono request, bare jwtVerify middleware": () => joseOnly.request("/", { headers }),
-    "Hono request, no auth (routing cost alone)": () => bare.request("/", { headers }),
+    "Hono request through authMiddleware": async () => app.request("/", { headers }),
+    "Hono request, bare jwtVerify middleware": async () => joseOnly.request("/", { headers }),
+    "Hono request, no auth (routing cost alone)": async () => bare.request("/", { headers }),
   };
   for (const concurrent of [true, false]) {
     const mode = concurrent ? `${BATCH} in flight` : "one at a time";
