@@ -55,6 +55,19 @@ describe("msgpack", () => {
     expect(mixEqual(decodeMsgpack(encodeMsgpack(lookalikes)), lookalikes)).toBe(true);
   });
 
+  it("tells tag-like strings from tagged strings for any text between braces", () => {
+    const tagish = fc.string({ unit: fc.constantFrom(..."aZ_$9.-:{} é}"), maxLength: 8 });
+    const text = fc.tuple(tagish, fc.string({ maxLength: 6 })).map(([t, rest]) => `{${t}}${rest}`);
+    fc.assert(
+      fc.property(text, fc.boolean(), (s, asTagged) => {
+        const close = s.indexOf("}");
+        const v = asTagged ? new TaggedString(s.slice(1, close), s.slice(close + 1)) : s;
+        expect(mixEqual(decodeMsgpack(encodeMsgpack(v)), v)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("writes integers in the signed forms and keeps 64-bit integers apart from numbers", () => {
     expect(Array.from(encodeMsgpack(300))).toEqual([0xd1, 0x01, 0x2c]);
     expect(Array.from(encodeMsgpack(-0))).toEqual([0xcb, 0x80, 0, 0, 0, 0, 0, 0, 0]);

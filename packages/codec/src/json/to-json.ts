@@ -18,6 +18,7 @@ import {
   TAG_PREFIX,
   TYPE_KEY,
   taggedStringJson,
+  typeName,
 } from "./tagged-form.js";
 
 const UNDEFINED = { _rmx_type: `${TAG_PREFIX}undefined` };
@@ -60,7 +61,7 @@ function convert(value: MixValue, depth: number, maxDepth: number): unknown {
   }
   if (value instanceof TaggedString) return taggedStringJson(value.tag, value.value);
   if (value instanceof MixCase) {
-    const name = CASE_PREFIX + value.name;
+    const name = typeName(CASE_PREFIX, value.name);
     return value.arg === undefined
       ? { _rmx_type: name }
       : { _rmx_type: name, _rmx_value: convert(value.arg, next, maxDepth) };

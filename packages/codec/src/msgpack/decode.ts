@@ -22,7 +22,7 @@ import {
   EXT_TAGGED,
   EXT_TOKEN,
   EXT_UNDEFINED,
-  taggedFormEnd,
+  taggedFormEndInBytes,
 } from "./ext.js";
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, type MsgpackDecodeOptions } from "./options.js";
 
@@ -182,9 +182,17 @@ class MsgpackReader {
 
   /** A msgpack string: a TaggedString when written `{tag}value`. */
   private str(n: number): string | TaggedString {
-    const s = this.text(n);
-    const close = taggedFormEnd(s);
-    return close < 0 ? s : new TaggedString(s.slice(1, close), s.slice(close + 1));
+    this.need(n, "a string");
+    const start = this.pos;
+    const close = this.bytes[start] === 0x7b ? taggedFormEndInBytes(this.bytes, start, start + n) : -1;
+    if (close < 0) return this.text(n);
+    this.pos = start + 1;
+    const tag =
+      close - start - 1 <= MAX_CACHED_KEY && !this.strictUtf8
+        ? this.keys.get(this.bytes, start + 1, close)
+        : this.text(close - start - 1);
+    this.pos = close + 1;
+    return new TaggedString(tag, this.text(start + n - this.pos));
   }
 
   private bin(n: number): Uint8Array {

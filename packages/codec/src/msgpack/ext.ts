@@ -31,3 +31,24 @@ export function taggedFormEnd(s: string): number {
   const m = TAGGED_FORM.exec(s);
   return m ? m[0].length - 1 : -1;
 }
+
+/** `taggedFormEnd` on UTF-8 bytes `[start, end)`: the index of the closing "}" or -1. */
+export function taggedFormEndInBytes(b: Uint8Array, start: number, end: number): number {
+  if (b[start] !== 0x7b || start + 2 >= end) return -1;
+  const first = b[start + 1]!;
+  if (!(isLetter(first) || first === 0x5f || first === 0x24)) return -1;
+  let i = start + 2;
+  for (; i < end; i++) {
+    const c = b[i]!;
+    if (!(isLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x24 || c === 0x2e || c === 0x2d))
+      break;
+  }
+  if (i < end && b[i] === 0x3a) {
+    for (i++; i < end && b[i] !== 0x7b && b[i] !== 0x7d; i++);
+  }
+  return i < end && b[i] === 0x7d ? i : -1;
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
