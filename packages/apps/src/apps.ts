@@ -12,6 +12,9 @@ import type { DocumentLimits } from "./store/document.js";
 import { DocumentStore } from "./store/document-store.js";
 import { runStoreQuery, type StoreQueryResult } from "./store/query-executor.js";
 
+/** Most apps whose access facts are cached at once (unknown names are cached too). */
+const ACCESS_CACHE_SIZE = 10_000;
+
 export interface AppsOptions {
   /** The database directory: system stores and one LMDB environment per app live under it. */
   readonly dir: string;
@@ -51,6 +54,8 @@ export class Apps {
   private readonly meta: DocumentStore;
   private readonly stores = new Map<string, DocumentStore>();
   private readonly documentLimits: Partial<DocumentLimits> | undefined;
+  private readonly accessCache = new Map<string, { exists: boolean; rule: AclRule | undefined }>();
+  private accessStamp = "";
 
   constructor(options: AppsOptions) {
     this.dir = options.dir;
@@ -85,8 +90,8 @@ export class Apps {
   /** Throws `not_found` (user knows nothing of the app) or `forbidden` unless `user` holds one of `roles`. */
   authorize(user: ActingUser, app: string, roles: readonly Role[]): void {
     checkAppName(app);
-    const rule = this.exists(app) ? this.rule(app) : undefined;
-    if (!this.exists(app) || !ruleKnows(rule, user)) throw new AppsError("not_found", "no such app");
+    const { exists, rule } = this.access(app);
+    if (!exists || !ruleKnows(rule, user)) throw new AppsError("not_found", "no such app");
     if (!roles.some((role) => ruleAllows(rule, role, user))) {
       throw new AppsError("forbidden", `this needs ${roles.join(" or ")} on the app`);
     }
@@ -122,7 +127,7 @@ export class Apps {
   }
 
   mayCreateApps(user: ActingUser): boolean {
-    return ruleAllows(this.admin.get(SERVER_RULE) as AclRule | undefined, "allowed_create", user);
+    return ruleAllows(this.rule(SERVER_RULE), "allowed_create", user);
   }
 
   /** Creates an empty app; its creator becomes its builder. */
@@ -233,11 +238,31 @@ export class Apps {
   }
 
   private exists(app: string): boolean {
-    return this.meta.get(app) !== undefined;
+    return this.access(app).exists;
   }
 
   private rule(app: string): AclRule | undefined {
-    return this.admin.get(app) as AclRule | undefined;
+    return this.access(app).rule;
+  }
+
+  /**
+   * Whether the app exists and its rule, cached: every request asks, and the
+   * answer changes only when `_rmx_admin` or `_rmx_meta` commit a write, which
+   * moves their change sequences and empties the cache.
+   */
+  private access(app: string): { exists: boolean; rule: AclRule | undefined } {
+    const stamp = `${this.admin.seq}:${this.meta.seq}`;
+    if (stamp !== this.accessStamp) {
+      this.accessCache.clear();
+      this.accessStamp = stamp;
+    }
+    let entry = this.accessCache.get(app);
+    if (!entry) {
+      entry = { exists: this.meta.get(app) !== undefined, rule: this.admin.get(app) as AclRule | undefined };
+      if (this.accessCache.size >= ACCESS_CACHE_SIZE) this.accessCache.clear();
+      this.accessCache.set(app, entry);
+    }
+    return entry;
   }
 
   private appDir(app: string): string {

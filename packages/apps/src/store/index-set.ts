@@ -1,7 +1,15 @@
 import type { MixMap } from "@amp/codec";
 import type { Database, RootDatabase } from "lmdb";
 import { AppsError } from "../errors.js";
-import { documentIndexKey, type IndexRange, keyBounds, TYPE_FIELD } from "../query/index.js";
+import {
+  fieldPath,
+  type IndexRange,
+  indexKey,
+  keyBounds,
+  type Path,
+  TYPE_FIELD,
+  valueAt,
+} from "../query/index.js";
 
 const FIELDS_KEY = "indexedFields";
 
@@ -14,10 +22,13 @@ const FIELDS_KEY = "indexedFields";
 export class IndexSet {
   private readonly table: Database<string, Buffer>;
   private indexed: string[];
+  /** Per field, precomputed for the write path: its key prefix and its path. */
+  private layout: { field: string; prefix: Buffer; path: Path }[] = [];
 
   constructor(env: RootDatabase, fields: readonly string[]) {
     this.table = env.openDB({ name: "index", dupSort: true, keyEncoding: "binary", encoding: "string" });
-    this.indexed = normalize(fields);
+    this.indexed = [];
+    this.setFields(fields);
   }
 
   get fields(): readonly string[] {
@@ -26,6 +37,11 @@ export class IndexSet {
 
   setFields(fields: readonly string[]): void {
     this.indexed = normalize(fields);
+    this.layout = this.indexed.map((field) => ({
+      field,
+      prefix: fieldPrefix(field),
+      path: fieldPath(field),
+    }));
   }
 
   needsRebuild(meta: Database<unknown, string>): boolean {
@@ -42,9 +58,9 @@ export class IndexSet {
 
   /** Must run inside a write transaction: moves `id`'s entries from `before` to `after`. */
   update(id: string, before: MixMap | undefined, after: MixMap | undefined): void {
-    for (const field of this.indexed) {
-      const oldKey = before && entryKey(field, before);
-      const newKey = after && entryKey(field, after);
+    for (const { prefix, path } of this.layout) {
+      const oldKey = before && entryKey(prefix, path, before);
+      const newKey = after && entryKey(prefix, path, after);
       if (oldKey && newKey && oldKey.equals(newKey)) continue;
       if (oldKey) this.table.remove(oldKey, id);
       if (newKey) this.table.put(newKey, id);
@@ -65,9 +81,9 @@ function fieldPrefix(field: string, terminator = 0): Buffer {
   return Buffer.concat([Buffer.from(field), Buffer.of(terminator)]);
 }
 
-function entryKey(field: string, doc: MixMap): Buffer | undefined {
-  const key = documentIndexKey(doc, field);
-  return key && Buffer.concat([fieldPrefix(field), key]);
+function entryKey(prefix: Buffer, path: Path, doc: MixMap): Buffer | undefined {
+  const key = indexKey(valueAt(doc, path));
+  return key && Buffer.concat([prefix, key]);
 }
 
 function normalize(fields: readonly string[]): string[] {
