@@ -1,7 +1,8 @@
 /**
  * @amp/machine benchmarks, side by side with the raw limit: the same Groovebox
- * instantiated directly with WebAssembly.instantiate and driven in-process (no pool,
- * no worker, no codec round trip on the main thread).
+ * instantiated directly with WebAssembly.instantiate and driven in-process by the
+ * same VM core (no pool, no worker, no codec round trip on the main thread). "Pooled"
+ * raw figures use an in-process pre-initialized VM, like our warmed pool.
  *
  *   AMP_GROOVEBOX_WASM=… AMP_REMIX_SAMPLES=… pnpm --filter @amp/machine bench
  */
@@ -11,7 +12,7 @@ import { encodeRmx } from "@amp/codec";
 import { unzipSync } from "fflate";
 import { GrooveboxVM } from "../src/groovebox/vm.js";
 import { wasiImports } from "../src/groovebox/wasi.js";
-import { FfiRegistry, GrooveboxPool, type InitEnv, standardHooks } from "../src/index.js";
+import { FfiRegistry, GrooveboxPool, type InitEnv, initEnvValue, standardHooks } from "../src/index.js";
 
 const wasmPath = process.env.AMP_GROOVEBOX_WASM;
 const samples = process.env.AMP_REMIX_SAMPLES;
@@ -49,85 +50,126 @@ function row(what: string, ours: number, raw: number | undefined, unit = "ms") {
   console.log(`${what}: ours ${fmt(ours)}${raw === undefined ? "" : `, raw ${fmt(raw)}, ratio ${ratio}`}`);
 }
 
-// ---- raw limit: direct WebAssembly.instantiate, in-process, our sync VM core only
-console.log("raw: compiling…");
+// ---- the raw limit: the same VM core, in-process (no pool, no worker, no codec on the way out)
+console.log("compiling…");
 const gbModule = await WebAssembly.compile(gbBytes);
 const appModule = await WebAssembly.compile(app);
-const rawInst: number[] = [];
-for (let i = 0; i < 20; i++) {
-  rawInst.push(
+const opts = { timeoutMs: 10_000, memoryLimitBytes: 1 << 30, build: 867 };
+const rawNull = encodeRmx(null);
+const rawEnv = encodeRmx(initEnvValue(env));
+const neutralEnv: InitEnv = { ...env, user: "", token: "" };
+function rawDrive(vm: GrooveboxVM, run: ReturnType<GrooveboxVM["run"]>) {
+  while (run.stop.type === "ffi") run = vm.ffiReturn(run.stop.coroutine, rawNull);
+}
+function rawLinked(): GrooveboxVM {
+  const vm = GrooveboxVM.create(gbModule, opts);
+  vm.addCode(0, appModule, "app");
+  vm.linkCode(0, false);
+  return vm;
+}
+function rawPreinitialized(): GrooveboxVM {
+  const vm = rawLinked();
+  rawDrive(vm, vm.init(encodeRmx(initEnvValue(neutralEnv))));
+  return vm;
+}
+const rawLoad = (vm: GrooveboxVM) => rawDrive(vm, vm.enter("load", "", 0, encodeRmx(loadArgs), false));
+const rawTap = (vm: GrooveboxVM) => rawDrive(vm, vm.enter("invoke3", "", 0, encodeRmx(tapArgs), false));
+
+console.log("opening the pool…");
+const ffi = new FfiRegistry().registerAll(standardHooks());
+const pool = await GrooveboxPool.open({ groovebox: gbBytes });
+const code = [{ codeID: 0, bytes: app }];
+
+// Each measure alternates ours and raw, iteration by iteration, so both see the same
+// load on this shared machine; both sides are warmed up the same way first.
+async function pair(n: number, warmup: number, ours: () => Promise<unknown>, raw: () => unknown) {
+  const o: number[] = [];
+  const r: number[] = [];
+  for (let i = 0; i < warmup + n; i++) {
+    const a = await time(ours);
+    const b = await time(raw);
+    if (i >= warmup) {
+      o.push(a);
+      r.push(b);
+    }
+  }
+  return { ours: o, raw: r };
+}
+const settle = () => new Promise((r) => setTimeout(r, 30)); // idle time, in which the workers refill
+
+console.log("instantiate…");
+const inst = await pair(
+  30,
+  5,
+  async () => (await pool.createMachine({ ffi })).destroy(),
+  () => GrooveboxVM.create(gbModule, opts),
+);
+const bareInst: number[] = [];
+for (let i = 0; i < 30; i++) {
+  bareInst.push(
     await time(() =>
       WebAssembly.instantiate(gbModule, wasiImports({ memory: undefined, onLine() {}, onClock() {} })),
     ),
   );
 }
-const opts = { timeoutMs: 10_000, memoryLimitBytes: 1 << 30, build: 867 };
-const rawNull = encodeRmx(null);
-function rawDrive(vm: GrooveboxVM, run: ReturnType<GrooveboxVM["run"]>) {
-  while (run.stop.type === "ffi") run = vm.ffiReturn(run.stop.coroutine, rawNull);
-}
-const rawCold: number[] = [];
-const rawTaps: number[] = [];
-const rawVms: GrooveboxVM[] = [];
-for (let i = 0; i < 20; i++) {
-  let vm!: GrooveboxVM;
-  rawCold.push(
-    await time(() => {
-      vm = GrooveboxVM.create(gbModule, opts);
-      vm.addCode(0, appModule, "app");
-      vm.linkCode(0, false);
-      rawDrive(vm, vm.init(encodeRmx({ standalone: false, isMQTTEnabled: false, session: "", env: {} })));
-      rawDrive(vm, vm.enter("load", "", 0, encodeRmx(loadArgs), false));
-    }),
-  );
-  for (let t = 0; t < 20; t++)
-    rawTaps.push(await time(() => rawDrive(vm, vm.enter("invoke3", "", 0, encodeRmx(tapArgs), false))));
-  rawVms.push(vm);
-}
 
-// ---- ours: pool of worker threads
-console.log("ours: opening the pool…");
-const ffi = new FfiRegistry().registerAll(standardHooks());
-const pool = await GrooveboxPool.open({ groovebox: gbBytes });
-const code = [{ codeID: 0, bytes: app }];
-const instOurs: number[] = [];
-for (let i = 0; i < 20; i++)
-  instOurs.push(await time(async () => (await pool.createMachine({ ffi })).destroy()));
-const cold: number[] = [];
-for (let i = 0; i < 20; i++) {
-  cold.push(
-    await time(async () => {
-      const m = await pool.createMachine({ ffi, code });
-      await m.init(env);
-      await m.enter("load", "", 0, loadArgs);
-      await m.destroy();
-    }),
-  );
-}
-await pool.warm(code, 4);
-await new Promise((r) => setTimeout(r, 1000)); // let the workers refill
-const ready: number[] = [];
-const pooledLoad: number[] = [];
-for (let i = 0; i < 30; i++) {
-  const t0 = performance.now();
+console.log("cold create→init→load…");
+const cold = await pair(
+  30,
+  5,
+  async () => {
+    const m = await pool.createMachine({ ffi, code });
+    await m.init(env);
+    await m.enter("load", "", 0, loadArgs);
+    await m.destroy();
+  },
+  () => {
+    const vm = rawLinked();
+    rawDrive(vm, vm.init(rawEnv));
+    rawLoad(vm);
+  },
+);
+
+console.log("pooled sessions…");
+await pool.warm(code, 4, { initEnv: neutralEnv });
+const rawSpares = Array.from({ length: 40 }, rawPreinitialized);
+const readyOurs: number[] = [];
+const readyRaw: number[] = [];
+const pooledOurs: number[] = [];
+const pooledRaw: number[] = [];
+for (let i = 0; i < 40; i++) {
+  await settle();
+  let t0 = performance.now();
   const m = await pool.createMachine({ ffi, code });
   await m.init(env);
-  ready.push(performance.now() - t0);
+  readyOurs.push(performance.now() - t0);
   await m.enter("load", "", 0, loadArgs);
-  pooledLoad.push(performance.now() - t0);
+  pooledOurs.push(performance.now() - t0);
   await m.destroy();
-  await new Promise((r) => setTimeout(r, 30)); // the refill runs between sessions, as in real traffic
-}
-const taps: number[] = [];
-{
-  const m = await pool.createMachine({ ffi, code });
-  await m.init(env);
-  await m.enter("load", "", 0, loadArgs);
-  for (let t = 0; t < 400; t++) taps.push(await time(() => m.enter("invoke3", "", 0, tapArgs)));
-  await m.destroy();
+  t0 = performance.now();
+  const vm = rawSpares[i]!;
+  rawDrive(vm, vm.init(rawEnv));
+  readyRaw.push(performance.now() - t0);
+  rawLoad(vm);
+  pooledRaw.push(performance.now() - t0);
 }
 
-// memory per idle VM (RSS growth over 40 idle loaded VMs, both ways)
+console.log("taps…");
+const tapVm = rawPreinitialized();
+rawDrive(tapVm, tapVm.init(rawEnv));
+rawLoad(tapVm);
+const tapM = await pool.createMachine({ ffi, code });
+await tapM.init(env);
+await tapM.enter("load", "", 0, loadArgs);
+const taps = await pair(
+  400,
+  200,
+  () => tapM.enter("invoke3", "", 0, tapArgs),
+  () => rawTap(tapVm),
+);
+await tapM.destroy();
+
+// memory per idle VM (RSS growth over 40 idle loaded VMs)
 const idleCount = 40;
 global.gc?.();
 const rss0 = process.memoryUsage().rss;
@@ -143,15 +185,19 @@ const perVm = (process.memoryUsage().rss - rss0) / idleCount / mib;
 const linear = (await idle[0]!.memoryBytes()) / mib;
 for (const m of idle) await m.destroy();
 
-// throughput: 50 concurrent VMs doing load + tap
+console.log("throughput…");
 const concurrent = 50;
+const rounds = 5;
 const vms = [];
+const rawVms = [];
 for (let i = 0; i < concurrent; i++) {
   const m = await pool.createMachine({ ffi, code });
   await m.init(env);
   vms.push(m);
+  const vm = rawLinked();
+  rawDrive(vm, vm.init(rawEnv));
+  rawVms.push(vm);
 }
-const rounds = 5;
 const tpT = await time(() =>
   Promise.all(
     vms.map(async (m) => {
@@ -166,20 +212,22 @@ const ours = (concurrent * rounds) / (tpT / 1000);
 const rawTpT = await time(() => {
   for (let r = 0; r < rounds; r++)
     for (const vm of rawVms) {
-      rawDrive(vm, vm.enter("load", "", 0, encodeRmx(loadArgs), false));
-      rawDrive(vm, vm.enter("invoke3", "", 0, encodeRmx(tapArgs), false));
+      rawLoad(vm);
+      rawTap(vm);
     }
 });
-const raw = (rawVms.length * rounds) / (rawTpT / 1000);
+const raw = (concurrent * rounds) / (rawTpT / 1000);
 for (const m of vms) await m.destroy();
 await pool.close();
 
-row("Groovebox instantiate (p50)", pct(instOurs, 0.5), pct(rawInst, 0.5));
-row("create→init→load, cold (p50)", pct(cold, 0.5), pct(rawCold, 0.5));
-row("pooled session ready: create→init (p50)", pct(ready, 0.5), undefined);
-row("pooled create→init→load (p50)", pct(pooledLoad, 0.5), pct(rawCold, 0.5));
-row("tap p50", pct(taps, 0.5), pct(rawTaps, 0.5));
-row("tap p99", pct(taps, 0.99), pct(rawTaps, 0.99));
+row("Groovebox instantiate + prepare (p50)", pct(inst.ours, 0.5), pct(inst.raw, 0.5));
+row("bare WebAssembly.instantiate (p50)", pct(bareInst, 0.5), undefined);
+row("create→init→load, cold (p50)", pct(cold.ours, 0.5), pct(cold.raw, 0.5));
+row("pooled session ready: create→init (p50)", pct(readyOurs, 0.5), pct(readyRaw, 0.5));
+row("pooled create→init→load (p50)", pct(pooledOurs, 0.5), pct(pooledRaw, 0.5));
+row("pooled create→init→load vs raw cold (p50)", pct(pooledOurs, 0.5), pct(cold.raw, 0.5));
+row("tap p50", pct(taps.ours, 0.5), pct(taps.raw, 0.5));
+row("tap p99", pct(taps.ours, 0.99), pct(taps.raw, 0.99));
 row("resident memory per idle VM (RSS growth)", perVm, undefined, "MiB");
 row("linear memory per idle VM", linear, undefined, "MiB");
 row("load+tap throughput, 50 VMs (per s)", ours, raw, "/s");

@@ -72,9 +72,10 @@ export abstract class MachineBase extends EventEmitter<MachineEvents> implements
   constructor(options: MachineOptions, idPrefix: string) {
     super();
     this.id = `${idPrefix}-${++machineCounter}`;
-    this.timeoutMs = positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, "timeoutMs");
-    this.hardTimeoutMs = positive(options.hardTimeoutMs, this.timeoutMs + 2000, "hardTimeoutMs");
-    this.memoryLimitBytes = positive(options.memoryLimitBytes, DEFAULT_MEMORY_LIMIT, "memoryLimitBytes");
+    const limits = machineLimits(options);
+    this.timeoutMs = limits.timeoutMs;
+    this.hardTimeoutMs = limits.hardTimeoutMs;
+    this.memoryLimitBytes = limits.memoryLimitBytes;
     this.logger = options.logger;
     this.ffi = options.ffi;
     this.session = options.session;
@@ -317,6 +318,20 @@ export abstract class MachineBase extends EventEmitter<MachineEvents> implements
       this.#lateQueue.push(answer);
     }
   }
+}
+
+/** The limits a machine runs under: its options, or the defaults. Throws `bad_options`. */
+export function machineLimits(options: MachineOptions): {
+  timeoutMs: number;
+  hardTimeoutMs: number;
+  memoryLimitBytes: number;
+} {
+  const timeoutMs = positive(options.timeoutMs, DEFAULT_TIMEOUT_MS, "timeoutMs");
+  return {
+    timeoutMs,
+    hardTimeoutMs: positive(options.hardTimeoutMs, timeoutMs + 2000, "hardTimeoutMs"),
+    memoryLimitBytes: positive(options.memoryLimitBytes, DEFAULT_MEMORY_LIMIT, "memoryLimitBytes"),
+  };
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

@@ -1,7 +1,25 @@
 import type { MixValue } from "@amp/codec";
+import type { LocalAnswer } from "../groovebox/protocol.js";
 import type { FfiHandler } from "./registry.js";
 
 const answerNull: FfiHandler = () => null;
+const answerFirstArg: FfiHandler = (args): MixValue => args[0];
+const answerEmptyList: FfiHandler = (): MixValue => [];
+
+/**
+ * The standard hooks' answers do not depend on the session, so a backend may give
+ * them without a trip to the host (the Groovebox worker answers them in place).
+ */
+const LOCAL_ANSWERS = new Map<FfiHandler, LocalAnswer>([
+  [answerNull, "null"],
+  [answerFirstArg, "firstArg"],
+  [answerEmptyList, "emptyList"],
+]);
+
+/** How a backend may answer `handler` itself, when it is one of `standardHooks()`. */
+export function localAnswerOf(handler: FfiHandler | undefined): LocalAnswer | undefined {
+  return handler === undefined ? undefined : LOCAL_ANSWERS.get(handler);
+}
 
 /**
  * The view-lifecycle hooks every real app calls on load and on taps, answered the
@@ -20,8 +38,8 @@ export function standardHooks(): Record<string, FfiHandler> {
     $loadHook: answerNull,
     $flush: answerNull,
     $freeResources: answerNull,
-    $decodeError: (args): MixValue => args[0],
-    get_backtrace: (): MixValue => [],
+    $decodeError: answerFirstArg,
+    get_backtrace: answerEmptyList,
   };
 }
 

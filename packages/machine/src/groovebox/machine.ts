@@ -1,15 +1,17 @@
 import { CodecError, decodeRmx, encodeRmx, type MixValue } from "@amp/codec";
 import { errorMessage, type FfiAnswerSink, MachineBase } from "../base.js";
 import { MachineError } from "../errors.js";
+import { localAnswerOf, standardHooks } from "../ffi/hooks.js";
 import { initEnvValue } from "../init-env.js";
 import type { InitEnv, Interaction, LogMessage, MachineOptions } from "../types.js";
 import { isWasm } from "./module-cache.js";
 import type { GrooveboxPool } from "./pool.js";
-import type { RequestReply } from "./protocol.js";
+import type { LocalAnswer, RequestReply } from "./protocol.js";
 import type { VmRun } from "./vm.js";
 import type { WorkerSlot } from "./worker-slot.js";
 
 const MAX_NAME = 255;
+const STANDARD_HOOKS = Object.keys(standardHooks());
 
 /**
  * A Machine whose VM is a Groovebox instance in one of the pool's worker threads.
@@ -21,6 +23,8 @@ export class GrooveboxMachine extends MachineBase {
   readonly backend = "groovebox" as const;
   readonly #codeIDs = new Set<number>();
   readonly #linked = new Set<number>();
+  /** The local answers the worker holds for this VM, as last sent. */
+  #localSent = "";
 
   /** @internal created by GrooveboxPool.createMachine */
   constructor(
@@ -75,7 +79,7 @@ export class GrooveboxMachine extends MachineBase {
     this.requireState("init", "Init", "Idle");
     const block = encodeArgs(initEnvValue(env), "init env");
     const done = this.beginInteraction();
-    this.drive({ op: "init", vm: this.vm, env: block });
+    this.drive({ op: "init", vm: this.vm, env: block, local: this.localAnswers() });
     return done;
   }
 
@@ -95,7 +99,16 @@ export class GrooveboxMachine extends MachineBase {
     }
     const block = encodeArgs(args, "args");
     const done = this.beginInteraction();
-    this.drive({ op: "enter", vm: this.vm, tag, module, entryID, args: block, withResult });
+    this.drive({
+      op: "enter",
+      vm: this.vm,
+      tag,
+      module,
+      entryID,
+      args: block,
+      withResult,
+      local: this.localAnswers(),
+    });
     return done;
   }
 
@@ -113,7 +126,32 @@ export class GrooveboxMachine extends MachineBase {
   /** Current linear memory of the VM, in bytes. */
   async memoryBytes(): Promise<number> {
     const reply = await this.call({ op: "memory", vm: this.vm });
-    return reply.ok ? (reply.value ?? 0) : 0;
+    return reply.ok && typeof reply.value === "number" ? reply.value : 0;
+  }
+
+  /** @internal whether the VM's linear memory holds `needle` (for tests proving sessions do not leak). */
+  async memoryContains(needle: Uint8Array): Promise<boolean> {
+    const reply = await this.call({ op: "scan", vm: this.vm, needle: needle.slice() });
+    return reply.ok && reply.value === true;
+  }
+
+  /**
+   * Standard hooks the worker may answer in place (saving a round trip per call):
+   * those the registry maps to `standardHooks()` handlers, and only while nobody
+   * listens to `ffiCall` (a listener must see every host FFI). Sent when it changes.
+   */
+  private localAnswers(): Record<string, LocalAnswer> | undefined {
+    const local: Record<string, LocalAnswer> = {};
+    if (this.listenerCount("ffiCall") === 0) {
+      for (const name of STANDARD_HOOKS) {
+        const answer = localAnswerOf(this.ffi?.get(name));
+        if (answer !== undefined) local[name] = answer;
+      }
+    }
+    const key = JSON.stringify(local);
+    if (key === this.#localSent) return undefined;
+    this.#localSent = key;
+    return local;
   }
 
   /** @internal the worker ended; `ranAway` when this VM was the one that never yielded */

@@ -16,6 +16,9 @@ export interface VmSettings {
   build: number;
 }
 
+/** How the worker answers a standard hook itself (the hook's answer does not depend on the session). */
+export type LocalAnswer = "null" | "firstArg" | "emptyList";
+
 /** Main thread → worker. Every request gets exactly one reply with the same `seq`. */
 export type WorkerRequest = { seq: number; vm: number } & (
   | { op: "create"; gbHash: string; settings: VmSettings; code: CodeSpec[]; warm: number }
@@ -23,18 +26,38 @@ export type WorkerRequest = { seq: number; vm: number } & (
   | { op: "sendCode"; codeID: number; hash: string; name: string }
   | { op: "sendBytecode"; codeID: number; bytes: Uint8Array; name: string }
   | { op: "linkCode"; codeID: number; initFlag: boolean }
-  | { op: "init"; env: Uint8Array }
-  | { op: "enter"; tag: string; module: string; entryID: number; args: Uint8Array; withResult: boolean }
+  | {
+      op: "warm";
+      gbHash: string;
+      settings: VmSettings;
+      code: CodeSpec[];
+      target: number;
+      /** Encoded init environment spares are pre-initialized with (none: linked only). */
+      initEnv?: Uint8Array;
+      /** Build the spares before answering (otherwise in the background). */
+      now: boolean;
+    }
+  | { op: "init"; env: Uint8Array; local?: Record<string, LocalAnswer> }
+  | {
+      op: "enter";
+      tag: string;
+      module: string;
+      entryID: number;
+      args: Uint8Array;
+      withResult: boolean;
+      local?: Record<string, LocalAnswer>;
+    }
   | { op: "return"; coroutine: number; value: Uint8Array }
   | { op: "abort"; coroutine: number; message: string }
   | { op: "later" }
   | { op: "destroy" }
   | { op: "memory" }
+  | { op: "scan"; needle: Uint8Array }
 );
 
 /** The worker's answer to one request. */
 export type RequestReply =
-  | { seq: number; ok: true; run?: VmRun; value?: number }
+  | { seq: number; ok: true; run?: VmRun; value?: number | boolean }
   | { seq: number; ok: false; code: MachineErrorCode; message: string; fatal: boolean };
 
 /** Worker → main thread: replies, and output lines of a VM (seq -1). */

@@ -1,6 +1,7 @@
-import { encodeRmx } from "@amp/codec";
+import { decodeRmx, encodeRmx } from "@amp/codec";
 import { MachineError } from "../errors.js";
 import { checkGrooveboxModule, readAppCode } from "./abi.js";
+import type { LocalAnswer } from "./protocol.js";
 import { type WasiHost, wasiImports } from "./wasi.js";
 
 /** Groovebox states (`mixrt_getState`). */
@@ -65,6 +66,7 @@ export class MemoryLimitExceeded extends Error {}
 const NULL_BLOCK = encodeRmx(null);
 const TRUE_BLOCK = encodeRmx(true);
 const FALSE_BLOCK = encodeRmx(false);
+const EMPTY_LIST_BLOCK = encodeRmx([]);
 
 /**
  * One Groovebox instance, driven synchronously: every request runs the VM with
@@ -80,6 +82,8 @@ export class GrooveboxVM {
   #options: VmOptions;
   readonly #apps = new Map<number, { instance: WebAssembly.Instance | undefined; name: string }>();
   #dead: MachineError | undefined;
+  /** Host FFIs answered here, without a trip to the main thread (see `setLocalAnswers`). */
+  #local: ReadonlyMap<string, LocalAnswer> = new Map();
 
   private constructor(instance: WebAssembly.Instance, host: WasiHost, options: VmOptions) {
     this.#x = instance.exports as unknown as GrooveboxExports;
@@ -123,6 +127,11 @@ export class GrooveboxVM {
 
   get memoryBytes(): number {
     return this.#memory.buffer.byteLength;
+  }
+
+  /** Whether linear memory holds `needle` anywhere (used to prove sessions leave nothing behind). */
+  memoryContains(needle: Uint8Array): boolean {
+    return needle.length > 0 && Buffer.from(this.#memory.buffer).indexOf(needle) >= 0;
   }
 
   /** Loads compiled app code: consts block, table growth, instantiate, `mix_initAdd`. */
@@ -201,6 +210,12 @@ export class GrooveboxVM {
 
   /** Starts initialization with an encoded init environment and runs to the next stop. */
   init(env: Uint8Array): VmRun {
+    this.beginInit(env);
+    return this.run();
+  }
+
+  /** Requests initialization and extracts the init environment, without running yet. */
+  beginInit(env: Uint8Array): void {
     this.alive();
     const state = this.call("mixrt_getState");
     if (![VmState.Init, VmState.InitDone, VmState.Exit, VmState.Idle].includes(state)) {
@@ -212,7 +227,19 @@ export class GrooveboxVM {
     const value = this.call("mixrt_copyIOtoYG", io, io, io + env.length);
     if (value === 0) throw new MachineError("bad_options", "the VM rejected the init environment");
     this.call("mixrt_initEnvExtract", value);
-    return this.run();
+  }
+
+  /** What the current init environment answers to the init-time queries apps make. */
+  initFlags(): { sync: boolean; mqtt: boolean } {
+    return {
+      sync: this.call("mixrt_initEnvGetSyncProtocol") > 0,
+      mqtt: this.call("mixrt_initEnvGetMQTTEnabled") !== 0,
+    };
+  }
+
+  /** Host FFIs (standard hooks whose answer does not depend on the session) answered in place. */
+  setLocalAnswers(answers: ReadonlyMap<string, LocalAnswer>): void {
+    this.#local = answers;
   }
 
   /** Runs the entry `tag` of `module` with encoded args. Throws `no_such_entry` when it does not exist. */
@@ -319,8 +346,13 @@ export class GrooveboxVM {
       case "$mqtt_available":
         answer = this.call("mixrt_initEnvGetMQTTEnabled") !== 0 ? TRUE_BLOCK : FALSE_BLOCK;
         break;
-      default:
-        return { type: "ffi", coroutine, name, args: this.argsBlock(), location: this.location() };
+      default: {
+        const local = this.#local.get(name);
+        if (local === undefined) {
+          return { type: "ffi", coroutine, name, args: this.argsBlock(), location: this.location() };
+        }
+        answer = this.localAnswer(local);
+      }
     }
     if (name !== "$outputWithVersion" && name !== "$outputError" && name !== "$log") {
       events.push({ t: "builtin", name });
@@ -328,6 +360,19 @@ export class GrooveboxVM {
     this.call("mixrt_reqReturn", coroutine);
     this.copyIn(answer);
     return undefined;
+  }
+
+  private localAnswer(kind: LocalAnswer): Uint8Array {
+    switch (kind) {
+      case "null":
+        return NULL_BLOCK;
+      case "emptyList":
+        return EMPTY_LIST_BLOCK;
+      case "firstArg": {
+        const args = decodeRmx(this.argsBlock());
+        return encodeRmx(Array.isArray(args) ? args[0] : args);
+      }
+    }
   }
 
   private argsBlock(): Uint8Array {

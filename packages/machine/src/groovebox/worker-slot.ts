@@ -42,6 +42,8 @@ export class WorkerSlot {
   readonly worker: Worker;
   /** Hashes of the modules this worker already holds. */
   readonly modules = new Set<string>();
+  /** Keys of the warm targets this worker was told about. */
+  readonly warmed = new Set<string>();
   /** Live VM ids on this worker. */
   readonly vms = new Set<number>();
   #seq = 0;

@@ -1,0 +1,118 @@
+import { randomUUID } from "node:crypto";
+import type { MixValue } from "@amp/codec";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FfiCall, FfiRegistry, GrooveboxPool, type InitEnv, standardHooks } from "../src/index.js";
+import { appCode, GROOVEBOX_WASM, haveArtifacts, skipReason, testEnv } from "./artifacts.js";
+import { appFixture } from "./fixtures.js";
+
+skipReason("pool: pre-initialized spares, no leaks, in-worker hooks");
+
+const loadHome: MixValue = ["home", [{}, { type: "start" }]];
+const tapButton: MixValue = ["home.$closure_0efd_19", "$cloenv_ap_0", null, [], {}];
+const encode = (s: string) => new TextEncoder().encode(s);
+
+describe.skipIf(!haveArtifacts)("GrooveboxPool spares", () => {
+  const ffi = new FfiRegistry().registerAll(standardHooks());
+  const code = () => [{ codeID: 0, bytes: appCode("tim-wasm.remix") }];
+  // The warm-time env carries a marker, so a test can tell a pre-initialized VM from a fresh one.
+  const neutralToken = `warm-${randomUUID()}`;
+  const neutral: InitEnv = { ...testEnv, user: "", token: neutralToken };
+  let fresh: GrooveboxPool;
+  let warm: GrooveboxPool;
+
+  beforeAll(async () => {
+    [fresh, warm] = await Promise.all([
+      GrooveboxPool.open({ groovebox: GROOVEBOX_WASM!, workers: 1 }),
+      GrooveboxPool.open({ groovebox: GROOVEBOX_WASM!, workers: 1 }),
+    ]);
+    await warm.warm(code(), 2, { initEnv: neutral });
+  });
+  afterAll(async () => {
+    await Promise.all([fresh?.close(), warm?.close()]);
+  });
+
+  async function session(pool: GrooveboxPool, env: InitEnv) {
+    const m = await pool.createMachine({ ffi, code: code() });
+    const init = await m.init(env);
+    const load = await m.enter("load", "", 0, loadHome);
+    return { m, init, load };
+  }
+
+  it("a pre-initialized spare gives a session the same init and load as a fresh VM", async () => {
+    const env = { ...testEnv, token: `tok-${randomUUID()}` };
+    const a = await session(fresh, env);
+    const b = await session(warm, env);
+    expect(await b.m.memoryContains(encode(neutralToken))).toBe(true); // it was pre-initialized
+    expect(await a.m.memoryContains(encode(neutralToken))).toBe(false);
+    expect(b.init).toEqual(a.init);
+    expect(b.init.ffiCalls).toEqual(expect.arrayContaining(["$isSyncEnabled", "$mqtt_available"]));
+    expect(b.load).toEqual(a.load);
+    const tapA = await a.m.enter("invoke3", "", 0, tapButton);
+    const tapB = await b.m.enter("invoke3", "", 0, tapButton);
+    expect(tapB).toEqual(tapA);
+    await Promise.all([a.m.destroy(), b.m.destroy()]);
+  });
+
+  it("nothing of a session (env, memory) is visible to the sessions after it", async () => {
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const secret = `secret-${i}-${randomUUID()}`;
+      const user = `user-${i}-${randomUUID()}`;
+      const { m } = await session(warm, { ...testEnv, user, token: secret });
+      await m.enter("invoke3", "", 0, tapButton);
+      // The markers are really in a live session's memory, so their absence below means something.
+      expect(await m.memoryContains(encode(secret))).toBe(true);
+      expect(await m.memoryContains(encode(user))).toBe(true);
+      for (const earlier of seen) expect(await m.memoryContains(encode(earlier))).toBe(false);
+      seen.push(secret, user);
+      await m.destroy();
+      // Every other session is served while the worker refills, every other one after.
+      if (i % 2 === 1) await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  it("a session whose env answers the init-time queries differently gets a VM that inits for real", async () => {
+    const env = { ...testEnv, isMQTTEnabled: true };
+    const mqtt = await session(warm, env);
+    const reference = await session(fresh, env);
+    expect(await mqtt.m.memoryContains(encode(neutralToken))).toBe(false);
+    expect(mqtt.init).toEqual(reference.init);
+    expect(mqtt.load).toEqual(reference.load); // the app renders differently with MQTT: as on a fresh VM
+    await Promise.all([mqtt.m.destroy(), reference.m.destroy()]);
+  });
+
+  it("code sent before the first init replaces a pre-initialized spare with a fresh VM", async () => {
+    const m = await warm.createMachine({ ffi, code: code() });
+    await m.sendCode(1, await appFixture("", ""));
+    await m.linkCode(1);
+    await m.init(testEnv);
+    expect(await m.memoryContains(encode(neutralToken))).toBe(false);
+    const load = await m.enter("load", "", 0, loadHome);
+    expect(load.cells.some((c) => c.name === "home.view")).toBe(true);
+    await m.destroy();
+  });
+
+  it("standard hooks are answered in the worker, unless overridden or watched through ffiCall", async () => {
+    let shown = 0;
+    const custom = ffi.extend().register("$showHook", () => {
+      shown++;
+      return null;
+    });
+    const { m, load } = await session(warm, testEnv);
+    expect(load.ffiCalls).toEqual(expect.arrayContaining(["$destroyHook", "$hideHook", "$showHook"]));
+    await m.destroy();
+
+    const overridden = await warm.createMachine({ ffi: custom, code: code() });
+    await overridden.init(testEnv);
+    const calls: FfiCall[] = [];
+    overridden.on("ffiCall", (call) => calls.push(call));
+    await overridden.enter("load", "", 0, loadHome);
+    expect(shown).toBe(1);
+    expect(calls.map((c) => c.name)).toEqual(expect.arrayContaining(["$hideHook", "$showHook"]));
+    overridden.removeAllListeners("ffiCall");
+    calls.length = 0;
+    await overridden.enter("load", "", 0, loadHome);
+    expect(shown).toBe(2); // the override still reaches the host
+    await overridden.destroy();
+  });
+});
