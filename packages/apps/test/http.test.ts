@@ -20,7 +20,7 @@ describe("apps HTTP API", () => {
     expect(ins.status).toBe(201);
     const { seq, documents } = (await ins.json()) as { seq: number; documents: Record<string, unknown>[] };
     expect(seq).toBe(1);
-    expect(documents[1]!.link).toEqual({ _rmx_type: "{tag}ref", _rmx_value: "xyz" });
+    expect(documents[1]!.link).toEqual({ _rmx_type: "{tag}case:db.ref", _rmx_value: "xyz" });
     const id = documents[0]!._rmx_id as string;
 
     const one = await s.request("alice", "GET", `/notes/documents/${id}.json`);

@@ -102,7 +102,9 @@ describe(".remix import and export", () => {
       "GET",
       `/demo/query.json?query=${encodeURIComponent(EXECUTABLE_QUERY)}`,
     );
-    expect(await q.json()).toEqual([{ dataRef: { _rmx_type: "{tag}ref", _rmx_value: dataRef.value } }]);
+    expect(await q.json()).toEqual([
+      { dataRef: { _rmx_type: "{tag}case:db.ref", _rmx_value: dataRef.value } },
+    ]);
     expect(await (await s.request("root", "GET", "/demo/runtime.json")).json()).toMatchObject({
       appName: "Demo App",
     });

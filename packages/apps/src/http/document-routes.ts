@@ -14,7 +14,7 @@ import {
   type RouteContext,
 } from "./common.js";
 import { projectDocument } from "./projection.js";
-import { documentFromJson, toTaggedJson } from "./tagged-json.js";
+import { documentFromJson, toJson } from "./tagged-json.js";
 
 const DocsBody = z.union([DocumentSchema, z.array(DocumentSchema).min(1).max(10_000)]);
 const WriteResponse = z
@@ -147,7 +147,7 @@ export function documentRoutes(router: AppsRouter, { apps, limits }: RouteContex
   };
   const answer = (r: { seq: number; results: readonly MixMap[] }) => ({
     seq: r.seq,
-    documents: r.results.map(toTaggedJson) as Record<string, unknown>[],
+    documents: r.results.map((d) => toJson(d)),
   });
 
   router.openapi(routes.list, (c) => {
@@ -156,7 +156,7 @@ export function documentRoutes(router: AppsRouter, { apps, limits }: RouteContex
     const n = Math.min(limit ?? 100, limits.maxListLimit);
     const page = store.list(n, after);
     const next = page.length === n ? (page[n - 1]!._rmx_id as string) : undefined;
-    return c.json({ documents: page.map(toTaggedJson) as Record<string, unknown>[], next }, 200);
+    return c.json({ documents: page.map((d) => toJson(d)), next }, 200);
   });
 
   router.openapi(routes.insert, async (c) => {
@@ -195,14 +195,14 @@ export function documentRoutes(router: AppsRouter, { apps, limits }: RouteContex
     const id = idFromFile(c.req.valid("param").file);
     const doc = store.get(id);
     if (!doc) throw new AppsError("not_found", `no document ${id}`);
-    return c.json(toTaggedJson(doc) as Record<string, unknown>, 200);
+    return c.json(toJson(doc), 200);
   });
 
   router.openapi(routes.putOne, async (c) => {
     const id = idFromFile(c.req.valid("param").file);
     const doc = { ...documentFromJson(c.req.valid("json")), _rmx_id: id };
     const r = await write(c, [{ op: "upsert", doc }]);
-    return c.json(toTaggedJson(r.results[0]!) as Record<string, unknown>, 200);
+    return c.json(toJson(r.results[0]!), 200);
   });
 
   router.openapi(routes.deleteOne, async (c) => {
@@ -214,9 +214,6 @@ export function documentRoutes(router: AppsRouter, { apps, limits }: RouteContex
     const { document, project } = c.req.valid("json");
     const r = await write(c, [{ op: "upsert", doc: documentFromJson(document) }]);
     const saved = r.results[0]!;
-    return c.json(
-      toTaggedJson(project ? projectDocument(saved, project) : saved) as Record<string, unknown>,
-      200,
-    );
+    return c.json(toJson(project ? projectDocument(saved, project) : saved), 200);
   });
 }

@@ -15,7 +15,7 @@ import {
   jsonBodyLimit,
   type RouteContext,
 } from "./common.js";
-import { toTaggedJson } from "./tagged-json.js";
+import { toJson } from "./tagged-json.js";
 
 const QUERY_ROLES = ["allowed_read", "allowed_run"] as const;
 
@@ -89,7 +89,11 @@ export function queryRoutes(router: AppsRouter, { apps, limits }: RouteContext):
     const { documents, next } = runStoreQuery(store, toQuery());
     const headers: Record<string, string> = { ETag: etag };
     if (next !== undefined) headers["X-Next-Cursor"] = next;
-    return c.json(documents.map(toTaggedJson) as Record<string, unknown>[], 200, headers);
+    return c.json(
+      documents.map((d) => toJson(d)),
+      200,
+      headers,
+    );
   };
 
   router.openapi(routes.get, (c) => {
