@@ -31,7 +31,7 @@ describe("sessions and protocol (native backend, real server)", () => {
   });
   // Sessions of closed clients end after the grace period; each test starts with none.
   beforeEach(async () => {
-    await until(() => stack.sessions.list().every((x) => !x.attached), 1000);
+    await until(() => stack.sessions.size === 0, 1500);
   });
   afterAll(() => stack?.close());
 
