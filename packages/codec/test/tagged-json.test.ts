@@ -53,6 +53,12 @@ describe("tagged JSON, as the Groovebox's JS host writes it", () => {
       mixEqual(v.slice(0, 5), [undefined, null, "s", ref("id1"), new MixHandle(new Uint32Array([7]))]),
     ).toBe(true);
     expect(mixEqual(v[5], new MixCase("ok", { n: -0 }))).toBe(true);
+    expect(
+      mixEqual(
+        decodeTaggedJson('{"_rmx_type":"{tag}handle","_rmx_value":"12"}'),
+        new MixHandle(new Uint32Array([12])),
+      ),
+    ).toBe(true);
     // An unknown kind with a non-string value stays a map, as the host reads it.
     expect(v[6]).toEqual({ _rmx_type: "{tag}unknown", _rmx_value: 3 });
   });

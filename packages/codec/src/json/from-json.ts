@@ -116,8 +116,11 @@ class JsonReviver {
         return int64(v);
       case "tag":
         return rawTaggedString(expectString(v, kind));
-      case "handle":
-        return new MixHandle(words(typeof v === "number" ? [v] : v, kind));
+      case "handle": {
+        // The host's own decoder takes the id as a number or a decimal string.
+        const id = typeof v === "string" && /^\d{1,10}$/.test(v) ? Number(v) : v;
+        return new MixHandle(words(typeof id === "number" ? [id] : id, kind));
+      }
       case "opaque":
         return new MixOpaque(words(v, kind));
       case "token":

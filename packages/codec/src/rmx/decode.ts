@@ -13,13 +13,14 @@ import {
   type MixValue,
   TaggedString,
 } from "../value/types.js";
-import { assertLittleEndian, withStackGuard } from "../walk.js";
+import { withStackGuard } from "../walk.js";
 import {
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_EXPANSION,
   type RmxDecodeOptions,
 } from "./options.js";
+import { assertLittleEndian } from "./platform.js";
 import {
   TAG_ARRAY,
   TAG_BINARY,

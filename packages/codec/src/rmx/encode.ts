@@ -11,8 +11,9 @@ import {
   type MixValue,
   TaggedString,
 } from "../value/types.js";
-import { assertLittleEndian, withStackGuard } from "../walk.js";
+import { withStackGuard } from "../walk.js";
 import { DEFAULT_MAX_DEPTH, type RmxEncodeOptions } from "./options.js";
+import { assertLittleEndian } from "./platform.js";
 import {
   BOOL_TRUE,
   PAD_WORD,
