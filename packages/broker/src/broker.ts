@@ -10,7 +10,7 @@ import {
   type Subscription,
 } from "aedes";
 import type { Logger } from "pino";
-import { createWebSocketStream, type WebSocket } from "ws";
+import type { WebSocket } from "ws";
 import { type AppRoles, type TokenVerifier, VmOwners } from "./access.js";
 import { anonymousUser, tokenFromPassword } from "./anonymous.js";
 import type { MessageBus, MessageHandler, PublishOptions, Unsubscribe } from "./bus.js";
@@ -19,6 +19,8 @@ import { BrokerError } from "./errors.js";
 import { type BrokerLimits, defaultLimits, guardPacketSize, RateLimiter } from "./limits.js";
 import { enforceSubscriptionQos } from "./subscription-qos.js";
 import { TopicAcl, type TopicAclOptions } from "./topic-acl.js";
+import { webSocketStream } from "./websocket-stream.js";
+import { batchWrites } from "./write-batching.js";
 
 export interface BrokerOptions {
   logger: Logger;
@@ -141,6 +143,8 @@ export class Broker implements MessageBus {
     const tcp = createServer((socket) => {
       this.#sockets.add(socket);
       socket.once("close", () => this.#sockets.delete(socket));
+      socket.setNoDelay(true);
+      batchWrites(socket);
       this.#accept(socket);
     });
     this.#tcp = tcp;
@@ -169,7 +173,9 @@ export class Broker implements MessageBus {
 
   /** Serves one MQTT-over-WebSocket connection (e.g. from `WebSocketServer({noServer: true})`). */
   handleWebSocket(ws: WebSocket, req?: IncomingMessage): void {
-    this.#accept(createWebSocketStream(ws), req);
+    const stream = webSocketStream(ws);
+    batchWrites(stream);
+    this.#accept(stream, req);
   }
 
   #accept(conn: Parameters<Aedes["handle"]>[0], req?: IncomingMessage): void {

@@ -13,7 +13,7 @@ import {
   TestTokens,
 } from "./helpers.js";
 
-const fixture = fileURLToPath(new URL("./fixtures/cluster-node.ts", import.meta.url));
+const fixture = fileURLToPath(new URL("./fixtures/broker-process.ts", import.meta.url));
 
 let tokens: TestTokens;
 let redis: ChildProcess;
@@ -24,15 +24,10 @@ let brokerB: Broker;
 const clients: MqttClient[] = [];
 
 async function startNode(): Promise<{ child: ChildProcess; port: number }> {
-  const child = await startProcess(
-    "sh",
-    [
-      "-c",
-      `AMP_CLUSTER='${cluster}' AMP_JWK='${JSON.stringify(await tokens.publicJwk())}' exec node --import tsx ${fixture}`,
-    ],
-    /port=(\d+)/,
-    20_000,
-  );
+  const child = await startProcess("node", ["--import", "tsx", fixture], /port=(\d+)/, 20_000, {
+    AMP_CLUSTER: cluster,
+    AMP_JWK: JSON.stringify(await tokens.publicJwk()),
+  });
   return { child, port: Number(child.ready[1]) };
 }
 

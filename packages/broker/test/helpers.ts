@@ -99,15 +99,19 @@ export function run(
   });
 }
 
-/** Starts a long-running process and waits until its output contains `ready`. */
+/** Starts a long-running process and waits until its output matches `ready` (kept as `child.ready`). */
 export function startProcess(
   command: string,
   args: string[],
   ready: RegExp,
   timeoutMs = 10_000,
-): Promise<ChildProcess> {
+  env: NodeJS.ProcessEnv = {},
+): Promise<ChildProcess & { ready: RegExpExecArray }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
     let seen = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
