@@ -10,9 +10,13 @@ const ROUNDS = 5;
 /** Runs the writer until a random moment, SIGKILLs it, and returns the acknowledged numbers. */
 function runAndKill(path: string, start: number): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=@amp/source", "--import", "tsx", WRITER, path, String(start)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--conditions=@amp/source", "--import", "tsx", WRITER, path, String(start)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     const acked: number[] = [];
     let buffered = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -25,7 +29,9 @@ function runAndKill(path: string, start: number): Promise<number[]> {
       }
     });
     child.on("error", reject);
-    child.on("exit", (_code, signal) => (signal === "SIGKILL" ? resolve(acked) : reject(new Error(`writer exited ${signal}`))));
+    child.on("exit", (_code, signal) =>
+      signal === "SIGKILL" ? resolve(acked) : reject(new Error(`writer exited ${signal}`)),
+    );
   });
 }
 
@@ -38,7 +44,12 @@ describe("durability: SIGKILL during acknowledged writes", () => {
       for (let round = 0; round < ROUNDS; round++) {
         const acked = await runAndKill(dir.path, start);
         expect(acked.length).toBeGreaterThan(0);
-        const store = new DocumentStore({ path: dir.path, app: "durable", logger: silentLogger, indexedFields: ["n"] });
+        const store = new DocumentStore({
+          path: dir.path,
+          app: "durable",
+          logger: silentLogger,
+          indexedFields: ["n"],
+        });
         try {
           for (const n of acked) expect(store.get(`d${n}`)?.n, `acknowledged d${n}`).toBe(n);
           const docs = [...store.allDocuments()].filter((d) => d._rmx_type === "t");
@@ -55,7 +66,9 @@ describe("durability: SIGKILL during acknowledged writes", () => {
           await store.close();
         }
       }
-      console.log(`durability: ${ROUNDS} kills, ${total} documents survived, all acknowledged writes present`);
+      console.log(
+        `durability: ${ROUNDS} kills, ${total} documents survived, all acknowledged writes present`,
+      );
     } finally {
       dir.remove();
     }

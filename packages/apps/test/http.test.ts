@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appsRoutes } from "../src/http.js";
 import { root } from "./helpers.js";
 import { startTestServer, type TestServer } from "./http-helpers.js";
 
@@ -89,5 +90,33 @@ describe("apps HTTP API", () => {
     const big = await s.request("alice", "PUT", "/files/files/big.bin", new Uint8Array(65 * 1024));
     expect(big.status).toBe(413);
     expect((await s.request("alice", "GET", "/files/files/big.bin")).status).toBe(404);
+  });
+
+  it("describes every route in OpenAPI from the same zod schemas", () => {
+    const doc = appsRoutes({ apps: s.apps }).getOpenAPIDocument({
+      openapi: "3.0.0",
+      info: { title: "apps", version: "1" },
+    });
+    expect(Object.keys(doc.paths ?? {}).sort()).toEqual(
+      [
+        "/x/apps",
+        "/x/apps/{app}",
+        "/x/apps/{app}/acl",
+        "/x/apps/import",
+        "/x/apps/export",
+        "/{app}",
+        "/{app}/documents",
+        "/{app}/documents/{file}",
+        "/{app}/save",
+        "/{app}/query",
+        "/{app}/query.json",
+        "/{app}/raw/{ref}",
+        "/{app}/files",
+        "/{app}/files/{name}",
+        "/{app}/resources",
+        "/{app}/runtime.json",
+      ].sort(),
+    );
+    expect(doc.paths?.["/{app}/query.json"]?.get?.responses).toHaveProperty("304");
   });
 });

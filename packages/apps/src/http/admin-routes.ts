@@ -155,7 +155,6 @@ export function adminRoutes(
     const user = actingUser(c);
     const created = await importRemix(apps, user, bodyChunks(c, limits.maxArchiveBytes), {
       ...(options.archiveLimits ? { limits: options.archiveLimits } : {}),
-      onProgress: (p) => apps.logger.debug({ ...p, user: user.id }, "remix import progress"),
     });
     return c.json(created.map(info), 201);
   });
@@ -163,9 +162,7 @@ export function adminRoutes(
   router.openapi(routes.exportApp, (c) => {
     const user = actingUser(c);
     const manifest = c.req.valid("json");
-    const stream = exportRemix(apps, user, manifest, {
-      onProgress: (p) => apps.logger.debug({ ...p, user: user.id }, "remix export progress"),
-    });
+    const stream = exportRemix(apps, user, manifest);
     const file = Object.keys(manifest.apps)[0] ?? "export";
     return c.body(stream, 200, {
       "Content-Type": "application/zip",

@@ -21,6 +21,8 @@ export interface ExportOptions {
 /** Fixed entry time so that exporting the same app twice gives the same bytes. */
 const MTIME = new Date("1980-01-01T00:00:00Z");
 const SYSTEM_KEYS = ["_rmx_id"];
+/** A progress log line per this many bytes written. */
+const LOG_EVERY = 8 * 1024 * 1024;
 
 /**
  * Writes the named apps as a `.remix` archive (needs `allowed_build` on each;
@@ -40,6 +42,7 @@ export function exportRemix(
   let wake: (() => void) | undefined;
   let entries = 0;
   let bytes = 0;
+  let nextLog = LOG_EVERY;
   return new ReadableStream<Uint8Array>({
     start(controller) {
       const zip = new Zip((err, chunk, final) => {
@@ -70,6 +73,10 @@ export function exportRemix(
         }
         entries++;
         options.onProgress?.({ phase: "export", entries, bytes, done: false });
+        if (bytes >= nextLog) {
+          nextLog = bytes + LOG_EVERY;
+          apps.logger.info({ phase: "export", entries, bytes, user: user.id }, "remix export progress");
+        }
         await room();
       };
       const write = async () => {

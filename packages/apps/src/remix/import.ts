@@ -32,7 +32,10 @@ export async function importRemix(
   if (!apps.mayCreateApps(user)) throw new AppsError("forbidden", "you may not create apps");
   const limits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
   const started = Date.now();
-  const entries = await readArchive(source, limits, options.onProgress);
+  const entries = await readArchive(source, limits, (progress) => {
+    apps.logger.info({ ...progress, user: user.id }, "remix import progress");
+    options.onProgress?.(progress);
+  });
   const manifest = parseManifest(entries);
   const names = Object.keys(manifest.apps as MixMap);
   if (names.length === 0) throw new AppsError("bad_archive", "the manifest lists no apps");
