@@ -131,14 +131,16 @@ export class DocumentStore {
     }
     const changes: DocumentChange[] = [];
     const pending: { results: MixMap[]; seq: number } = { results: [], seq: 0 };
-    await this.env.transaction(() =>
-      this.env.childTransaction(() => {
-        changes.length = 0;
-        pending.results = this.applyOps(ops, actor, changes);
-        pending.seq = ((this.meta.get(SEQ_KEY) as number | undefined) ?? 0) + 1;
-        this.meta.put(SEQ_KEY, pending.seq);
-      }),
-    );
+    const apply = () => {
+      changes.length = 0;
+      pending.results = this.applyOps(ops, actor, changes);
+      pending.seq = ((this.meta.get(SEQ_KEY) as number | undefined) ?? 0) + 1;
+      this.meta.put(SEQ_KEY, pending.seq);
+    };
+    // A lone op refuses (not_found, conflict, …) before its first put, so it has
+    // nothing to roll back and can skip the child transaction, which costs more
+    // than the write itself. A batch needs it: op 3 may fail after ops 1–2 wrote.
+    await this.env.transaction(ops.length === 1 ? apply : () => this.env.childTransaction(apply));
     this.currentSeq = Math.max(this.currentSeq, pending.seq);
     this.feed.emit({ app: this.app, seq: pending.seq, changes });
     return { seq: pending.seq, results: pending.results };
@@ -154,8 +156,9 @@ export class DocumentStore {
         if (op.rev !== undefined && op.rev !== revOf(old)) {
           throw new AppsError("conflict", `document ${op.id} has changed (rev mismatch)`);
         }
+        const moves = this.indexes.changes(op.id, old, undefined);
         this.docs.remove(op.id);
-        this.indexes.update(op.id, old, undefined);
+        this.indexes.apply(moves);
         changes.push({ op: "delete", id: op.id });
         results.push({ _rmx_id: op.id, deleted: true });
         continue;
@@ -177,8 +180,11 @@ export class DocumentStore {
         stored = stampDocument(op.doc, old, actor, now);
       }
       const storedId = stored._rmx_id as string;
-      this.docs.put(storedId, encodeDocument(stored));
-      this.indexes.update(storedId, old, stored);
+      // Everything that can throw (encoding, index keys) happens before the first put.
+      const bytes = encodeDocument(stored);
+      const moves = this.indexes.changes(storedId, old, stored);
+      this.docs.put(storedId, bytes);
+      this.indexes.apply(moves);
       changes.push({ op: "put", id: storedId, doc: stored });
       results.push(stored);
     }

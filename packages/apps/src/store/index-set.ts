@@ -13,6 +13,12 @@ import {
 
 const FIELDS_KEY = "indexedFields";
 
+export interface IndexChange {
+  readonly id: string;
+  readonly key: Buffer;
+  readonly remove: boolean;
+}
+
 /**
  * Secondary indexes of one app: a dupSort table whose key is
  * `<field> 0x00 <indexKey of the value>` and whose values are document ids.
@@ -56,15 +62,34 @@ export class IndexSet {
     meta.put(FIELDS_KEY, this.indexed);
   }
 
-  /** Must run inside a write transaction: moves `id`'s entries from `before` to `after`. */
-  update(id: string, before: MixMap | undefined, after: MixMap | undefined): void {
+  /**
+   * The index entries to move for `id` going from `before` to `after`. Computed
+   * apart from `apply` so that a writer can do everything that may throw before
+   * its first put.
+   */
+  changes(id: string, before: MixMap | undefined, after: MixMap | undefined): IndexChange[] {
+    const out: IndexChange[] = [];
     for (const { prefix, path } of this.layout) {
       const oldKey = before && entryKey(prefix, path, before);
       const newKey = after && entryKey(prefix, path, after);
       if (oldKey && newKey && oldKey.equals(newKey)) continue;
-      if (oldKey) this.table.remove(oldKey, id);
-      if (newKey) this.table.put(newKey, id);
+      if (oldKey) out.push({ id, key: oldKey, remove: true });
+      if (newKey) out.push({ id, key: newKey, remove: false });
     }
+    return out;
+  }
+
+  /** Must run inside a write transaction. */
+  apply(changes: readonly IndexChange[]): void {
+    for (const c of changes) {
+      if (c.remove) this.table.remove(c.key, c.id);
+      else this.table.put(c.key, c.id);
+    }
+  }
+
+  /** Must run inside a write transaction: moves `id`'s entries from `before` to `after`. */
+  update(id: string, before: MixMap | undefined, after: MixMap | undefined): void {
+    this.apply(this.changes(id, before, after));
   }
 
   /** Ids of documents whose index key for `field` lies in `range` (a planner range), in key order. */
