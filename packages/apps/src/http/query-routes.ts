@@ -96,6 +96,21 @@ export function queryRoutes(router: AppsRouter, { apps, limits }: RouteContext):
     );
   };
 
+  // The revalidation fast path: a GET carrying If-None-Match is answered here,
+  // before schema validation and without parsing the query, when the ETag still
+  // holds (ACL and limits are checked all the same). Anything else goes on.
+  router.get("/:app/query.json", async (c, next) => {
+    const ifNoneMatch = c.req.header("if-none-match");
+    const text = ifNoneMatch === undefined ? undefined : c.req.query("query");
+    if (text === undefined) return next();
+    if (text.length > limits.maxQueryLength) {
+      throw new AppsError("bad_query", `query longer than ${limits.maxQueryLength} characters`);
+    }
+    const etag = queryEtag(apps.store(actingUser(c), appName(c), QUERY_ROLES).seq, text);
+    if (matches(ifNoneMatch, etag)) return c.body(null, 304, { ETag: etag });
+    return next();
+  });
+
   router.openapi(routes.get, (c) => {
     const text = c.req.valid("query").query;
     return answer(c, text, () => parse(text));

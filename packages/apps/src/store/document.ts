@@ -64,6 +64,7 @@ export function checkDocument(doc: unknown, limits: DocumentLimits): MixMap {
     if (typeof v === "string") {
       if (LONE_SURROGATE.test(v)) throw new AppsError("invalid_document", "a string holds a lone surrogate");
     } else if (v instanceof TaggedString) {
+      if (v.tag.includes("\u0000")) throw new AppsError("invalid_document", "a tag holds a NUL character");
       visit(v.tag, depth);
       visit(v.value, depth);
     } else if (v instanceof MixCase) {

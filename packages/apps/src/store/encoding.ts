@@ -26,13 +26,13 @@ let registered = false;
 function registerExtensions(): void {
   if (registered) return;
   registered = true;
-  // Refs are in every document (`_rmx_rev`): packed directly as `tag 0x00 value`, not through a nested array.
+  // Refs are in every document (`_rmx_rev`): one msgpack string `tag NUL value`
+  // decodes fastest (measured against an array and raw bytes). Tags never hold NUL.
   addExtension({
     Class: TaggedString,
     type: EXT_TAGGED,
-    pack: (v: TaggedString) => Buffer.from(`${v.tag}\u0000${v.value}`),
-    unpack: (b: Uint8Array) => {
-      const text = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("utf8");
+    write: (v: TaggedString) => `${v.tag}\u0000${v.value}`,
+    read: (text: string) => {
       const cut = text.indexOf("\u0000");
       return new TaggedString(text.slice(0, cut), text.slice(cut + 1));
     },
