@@ -116,3 +116,37 @@ describe.skipIf(!haveArtifacts)("GrooveboxPool spares", () => {
     await overridden.destroy();
   });
 });
+
+describe.skipIf(!haveArtifacts)("a runaway VM's worker", () => {
+  it("ends its neighbours with worker_lost naming the cause; new machines get a fresh worker", async () => {
+    const pool = await GrooveboxPool.open({ groovebox: GROOVEBOX_WASM!, workers: 1 });
+    try {
+      const ffi = new FfiRegistry().registerAll(standardHooks());
+      const neighbour = await pool.createMachine({
+        ffi,
+        code: [{ codeID: 0, bytes: appCode("tim-wasm.remix") }],
+      });
+      await neighbour.init(testEnv);
+      const fatal: Array<{ code: string; message: string }> = [];
+      neighbour.on("fatal", (e) => fatal.push(e));
+      const looper = await pool.createMachine({ ffi, hardTimeoutMs: 500 });
+      await looper.sendCode(0, await appFixture("", "(loop $forever (br $forever))"));
+      await expect(looper.linkCode(0)).rejects.toMatchObject({ code: "timeout" });
+      expect(looper.state).toBe("Timeout");
+      expect(neighbour.state).toBe("Destroyed");
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0]!.code).toBe("worker_lost");
+      expect(fatal[0]!.message).toMatch(/ran past its hard limit of 500 ms.*create a new machine/);
+      expect(() => neighbour.enter("load", "", 0, loadHome)).toThrow(
+        expect.objectContaining({ code: "destroyed" }),
+      );
+      expect(pool.stats().restarts).toBe(1);
+      const next = await pool.createMachine({ ffi, code: [{ codeID: 0, bytes: appCode("tim-wasm.remix") }] });
+      await next.init(testEnv);
+      expect((await next.enter("load", "", 0, loadHome)).cells.length).toBeGreaterThan(0);
+      await next.destroy();
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -154,8 +154,11 @@ export class GrooveboxMachine extends MachineBase {
     return local;
   }
 
-  /** @internal the worker ended; `ranAway` when this VM was the one that never yielded */
-  workerEnded(ranAway: boolean): void {
+  /**
+   * @internal the worker ended; `ranAway` when this VM was the one that never yielded.
+   * Every other VM on that worker is lost with it (`worker_lost`, state Destroyed).
+   */
+  workerEnded(ranAway: boolean, reason?: string): void {
     if (this.state === "Destroyed" || this.state === "Timeout") return;
     if (ranAway) {
       this.vmFatal(
@@ -163,7 +166,13 @@ export class GrooveboxMachine extends MachineBase {
         "Timeout",
       );
     } else {
-      this.vmFatal(new MachineError("worker_lost", "the worker hosting this VM was ended"), "Destroyed");
+      this.vmFatal(
+        new MachineError(
+          "worker_lost",
+          `the worker hosting this VM was ended${reason ? ` (${reason})` : ""}; its state is lost, create a new machine`,
+        ),
+        "Destroyed",
+      );
     }
   }
 

@@ -167,7 +167,7 @@ export class GrooveboxPool implements SlotOwner {
     for (const vm of slot.vms) {
       const machine = this.#machines.get(vm);
       this.#machines.delete(vm);
-      machine?.workerEnded(vm === culprit);
+      machine?.workerEnded(vm === culprit, slot.lastError);
     }
   }
 

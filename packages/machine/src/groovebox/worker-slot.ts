@@ -128,6 +128,10 @@ export class WorkerSlot {
   private end(culprit: number | undefined): void {
     if (this.#ended) return;
     this.#ended = true;
+    const runaway = this.#queue.find((p) => p.vm === culprit);
+    if (runaway !== undefined) {
+      this.lastError = `VM ${runaway.vm} on the same worker ran past its hard limit of ${runaway.hardMs} ms`;
+    }
     if (this.#guard !== undefined) clearTimeout(this.#guard);
     for (const p of this.#queue) {
       p.reject(
@@ -138,7 +142,7 @@ export class WorkerSlot {
             )
           : new MachineError(
               "worker_lost",
-              `the worker hosting this VM was ended${this.lastError ? `: ${this.lastError}` : ""}`,
+              `the worker hosting this VM was ended${this.lastError ? ` (${this.lastError})` : ""}; its state is lost, create a new machine`,
             ),
       );
     }
