@@ -92,6 +92,19 @@ describe("apps HTTP API", () => {
     expect((await s.request("alice", "GET", "/files/files/big.bin")).status).toBe(404);
   });
 
+  it("never answers 304 for an app that was deleted and created again", async () => {
+    await s.request("alice", "POST", "/x/apps", { name: "again" });
+    await s.request("alice", "POST", "/again", { _rmx_type: "t", v: 1 });
+    const url = `/again/query.json?query=${encodeURIComponent("v == 1")}`;
+    const etag = (await s.request("alice", "GET", url)).headers.get("etag")!;
+    expect((await s.request("alice", "DELETE", "/x/apps/again")).status).toBe(204);
+    await s.request("alice", "POST", "/x/apps", { name: "again" });
+    await s.request("alice", "POST", "/again", { _rmx_type: "t", v: 2 }); // same sequence number as before
+    const res = await s.request("alice", "GET", url, undefined, { "if-none-match": etag });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual([]);
+  });
+
   it("describes every route in OpenAPI from the same zod schemas", () => {
     const doc = appsRoutes({ apps: s.apps }).getOpenAPIDocument({
       openapi: "3.0.0",

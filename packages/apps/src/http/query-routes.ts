@@ -63,9 +63,12 @@ const routes = {
   }),
 };
 
-/** A strong ETag for (app change sequence, query text): equal only if the answer would be. */
-export function queryEtag(seq: number, queryText: string): string {
-  return `"${seq}-${createHash("sha1").update(queryText).digest("base64url")}"`;
+/** A strong ETag for (app instance, change sequence, query text): equal only if the answer would be. */
+export function queryEtag(
+  store: { readonly instance: string; readonly seq: number },
+  queryText: string,
+): string {
+  return `"${store.instance}-${store.seq}-${createHash("sha1").update(queryText).digest("base64url")}"`;
 }
 
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
@@ -84,7 +87,7 @@ export function queryRoutes(router: AppsRouter, { apps, limits }: RouteContext):
       throw new AppsError("bad_query", `query longer than ${limits.maxQueryLength} characters`);
     }
     const store = apps.store(actingUser(c), appName(c), QUERY_ROLES);
-    const etag = queryEtag(store.seq, key);
+    const etag = queryEtag(store, key);
     if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304, { ETag: etag });
     const { documents, next } = runStoreQuery(store, toQuery());
     const headers: Record<string, string> = { ETag: etag };
@@ -106,7 +109,7 @@ export function queryRoutes(router: AppsRouter, { apps, limits }: RouteContext):
     if (text.length > limits.maxQueryLength) {
       throw new AppsError("bad_query", `query longer than ${limits.maxQueryLength} characters`);
     }
-    const etag = queryEtag(apps.store(actingUser(c), appName(c), QUERY_ROLES).seq, text);
+    const etag = queryEtag(apps.store(actingUser(c), appName(c), QUERY_ROLES), text);
     if (matches(ifNoneMatch, etag)) return c.body(null, 304, { ETag: etag });
     return next();
   });

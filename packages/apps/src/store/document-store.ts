@@ -9,6 +9,7 @@ import {
   checkDocument,
   DEFAULT_DOCUMENT_LIMITS,
   type DocumentLimits,
+  newId,
   revOf,
   stampDocument,
 } from "./document.js";
@@ -48,6 +49,7 @@ export interface WriteResult {
 }
 
 const SEQ_KEY = "seq";
+const INSTANCE_KEY = "instance";
 
 /**
  * One app's documents, indexes, blobs and files in its own LMDB environment.
@@ -56,6 +58,11 @@ const SEQ_KEY = "seq";
  */
 export class DocumentStore {
   readonly app: string;
+  /**
+   * Random id of this environment, fixed at creation: an app deleted and
+   * created again starts its sequence at 0 anew, so ETags carry this too.
+   */
+  readonly instance: string;
   readonly blobs: BlobStore;
   readonly files: FileStore;
   private readonly env: RootDatabase;
@@ -79,6 +86,12 @@ export class DocumentStore {
       options.logger.error({ err, app: this.app }, "change listener failed"),
     );
     this.currentSeq = (this.meta.get(SEQ_KEY) as number | undefined) ?? 0;
+    let instance = this.meta.get(INSTANCE_KEY) as string | undefined;
+    if (instance === undefined) {
+      instance = newId().slice(0, 12);
+      this.meta.putSync(INSTANCE_KEY, instance);
+    }
+    this.instance = instance;
     if (this.indexes.needsRebuild(this.meta)) {
       this.env.transactionSync(() => this.indexes.rebuild(this.meta, this.allDocuments()));
     }
