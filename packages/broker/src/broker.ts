@@ -18,6 +18,7 @@ import { redisCluster } from "./cluster.js";
 import { BrokerError } from "./errors.js";
 import { type BrokerLimits, defaultLimits, guardPacketSize, RateLimiter } from "./limits.js";
 import { enforceSubscriptionQos } from "./subscription-qos.js";
+import { VerifiedTokenCache } from "./token-cache.js";
 import { TopicAcl, type TopicAclOptions } from "./topic-acl.js";
 import { webSocketStream } from "./websocket-stream.js";
 import { batchWrites } from "./write-batching.js";
@@ -43,6 +44,8 @@ export interface BrokerOptions {
   limits?: BrokerLimits;
   /** `redis://…`: share sessions, subscriptions and retained messages with other amp processes. */
   cluster?: string;
+  /** How long a verified token is trusted again without a signature check (default 30 s; 0 = never). */
+  tokenCacheMs?: number;
   /** Broker id (unique per process in a cluster); random by default. */
   id?: string;
 }
@@ -75,6 +78,7 @@ export class Broker implements MessageBus {
   readonly #log: Logger;
   readonly #acl: TopicAcl;
   readonly #connectRate: RateLimiter;
+  readonly #tokenCache: VerifiedTokenCache;
   readonly #users = new WeakMap<Client, AmpUser>();
   readonly #expiryTimers = new WeakMap<Client, NodeJS.Timeout>();
   /** CONNECTs with an empty client id and clean session 0, refused with CONNACK 2 ([MQTT-3.1.3-8]). */
@@ -97,6 +101,7 @@ export class Broker implements MessageBus {
       anonymousPublish: options.anonymousPublish ?? false,
     });
     this.#connectRate = new RateLimiter(this.#limits.connectsPerSecond);
+    this.#tokenCache = new VerifiedTokenCache(options.tokenCacheMs ?? 30_000);
     this.clientId = `amp-server-${options.id ?? process.pid}`;
   }
 
@@ -224,18 +229,26 @@ export class Broker implements MessageBus {
       done(null, true);
       return;
     }
-    this.#options.verifier.verify(tokenFromPassword(password)).then(
+    const token = tokenFromPassword(password);
+    const accept = (user: AmpUser) => {
+      if (username !== user.id) {
+        this.#log.info({ clientId: client.id, username }, "CONNECT username does not match the token's user");
+        done(refusal(NOT_AUTHORIZED, "username does not match the token"), false);
+        return;
+      }
+      this.#users.set(client, user);
+      this.#closeAtExpiry(client, user);
+      done(null, true);
+    };
+    const cached = this.#tokenCache.get(token);
+    if (cached) {
+      accept(cached);
+      return;
+    }
+    this.#options.verifier.verify(token).then(
       (user) => {
-        if (username !== user.id) {
-          this.#log.info(
-            { clientId: client.id, username },
-            "CONNECT username does not match the token's user",
-          );
-          return done(refusal(NOT_AUTHORIZED, "username does not match the token"), false);
-        }
-        this.#users.set(client, user);
-        this.#closeAtExpiry(client, user);
-        done(null, true);
+        this.#tokenCache.set(token, user);
+        accept(user);
       },
       (error: Error) => {
         this.#log.info({ clientId: client.id, reason: error.message }, "CONNECT token refused");

@@ -97,6 +97,34 @@ describe("authentication", () => {
     }
   });
 
+  it("checks a token's signature once, then trusts it from the cache until the cache time", async () => {
+    let checks = 0;
+    const counting = {
+      verify: (token: string) => {
+        checks++;
+        return tokens.verify(token);
+      },
+    };
+    const cachedBroker = await startBroker({
+      verifier: counting,
+      appRoles: new RoleTable(),
+      tokenCacheMs: 300,
+    });
+    try {
+      const target = `mqtt://127.0.0.1:${cachedBroker.port}`;
+      const creds = { username: "alice", password: `Bearer ${await tokens.sign("alice")}` };
+      expect(await connackCode(creds, target)).toBe(0);
+      expect(await connackCode(creds, target)).toBe(0);
+      expect(checks).toBe(1);
+      await sleep(350);
+      expect(await connackCode(creds, target)).toBe(0);
+      expect(checks).toBe(2);
+      expect(await connackCode({ ...creds, username: "bob" }, target)).toBe(5); // the cache keeps the user check
+    } finally {
+      await cachedBroker.close();
+    }
+  });
+
   it("closes a client when its token expires", async () => {
     const token = await tokens.sign("alice", Math.floor(Date.now() / 1000) + 1);
     const c = await client(undefined, { username: "alice", password: `Bearer ${token}` });

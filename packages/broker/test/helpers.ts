@@ -9,10 +9,12 @@ import { Broker, type BrokerOptions } from "../src/index.js";
 export const silentLogger = pino({ level: process.env.AMP_TEST_LOG ?? "silent" });
 
 /** Real Ed25519 JWTs: signs tokens and verifies them with jose (the shape @amp/auth's verifier has). */
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+
 export class TestTokens implements TokenVerifier {
   private constructor(
-    private readonly privateKey: CryptoKey,
-    private readonly publicKey: CryptoKey,
+    private readonly privateKey: KeyPair["privateKey"],
+    private readonly publicKey: KeyPair["publicKey"],
   ) {}
 
   static async create(): Promise<TestTokens> {
