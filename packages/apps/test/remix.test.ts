@@ -119,6 +119,18 @@ describe(".remix import and export", () => {
     await roundTrip(s.apps, buildRemix("loop"), (n) => `${n}-again`);
   });
 
+  it("exports an app created here (no app record) so that it imports again", async () => {
+    await s.apps.create(root, "native");
+    await s.apps
+      .store(root, "native", ["allowed_build"])
+      .write([{ op: "insert", doc: { _rmx_id: "n1", _rmx_type: "t", x: 1 } }], "root");
+    const archive = await collect(exportRemix(s.apps, root, { apps: { native: true } }));
+    await s.apps.delete(root, "native");
+    const [info] = await importRemix(s.apps, root, chunks(archive));
+    expect(info!.name).toBe("native");
+    expect(s.apps.store(root, "native", ["allowed_read"]).get("n1")).toMatchObject({ _rmx_type: "t", x: 1 });
+  });
+
   it("imports and exports over HTTP", async () => {
     const res = await s.request("root", "POST", "/x/apps/import", buildRemix("viahttp"), {
       "content-type": "application/zip",

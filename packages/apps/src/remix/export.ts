@@ -115,12 +115,11 @@ async function writeApp(
   add: (path: string, data: Uint8Array | ReadableStream<Uint8Array>) => Promise<void>,
 ): Promise<void> {
   const prefix = `apps/${store.app}/`;
-  const record = store.get(APP_RECORD_ID);
-  if (record) {
-    const plain: MixMap = { ...record };
-    for (const k of SYSTEM_KEYS) delete plain[k];
-    await add(`apps/${store.app}.mp`, encodeRemixMsgpack([plain]));
-  }
+  // An app created here rather than imported has no app record: write a minimal one so the archive imports.
+  const record = store.get(APP_RECORD_ID) ?? { _rmx_type: "app", name: store.app };
+  const plain: MixMap = {};
+  for (const k of Object.keys(record)) if (!SYSTEM_KEYS.includes(k)) plain[k] = record[k];
+  await add(`apps/${store.app}.mp`, encodeRemixMsgpack([plain]));
   for (const key of ["resources.json", "runtime.json"]) {
     const value = store.getMeta<unknown>(key);
     if (value !== undefined) await add(prefix + key, Buffer.from(JSON.stringify(value)));
