@@ -1,14 +1,14 @@
 /**
  * @amp/machine benchmarks, side by side with the raw limit: the same Groovebox
  * instantiated directly with WebAssembly.instantiate and driven in-process by the
- * same VM core (no pool, no worker, no codec round trip on the main thread). "Pooled"
+ * same VM core (no pool, no worker; it decodes the cells, as any host must). "Pooled"
  * raw figures use an in-process pre-initialized VM, like our warmed pool.
  *
  *   AMP_GROOVEBOX_WASM=… AMP_REMIX_SAMPLES=… pnpm --filter @amp/machine bench
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { encodeRmx } from "@amp/codec";
+import { decodeRmx, encodeRmx } from "@amp/codec";
 import { unzipSync } from "fflate";
 import { GrooveboxVM } from "../src/groovebox/vm.js";
 import { wasiImports } from "../src/groovebox/wasi.js";
@@ -58,8 +58,13 @@ const opts = { timeoutMs: 10_000, memoryLimitBytes: 1 << 30, build: 867 };
 const rawNull = encodeRmx(null);
 const rawEnv = encodeRmx(initEnvValue(env));
 const neutralEnv: InitEnv = { ...env, user: "", token: "" };
+/** Runs to idle, answering every FFI with null and decoding the cells (as any host must). */
 function rawDrive(vm: GrooveboxVM, run: ReturnType<GrooveboxVM["run"]>) {
-  while (run.stop.type === "ffi") run = vm.ffiReturn(run.stop.coroutine, rawNull);
+  for (;;) {
+    for (const ev of run.events) if (ev.t === "cell") decodeRmx(ev.args);
+    if (run.stop.type !== "ffi") return;
+    run = vm.ffiReturn(run.stop.coroutine, rawNull);
+  }
 }
 function rawLinked(): GrooveboxVM {
   const vm = GrooveboxVM.create(gbModule, opts);

@@ -9,6 +9,7 @@ export {
   GrooveboxPool,
   type GrooveboxPoolOptions,
   type PoolStats,
+  type WarmOptions,
 } from "./groovebox/pool.js";
 export { initEnvValue } from "./init-env.js";
 export {

@@ -71,6 +71,18 @@ describe.skipIf(!haveArtifacts)("GrooveboxPool spares", () => {
     }
   });
 
+  it("more sessions at once than there are spares: each gets its own working VM", async () => {
+    const envs = Array.from({ length: 5 }, (_, i) => ({ ...testEnv, token: `burst-${i}-${randomUUID()}` }));
+    const sessions = await Promise.all(envs.map((env) => session(warm, env)));
+    for (const [i, s] of sessions.entries()) {
+      expect(s.load.cells.some((c) => c.name === "home.view")).toBe(true);
+      for (const [j, env] of envs.entries()) {
+        expect(await s.m.memoryContains(encode(env.token))).toBe(i === j);
+      }
+    }
+    await Promise.all(sessions.map((s) => s.m.destroy()));
+  });
+
   it("a session whose env answers the init-time queries differently gets a VM that inits for real", async () => {
     const env = { ...testEnv, isMQTTEnabled: true };
     const mqtt = await session(warm, env);

@@ -154,6 +154,12 @@ export class GrooveboxMachine extends MachineBase {
     return local;
   }
 
+  /** @internal the worker could not set up the VM of a machine handed out before it answered */
+  createFailed(error: MachineError): void {
+    if (this.state === "Destroyed" || this.state === "Timeout") return;
+    this.vmFatal(error, "Destroyed");
+  }
+
   /**
    * @internal the worker ended; `ranAway` when this VM was the one that never yielded.
    * Every other VM on that worker is lost with it (`worker_lost`, state Destroyed).

@@ -9,7 +9,7 @@ import type { InitEnv, MachineOptions } from "../types.js";
 import { checkGrooveboxModule, readAppCode } from "./abi.js";
 import { GrooveboxMachine } from "./machine.js";
 import { type CompiledModule, ModuleCache } from "./module-cache.js";
-import type { CodeSpec, VmSettings } from "./protocol.js";
+import { type CodeSpec, stashKey, type VmSettings } from "./protocol.js";
 import { type SlotOwner, WorkerSlot } from "./worker-slot.js";
 
 /** The only public Groovebox build; the wasm itself does not carry its build number. */
@@ -129,7 +129,7 @@ export class GrooveboxPool implements SlotOwner {
 
   async createMachine(options: GrooveboxMachineOptions = {}): Promise<GrooveboxMachine> {
     const specs = await this.codeSpecs(options.code ?? []);
-    return this.createOn(this.pickSlot(), options, specs);
+    return this.createOn(this.pickSlot(codeOnly(specs)), options, specs);
   }
 
   stats(): PoolStats {
@@ -196,6 +196,8 @@ export class GrooveboxPool implements SlotOwner {
       60_000,
     );
     if (!reply.ok) throw new MachineError(reply.code, reply.message);
+    if (typeof reply.value === "number")
+      slot.spares.set(stashKey(this.groovebox.hash, codeOnly(specs)), reply.value);
   }
 
   private vmSettings(limits: { timeoutMs: number; memoryLimitBytes: number }): VmSettings {
@@ -213,18 +215,39 @@ export class GrooveboxPool implements SlotOwner {
     await this.ensureModule(slot, this.groovebox, vm);
     for (const s of specs) await this.ensureModule(slot, s.compiled, vm);
     const key = specKey(specs);
-    const reply = await slot.request(
+    const code = codeOnly(specs);
+    const stash = stashKey(this.groovebox.hash, code);
+    const created = slot.request(
       {
         op: "create",
         vm,
         gbHash: this.groovebox.hash,
         settings: this.vmSettings(machine.limits),
-        code: codeOnly(specs),
+        code,
         warm: this.#warm.get(key)?.spares ?? 0,
       },
       machine.limits.hardTimeoutMs + 30_000,
     );
-    if (!reply.ok) throw new MachineError(reply.code, reply.message);
+    const spares = slot.spares.get(stash) ?? 0;
+    // A worker holding a spare hands it out without fail, and handles requests in order:
+    // the machine is ready at once and its first request queues behind this one.
+    const optimistic = spares > 0;
+    if (optimistic) slot.spares.set(stash, spares - 1);
+    const settled = created.then((reply) => {
+      if (reply.ok && typeof reply.value === "number") slot.spares.set(stash, reply.value);
+      return reply;
+    });
+    if (optimistic) {
+      settled.then(
+        (reply) => {
+          if (!reply.ok) machine.createFailed(new MachineError(reply.code, reply.message));
+        },
+        () => {}, // a lost worker reaches the machine through workerEnded
+      );
+    } else {
+      const reply = await settled;
+      if (!reply.ok) throw new MachineError(reply.code, reply.message);
+    }
     // A worker started after `warm` (a replacement) learns the target and fills it in the background.
     if (this.#warm.has(key) && !slot.warmed.has(key)) void this.warmSlot(slot, specs, false).catch(() => {});
     slot.vms.add(vm);
@@ -248,13 +271,23 @@ export class GrooveboxPool implements SlotOwner {
     return specs;
   }
 
-  /** The worker with the fewest VMs, avoiding one that is stuck in a long run. */
-  pickSlot(): WorkerSlot {
+  /**
+   * The worker with the fewest VMs, avoiding one that is stuck in a long run. Among
+   * workers within one VM of the fewest, one holding a spare for `code` wins (it is
+   * ready at once) without letting the load drift apart.
+   */
+  pickSlot(code?: CodeSpec[]): WorkerSlot {
     const live = this.#slots.filter((s) => !s.ended);
     const responsive = live.filter((s) => !s.busyFor(200));
     const candidates = responsive.length > 0 ? responsive : live;
     if (candidates.length === 0) throw new MachineError("destroyed", "the pool is closed");
-    return candidates.reduce((a, b) => (b.vms.size < a.vms.size ? b : a));
+    const least = candidates.reduce((a, b) => (b.vms.size < a.vms.size ? b : a));
+    if (code === undefined) return least;
+    const key = stashKey(this.groovebox.hash, code);
+    const withSpare = candidates.filter(
+      (s) => s.vms.size <= least.vms.size + 1 && (s.spares.get(key) ?? 0) > 0,
+    );
+    return withSpare.reduce((a, b) => (b.vms.size < a.vms.size ? b : a), withSpare[0] ?? least);
   }
 }
 

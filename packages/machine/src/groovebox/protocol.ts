@@ -60,5 +60,13 @@ export type RequestReply =
   | { seq: number; ok: true; run?: VmRun; value?: number | boolean }
   | { seq: number; ok: false; code: MachineErrorCode; message: string; fatal: boolean };
 
-/** Worker → main thread: replies, and output lines of a VM (seq -1). */
-export type WorkerReply = RequestReply | { seq: -1; ok: true; line: string; vm: number };
+/** Worker → main thread: replies, output lines of a VM, and how many spares a worker holds (seq -1). */
+export type WorkerReply =
+  | RequestReply
+  | { seq: -1; ok: true; line: string; vm: number }
+  | { seq: -1; ok: true; spares: string; count: number; vm: 0 };
+
+/** The key spares are kept under: the Groovebox and the app code they hold. */
+export function stashKey(gbHash: string, code: CodeSpec[]): string {
+  return [gbHash, ...code.map((c) => `${c.codeID}:${c.hash}:${c.initFlag ? 1 : 0}`)].join("|");
+}

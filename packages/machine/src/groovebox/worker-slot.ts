@@ -42,6 +42,8 @@ export class WorkerSlot {
   readonly worker: Worker;
   /** Hashes of the modules this worker already holds. */
   readonly modules = new Set<string>();
+  /** Spares the worker holds, by stash key, as it last said (a hint: it builds a VM when short). */
+  readonly spares = new Map<string, number>();
   /** Keys of the warm targets this worker was told about. */
   readonly warmed = new Set<string>();
   /** Live VM ids on this worker. */
@@ -98,6 +100,7 @@ export class WorkerSlot {
   private onReply(reply: WorkerReply): void {
     if (reply.seq === -1) {
       if ("line" in reply) this.owner.line(reply.vm, reply.line);
+      else if ("spares" in reply) this.spares.set(reply.spares, reply.count);
       return;
     }
     const head = this.#queue[0];

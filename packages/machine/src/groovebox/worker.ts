@@ -9,7 +9,14 @@
  */
 import { parentPort } from "node:worker_threads";
 import { asMachineError, MachineError } from "../errors.js";
-import type { CodeSpec, LocalAnswer, VmSettings, WorkerReply, WorkerRequest } from "./protocol.js";
+import {
+  type CodeSpec,
+  type LocalAnswer,
+  stashKey,
+  type VmSettings,
+  type WorkerReply,
+  type WorkerRequest,
+} from "./protocol.js";
 import { GrooveboxVM, type VmEvent, type VmRun } from "./vm.js";
 
 if (parentPort === null) throw new Error("the Groovebox worker must run in a worker thread");
@@ -50,7 +57,7 @@ interface WarmTarget extends BuildSpec {
 }
 
 /** The worker builds spares only after it has had no request for this long. */
-const REFILL_IDLE_MS = 2;
+const REFILL_IDLE_MS = 10;
 
 const modules = new Map<string, WebAssembly.Module>();
 const vms = new Map<number, Hosted>();
@@ -63,10 +70,6 @@ function module(hash: string): WebAssembly.Module {
   const m = modules.get(hash);
   if (m === undefined) throw new MachineError("unknown_code", `module ${hash} was not sent to this worker`);
   return m;
-}
-
-function stashKey(gbHash: string, code: CodeSpec[]): string {
-  return [gbHash, ...code.map((c) => `${c.codeID}:${c.hash}:${c.initFlag ? 1 : 0}`)].join("|");
 }
 
 function build(spec: BuildSpec): GrooveboxVM {
@@ -108,6 +111,7 @@ function refillOne(): void {
     if (spares.length >= warm.target) continue;
     try {
       spares.push(buildSpare(warm));
+      port.postMessage({ seq: -1, ok: true, vm: 0, spares: key, count: spares.length } satisfies WorkerReply);
     } catch {
       warmTargets.delete(key); // a spec that cannot be built is not retried
     }
@@ -172,7 +176,7 @@ function handle(req: WorkerRequest): WorkerReply {
       stash.set(key, spares);
       if (req.now) while (spares.length < warm.target) spares.push(buildSpare(warm));
       else scheduleRefill();
-      return { seq: req.seq, ok: true };
+      return { seq: req.seq, ok: true, value: spares.length };
     }
     case "create": {
       const key = stashKey(req.gbHash, req.code);
@@ -190,7 +194,7 @@ function handle(req: WorkerRequest): WorkerReply {
       spare.vm.configure(req.settings);
       vms.set(req.vm, { ...spare, spec });
       if (warmTargets.has(key)) scheduleRefill();
-      return { seq: req.seq, ok: true };
+      return { seq: req.seq, ok: true, value: stash.get(key)?.length ?? 0 };
     }
     case "destroy":
       vms.delete(req.vm);
