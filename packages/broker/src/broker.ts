@@ -356,15 +356,19 @@ export class Broker implements MessageBus {
    */
   async subscribe(filter: string, handler: MessageHandler): Promise<Unsubscribe> {
     const aedes = this.#requireAedes();
-    const deliver = (packet: AedesPublishPacket, callback: () => void) => {
+    // a throwing subscriber must not break delivery to the others
+    const safely = (packet: AedesPublishPacket, retain: boolean) => {
       try {
-        handler(packet.topic, packet.payload as Buffer, { retain: false });
+        handler(packet.topic, packet.payload as Buffer, { retain });
       } catch (error) {
         this.#log.error(
           { err: (error as Error).message, topic: packet.topic },
           "in-process subscriber threw",
         );
       }
+    };
+    const deliver = (packet: AedesPublishPacket, callback: () => void) => {
+      safely(packet, false);
       callback();
     };
     await new Promise<void>((resolve) => aedes.subscribe(filter, deliver, resolve));
@@ -373,9 +377,7 @@ export class Broker implements MessageBus {
         createRetainedStreamCombi(p: string[]): AsyncIterable<AedesPublishPacket>;
       }
     ).createRetainedStreamCombi([filter]);
-    for await (const packet of retained) {
-      handler(packet.topic, packet.payload as Buffer, { retain: true });
-    }
+    for await (const packet of retained) safely(packet, true);
     return () => new Promise<void>((resolve) => aedes.unsubscribe(filter, deliver, resolve));
   }
 

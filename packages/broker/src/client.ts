@@ -59,7 +59,14 @@ export class BrokerClient implements MessageBus {
     client.on("message", (topic, payload, packet) => {
       for (const [filter, handlers] of this.#handlers) {
         if (!topicMatches(filter, topic)) continue;
-        for (const handler of handlers) handler(topic, payload, { retain: packet.retain });
+        for (const handler of handlers) {
+          try {
+            handler(topic, payload, { retain: packet.retain });
+          } catch (error) {
+            // one throwing handler must not break the connection or the other handlers
+            options.logger?.error({ topic, err: (error as Error).message }, "message handler threw");
+          }
+        }
       }
     });
     client.on("connect", (connack) => {

@@ -171,6 +171,39 @@ describe("topic ACL", () => {
   });
 });
 
+describe("topic ACL with asynchronous roles", () => {
+  it("waits for a role lookup that answers later (as a store-backed registry does)", async () => {
+    const table = new RoleTable().grant("alice", "notes", "read", "run");
+    const slow = {
+      can: (user: Parameters<RoleTable["can"]>[0], app: string, role: Parameters<RoleTable["can"]>[2]) =>
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(table.can(user, app, role)), 5)),
+    };
+    const asyncBroker = await startBroker({ verifier: tokens, appRoles: slow });
+    try {
+      const target = `mqtt://127.0.0.1:${asyncBroker.port}`;
+      const connect = async (user: string) =>
+        mqtt.connectAsync(target, {
+          reconnectPeriod: 0,
+          username: user,
+          password: `Bearer ${await tokens.sign(user)}`,
+        });
+      const alice = await connect("alice");
+      const bob = await connect("bob");
+      const got = received(alice);
+      expect((await alice.subscribeAsync(`${APP}/a`))[0]!.qos).toBe(0);
+      await expect(bob.subscribeAsync(`${APP}/a`)).rejects.toMatchObject({ packet: { granted: [128] } });
+      await bob.publishAsync(`${APP}/a`, "denied", { qos: 1 });
+      await alice.publishAsync(`${APP}/a`, "allowed", { qos: 1 });
+      await eventually(() => got.length === 1);
+      await sleep(50);
+      expect(got.map((m) => m.payload)).toEqual(["allowed"]);
+      await Promise.all([alice.endAsync(), bob.endAsync()]);
+    } finally {
+      await asyncBroker.close();
+    }
+  });
+});
+
 describe("MQTT 3.1.1 strictness", () => {
   it("refuses an empty client id with clean session 0 (CONNACK 2) and accepts it with clean session 1", async () => {
     for (const [clean, code] of [
