@@ -2,7 +2,7 @@ import type { AmpUser } from "@amp/auth";
 import type { MixValue } from "@amp/codec";
 import { type Cell, type Interaction, MachineError } from "@amp/machine";
 import type { Logger } from "pino";
-import { EXECUTION_TIMED_OUT, errorMessage, TrackError } from "../errors.js";
+import { EXECUTION_TIMED_OUT, errorMessage, NO_SUCH_SESSION, TrackError } from "../errors.js";
 import type { TrackCompiler } from "../ports.js";
 import type { SessionManager } from "../session/manager.js";
 import type { Session, SessionSink } from "../session/session.js";
@@ -251,14 +251,25 @@ export class TrackProtocol {
     }
   }
 
-  /** A machine that failed an interaction: a lost VM ends the session (cleanly), other errors leave it. */
+  /**
+   * A machine that failed an interaction. A VM that ended (hard timeout, its worker lost, memory
+   * limit) took the session with it: "execution timed out" for a runaway, otherwise "no such
+   * session" with the reason, which Remix clients answer by starting a new session. Other errors
+   * leave the session usable.
+   */
   private machineFailure(session: Session, e: unknown): ResponseError {
     if (!(e instanceof MachineError)) return responseError(e);
     const state = session.machine.state;
     if (state === "Destroyed" || state === "Timeout") {
       void this.sessions.destroy(session.id);
-      const message = e.code === "timeout" ? EXECUTION_TIMED_OUT : `the session's VM ended (${e.message})`;
-      return { code: e.code === "timeout" ? "Track-executionTimedOut" : "Track-machine", message };
+      if (e.code === "timeout") return { code: "Track-executionTimedOut", message: EXECUTION_TIMED_OUT };
+      return (
+        this.sessions.lostError(session.id) ?? {
+          code: "Track-noSession",
+          message: NO_SUCH_SESSION,
+          reason: `the session's VM was lost: ${e.message}`,
+        }
+      );
     }
     return { code: "Track-machine", message: e.message, machineError: e.code };
   }

@@ -3,6 +3,7 @@ import type { Role } from "@amp/apps";
 import type { AmpUser } from "@amp/auth";
 import type { MixValue } from "@amp/codec";
 import {
+  type AppCode,
   type FfiRegistry,
   type GrooveboxPool,
   type Interaction,
@@ -16,6 +17,7 @@ import type { Logger } from "pino";
 import { errorMessage, NO_SUCH_SESSION, SESSION_TIMED_OUT, TrackError } from "../errors.js";
 import { type TrackFfiOptions, trackFfis } from "../ffi/index.js";
 import type { TrackApps } from "../ports.js";
+import { emptyResponse, type ResponseError } from "../protocol/response.js";
 import { appSessionTimeoutMs, appsError, findExecutable } from "./app-code.js";
 import { type CachedCode, CodeCache } from "./code-cache.js";
 import { Session, type SessionSink } from "./session.js";
@@ -89,11 +91,15 @@ export class SessionManager {
   /** The FFI table shared by every session's VM. */
   readonly ffi: FfiRegistry;
   readonly #sessions = new Map<string, Session>();
-  /** Recently expired ids, so a late message hears "session timed out" rather than "no such session". */
-  readonly #expired = new Map<string, number>();
+  /**
+   * Recently ended ids and why: a late message hears "session timed out", or "no such session"
+   * with the reason its VM was lost, rather than a bare "no such session".
+   */
+  readonly #ended = new Map<string, { until: number; lost?: string }>();
   readonly #pendingPerUser = new Map<string, number>();
   #pending = 0;
-  readonly #warmed = new Set<string>();
+  /** Code hash → the app its spares are pre-initialized for (null: code shared by several apps). */
+  readonly #warmed = new Map<string, string | null>();
   readonly #sweep: ReturnType<typeof setInterval>;
   readonly #log: Logger;
   #closed = false;
@@ -140,14 +146,11 @@ export class SessionManager {
     try {
       const code = await this.code(user, app, options.variant ?? "WASM");
       const id = randomUUID();
-      machine = await this.machine(id, code);
+      machine = await this.machine(id, app, code);
       const timeoutMs = appSessionTimeoutMs(this.options.apps, user, app) ?? this.timeoutMs;
       const session = new Session(id, app, user, options.token, machine, timeoutMs);
       session.sink = options.sink;
-      machine.on("fatal", (error) => {
-        this.#log.warn({ session: id, app, code: error.code }, "session VM ended; destroying the session");
-        void this.destroy(id);
-      });
+      machine.on("fatal", (error) => this.vmLost(session, error));
       // Registered before init, so FFIs called while initializing find their session.
       this.#sessions.set(id, session);
       created = session;
@@ -181,7 +184,10 @@ export class SessionManager {
   get(id: string, user?: AmpUser): Session {
     const session = this.#sessions.get(id);
     if (session === undefined || session.destroyed || (user && session.user.id !== user.id && !user.root)) {
-      if (this.#expired.has(id)) throw new TrackError("Track-sessionTimedOut", SESSION_TIMED_OUT);
+      const ended = this.#ended.get(id);
+      if (ended?.lost !== undefined)
+        throw new TrackError("Track-noSession", NO_SUCH_SESSION, lostDetails(ended.lost));
+      if (ended) throw new TrackError("Track-sessionTimedOut", SESSION_TIMED_OUT);
       throw new TrackError("Track-noSession", NO_SUCH_SESSION);
     }
     return session;
@@ -236,7 +242,7 @@ export class SessionManager {
 
   /** Idle timeouts, disconnect grace and keepAlives; runs on a timer. */
   sweep(now = Date.now()): void {
-    for (const [id, until] of this.#expired) if (until < now) this.#expired.delete(id);
+    for (const [id, { until }] of this.#ended) if (until < now) this.#ended.delete(id);
     for (const session of this.#sessions.values()) {
       if (session.busy > 0) continue;
       if (session.detachedAt !== undefined && now - session.detachedAt >= this.graceMs) {
@@ -244,7 +250,7 @@ export class SessionManager {
         void this.destroy(session.id);
       } else if (now - session.lastActive >= session.timeoutMs) {
         this.#log.info({ session: session.id }, "session timed out");
-        this.remember(session.id, now);
+        this.remember(session.id, now, undefined);
         void this.destroy(session.id);
       } else if (session.sink !== undefined) {
         const every = this.options.keepAliveMs ?? session.timeoutMs / 3;
@@ -254,6 +260,45 @@ export class SessionManager {
         }
       }
     }
+  }
+
+  /**
+   * Why the session `id` ended with its VM (a runaway neighbour took the VM's worker, a memory
+   * limit, a trap), as the error object its client gets; undefined when its VM was not lost.
+   */
+  lostError(id: string): ResponseError | undefined {
+    const lost = this.#ended.get(id)?.lost;
+    return lost === undefined
+      ? undefined
+      : { code: "Track-noSession", message: NO_SUCH_SESSION, ...lostDetails(lost) };
+  }
+
+  /**
+   * The session's VM ended on its own: the session is destroyed (its state is gone with the VM),
+   * an attached client that is not waiting for an answer is told at once, and later messages
+   * naming the session hear "no such session" with the reason, so the client starts a new one.
+   */
+  private vmLost(session: Session, error: MachineError): void {
+    this.#log.warn(
+      { session: session.id, app: session.app, code: error.code },
+      "session VM lost; destroying the session",
+    );
+    this.remember(session.id, Date.now(), error.message);
+    if (session.sink !== undefined && session.busy === 0) {
+      const r = emptyResponse(this.address(session));
+      r.errors = this.lostError(session.id);
+      session.sink.send(r);
+    }
+    void this.destroy(session.id);
+  }
+
+  private address(session: Session) {
+    return {
+      session: session.id,
+      machine: session.machine.id,
+      org: this.options.org,
+      workspace: this.options.workspace,
+    };
   }
 
   private keepAlive(session: Session) {
@@ -271,12 +316,12 @@ export class SessionManager {
     };
   }
 
-  private remember(id: string, now: number): void {
-    if (this.#expired.size >= EXPIRED_MEMORY) {
-      const oldest = this.#expired.keys().next().value;
-      if (oldest !== undefined) this.#expired.delete(oldest);
+  private remember(id: string, now: number, lost: string | undefined): void {
+    if (this.#ended.size >= EXPIRED_MEMORY) {
+      const oldest = this.#ended.keys().next().value;
+      if (oldest !== undefined) this.#ended.delete(oldest);
     }
-    this.#expired.set(id, now + 24 * 3600_000);
+    this.#ended.set(id, { until: now + 24 * 3600_000, lost });
   }
 
   private reserve(user: AmpUser): void {
@@ -314,16 +359,13 @@ export class SessionManager {
     return code;
   }
 
-  private async machine(session: string, code: CachedCode): Promise<Machine> {
+  private async machine(session: string, app: string, code: CachedCode): Promise<Machine> {
     const common = { ...this.options.machine, ffi: this.ffi, session, logger: this.#log };
     if (isWasm(code.bytes)) {
       const pool = this.options.pool;
       if (!pool) throw new TrackError("Track-machine", "this server has no Groovebox configured");
       const appCode = [{ codeID: 0, bytes: code.bytes }];
-      if ((this.options.warm ?? true) && !this.#warmed.has(code.hash)) {
-        this.#warmed.add(code.hash);
-        void pool.warm(appCode, 1).catch((e) => this.#log.warn({ err: errorMessage(e) }, "warming failed"));
-      }
+      if (this.options.warm ?? true) this.warm(pool, appCode, code.hash, app);
       return pool.createMachine({ ...common, code: appCode });
     }
     const machine = new NativeMachine({ ...common, modules: this.options.nativeModules ?? [] });
@@ -331,6 +373,38 @@ export class SessionManager {
     await machine.linkCode(0);
     return machine;
   }
+
+  /**
+   * Keeps one spare VM per worker for an app that ran, pre-initialized with a neutral env (the
+   * app's org, workspace, app and baseURL; never a user or token), so a session's `init` is a
+   * ≈0.1 ms re-init. Spares are keyed by code: when two apps share byte-identical code, a spare
+   * pre-initialized for one must not serve the other (library init keeps warm-time values), so
+   * such code gets linked-only spares.
+   */
+  private warm(pool: GrooveboxPool, appCode: AppCode[], hash: string, app: string): void {
+    const warmedFor = this.#warmed.get(hash);
+    if (warmedFor === app || warmedFor === null) return;
+    const shared = warmedFor !== undefined;
+    this.#warmed.set(hash, shared ? null : app);
+    const initEnv = shared
+      ? undefined
+      : {
+          org: this.options.org,
+          workspace: this.options.workspace,
+          app,
+          user: "",
+          token: "",
+          baseURL: this.options.baseURL,
+          isMQTTEnabled: this.options.ffi?.mqtt !== undefined,
+        };
+    void pool
+      .warm(appCode, 1, { initEnv })
+      .catch((e) => this.#log.warn({ app, err: errorMessage(e) }, "warming failed"));
+  }
+}
+
+function lostDetails(reason: string): { reason: string } {
+  return { reason: `the session's VM was lost: ${reason}` };
 }
 
 function isWasm(bytes: Uint8Array): boolean {
