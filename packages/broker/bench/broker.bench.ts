@@ -1,6 +1,6 @@
 // Broker benchmarks, in one run: our broker (its own process) against mosquitto (Debian) on
 // another port, driven by the same mqtt.js load generator. Loopback only; every loop is bounded.
-//   pnpm --filter @amp/broker bench
+//   pnpm --filter @amp/broker bench   (builds dist/ first; our broker runs from it)
 // Env: AMP_BENCH_MESSAGES (per scenario, default 40000), AMP_BENCH_IDLE (idle connections, default
 // 10000; needs `ulimit -n` above it), AMP_BENCH_CONNECTS (default 2000).
 import type { ChildProcess } from "node:child_process";
@@ -184,6 +184,7 @@ async function main() {
       {
         AMP_JWK: JSON.stringify(await tokens.publicJwk()),
         AMP_CONNECT_RATE: "1000000", // measure the broker, not its rate limit
+        AMP_BROKER_DIST: "1", // the built package, as amp runs it (the bench script builds first)
       },
     );
     children.push(ours);
@@ -221,7 +222,12 @@ async function main() {
       rows.push(line);
       log(line);
     };
-    log(`\n${MESSAGES} messages of ${PAYLOAD.length} B per scenario\n`);
+    // one unmeasured round per broker first: our broker is JIT-compiled JavaScript, mosquitto is not
+    for (const target of [oursTarget, peer]) {
+      await throughput(target, { publishers: 4, subscribers: 1, qos: 0 });
+      await throughput(target, { publishers: 1, subscribers: 4, qos: 1 });
+    }
+    log(`\n${MESSAGES} messages of ${PAYLOAD.length} B per scenario (after one warm-up round each)\n`);
     log("| scenario | amp | mosquitto | amp / mosquitto |\n| --- | --- | --- | --- |");
     for (const [label, shape] of [
       ["QoS 0 fan-in (4 → 1)", { publishers: 4, subscribers: 1, qos: 0 as const }],

@@ -19,7 +19,7 @@ import { BrokerError } from "./errors.js";
 import { type BrokerLimits, defaultLimits, guardPacketSize, RateLimiter } from "./limits.js";
 import { enforceSubscriptionQos } from "./subscription-qos.js";
 import { VerifiedTokenCache } from "./token-cache.js";
-import { TopicAcl, type TopicAclOptions } from "./topic-acl.js";
+import { TopicAcl, type TopicAclOptions, type TopicAction } from "./topic-acl.js";
 import { webSocketStream } from "./websocket-stream.js";
 import { batchWrites } from "./write-batching.js";
 
@@ -169,6 +169,14 @@ export class Broker implements MessageBus {
   get port(): number | undefined {
     const address = this.#tcp?.address();
     return address && typeof address === "object" ? address.port : undefined;
+  }
+
+  /**
+   * Whether `user` may publish to or subscribe to `topic` under this broker's ACL: what in-process
+   * callers acting for a user (a VM's `$mqtt_*` FFIs) check before they use the bus.
+   */
+  allows(user: AmpUser, action: TopicAction, topic: string): boolean | Promise<boolean> {
+    return this.#acl.allows(user, action, topic);
   }
 
   /** Clients connected to this process. */
