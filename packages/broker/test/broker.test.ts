@@ -307,10 +307,12 @@ describe("limits", () => {
     });
     try {
       const codes = await Promise.all(
-        Array.from({ length: 12 }, () => connackCode({}, `mqtt://127.0.0.1:${limited.port}`)),
+        Array.from({ length: 30 }, () => connackCode({}, `mqtt://127.0.0.1:${limited.port}`)),
       );
       expect(codes.filter((c) => c === 0).length).toBeGreaterThanOrEqual(4);
-      expect(codes.filter((c) => c === 3).length).toBeGreaterThanOrEqual(5);
+      // a burst of 5, then 5 a second: even a slow machine refuses most of 30 at once
+      expect(codes.filter((c) => c === 3).length).toBeGreaterThanOrEqual(15);
+      expect(codes.every((c) => c === 0 || c === 3)).toBe(true);
     } finally {
       await limited.close();
     }
