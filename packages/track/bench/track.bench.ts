@@ -16,6 +16,7 @@ const real = GB !== undefined && SAMPLES !== undefined;
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 const ms = (x: number) => `${x.toFixed(2)} ms`;
+const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 async function main() {
   const pool = real ? await GrooveboxPool.open({ groovebox: GB!, workers: 2 }) : undefined;
@@ -35,9 +36,12 @@ async function main() {
   console.log(`backend: ${real ? "Groovebox (tim-wasm)" : "native (tim-native)"}`);
 
   // 1. Session create + load over WS vs machine-level (same backend, no network, no protocol).
-  const wsTimes: number[] = [];
+  //    Back to back (each session right after the previous one: spares are rebuilt only after
+  //    10 ms without requests) and paced (30 ms apart, as sessions of different users arrive).
   const client = await TrackClient.open(stack.url, app, token);
-  for (let i = 0; i < 40; i++) {
+  const code = real ? [{ codeID: 0, bytes: appCodeOf(exe) }] : [];
+  const ffi = new FfiRegistry().registerAll(standardHooks());
+  const wsCreateLoad = async () => {
     const t = performance.now();
     const { response } = await client.request({ _rmx_type: "msg_session_create", searchExe: true });
     await client.request({
@@ -47,24 +51,34 @@ async function main() {
       args: [{}, { type: "start" }],
       argsEscEnabled: true,
     });
-    wsTimes.push(performance.now() - t);
+    const took = performance.now() - t;
     await client.request({ _rmx_type: "msg_session_destroy", session: response.session });
-  }
-  const machineTimes: number[] = [];
-  const ffi = new FfiRegistry().registerAll(standardHooks());
-  for (let i = 0; i < 40; i++) {
+    return took;
+  };
+  const machineCreateLoad = async () => {
     const t = performance.now();
-    const m = real
-      ? await pool!.createMachine({ ffi, code: [{ codeID: 0, bytes: appCodeOf(exe) }] })
-      : await nativeMachine(ffi);
+    const m = real ? await pool!.createMachine({ ffi, code }) : await nativeMachine(ffi);
     await m.init({ org: "o", workspace: "w", app, user: "alice", token: "t", baseURL: "http://x/" });
     await m.enter("load", "", 0, ["home", [{}, { type: "start" }]]);
-    machineTimes.push(performance.now() - t);
+    const took = performance.now() - t;
     await m.destroy();
+    return took;
+  };
+  for (let i = 0; i < 10; i++) await wsCreateLoad(); // warm-up (and the app's spares)
+  for (const pause of [0, 30]) {
+    const wsTimes: number[] = [];
+    const machineTimes: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      // Interleaved, so both sides see the same load on this shared machine.
+      wsTimes.push(await wsCreateLoad());
+      if (pause) await sleep(pause);
+      machineTimes.push(await machineCreateLoad());
+      if (pause) await sleep(pause);
+    }
+    console.log(
+      `session create+load (${pause ? `paced ${pause} ms` : "back to back"})  WS p50 ${ms(pct(wsTimes, 0.5))} p99 ${ms(pct(wsTimes, 0.99))} | machine p50 ${ms(pct(machineTimes, 0.5))} p99 ${ms(pct(machineTimes, 0.99))} | ratio p50 ${(pct(wsTimes, 0.5) / pct(machineTimes, 0.5)).toFixed(2)}×`,
+    );
   }
-  console.log(
-    `session create+load  WS p50 ${ms(pct(wsTimes, 0.5))} p99 ${ms(pct(wsTimes, 0.99))} | machine p50 ${ms(pct(machineTimes, 0.5))} p99 ${ms(pct(machineTimes, 0.99))} | ratio p50 ${(pct(wsTimes, 0.5) / pct(machineTimes, 0.5)).toFixed(2)}×`,
-  );
 
   // 2. Tap round trip over WS with 1, 10, 100 concurrent sessions.
   for (const n of [1, 10, 100]) {
@@ -91,25 +105,32 @@ async function main() {
         return { c, session: response.session, ontap };
       }),
     );
-    const times: number[] = [];
-    const rounds = Math.max(3, Math.floor(300 / n));
-    await Promise.all(
-      clients.map(async ({ c, session, ontap }) => {
-        for (let i = 0; i < rounds; i++) {
-          const t = performance.now();
-          await c.request({
-            _rmx_type: "msg_view_invoke",
-            session,
-            name: ontap.name,
-            env: ontap.env,
-            arg: null,
-            nextActions: [],
-            options: {},
-          });
-          times.push(performance.now() - t);
-        }
-      }),
-    );
+    const taps = async (total: number) => {
+      const times: number[] = [];
+      const rounds = Math.max(3, Math.floor(total / n));
+      await Promise.all(
+        clients.map(async ({ c, session, ontap }) => {
+          for (let i = 0; i < rounds; i++) {
+            const t = performance.now();
+            await c.request({
+              _rmx_type: "msg_view_invoke",
+              session,
+              name: ontap.name,
+              env: ontap.env,
+              arg: null,
+              nextActions: [],
+              options: {},
+            });
+            times.push(performance.now() - t);
+          }
+        }),
+      );
+      return times;
+    };
+    // Warm-up: V8 keeps tiering the tap path up (both sides of the socket, and the VM's Wasm in
+    // the workers) for the first few thousand taps.
+    await taps(n === 1 ? 3000 : 1000);
+    const times = await taps(2000);
     console.log(
       `tap round trip, ${n} sessions: p50 ${ms(pct(times, 0.5))} p99 ${ms(pct(times, 0.99))} (${times.length} taps)`,
     );

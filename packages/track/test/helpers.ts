@@ -235,9 +235,12 @@ export class TrackClient {
     const echo = `e${Math.random().toString(36).slice(2)}`;
     const start = this.received.length;
     this.ws.send(JSON.stringify({ ...message, _rmx_echo: echo }));
-    for (;;) {
-      const i = this.received.findIndex((m, idx) => idx >= start && m._rmx_echo === echo);
-      if (i >= 0) return { response: this.received[i]!, pushed: this.received.slice(start, i) };
+    for (let seen = start; ; ) {
+      for (; seen < this.received.length; seen++) {
+        if (this.received[seen]!._rmx_echo === echo) {
+          return { response: this.received[seen]!, pushed: this.received.slice(start, seen) };
+        }
+      }
       await new Promise<void>((r) => this.#waiters.push(r));
     }
   }

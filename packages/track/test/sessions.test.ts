@@ -1,5 +1,6 @@
+import { ref } from "@amp/codec";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { buildRemix, type Stack, startStack, TrackClient } from "./helpers.js";
+import { buildRemix, importInto, root, type Stack, startStack, TrackClient } from "./helpers.js";
 
 const exe = new TextEncoder().encode("tim-native");
 const until = async (cond: () => boolean, ms = 3000) => {
@@ -217,6 +218,23 @@ describe("sessions and protocol (native backend, real server)", () => {
     (s as { timeoutMs: number }).timeoutMs = 50;
     await until(() => stack.sessions.find(s.id) === undefined);
     expect(() => stack.sessions.get(s.id)).toThrow("session timed out");
+  });
+
+  it("sessions run an app's executable as it is now, after it changed", async () => {
+    const alice = { id: "alice", anonymous: false, root: false, claims: {} };
+    await importInto(stack.apps, buildRemix("app2", exe));
+    await stack.apps.setRules(root, "app2", { allowed_run: ["alice"] });
+    const first = await stack.sessions.create({ user: alice, token, app: "app2" });
+    await stack.sessions.destroy(first.session.id);
+    // A new build replaces the executable's blob (as a compile would).
+    const store = stack.apps.store(root, "app2", ["allowed_build"]);
+    const blob = await store.blobs.put([new TextEncoder().encode("renamed-module")]);
+    const [doc] = store.list(1000).filter((d) => d._rmx_type === "executable_cross");
+    await store.write([{ op: "upsert", doc: { ...doc!, dataRef: ref(blob.ref) } }], "root");
+    await expect(stack.sessions.create({ user: alice, token, app: "app2" })).rejects.toMatchObject({
+      code: "Track-machine",
+      message: 'no native module named "renamed-module"',
+    });
   });
 
   it("a looping session does not delay other sessions' taps beyond 50 ms p99", async () => {

@@ -22,24 +22,52 @@ export function appsError(e: unknown): never {
   throw e;
 }
 
+/** Parsed once per variant: parsing costs more than the lookup on a session's path. */
+const EXECUTABLE_QUERIES = new Map<string, ReturnType<typeof parse> & { limit: number }>();
+
+function executableQuery(variant: string) {
+  let query = EXECUTABLE_QUERIES.get(variant);
+  if (query === undefined) {
+    const text = `_rmx_type == "executable_cross" && variant == ${JSON.stringify(variant)} | { dataRef }`;
+    query = { ...parse(text), limit: 1 };
+    EXECUTABLE_QUERIES.set(variant, query);
+  }
+  return query;
+}
+
 /**
  * The app's executable, found as the client finds it:
  * `_rmx_type == "executable_cross" && variant == "WASM" | { dataRef }`. Needs `allowed_run`.
  */
 export function findExecutable(apps: TrackApps, user: ActingUser, app: string, variant: string): Executable {
-  let store: ReturnType<TrackApps["store"]>;
+  let store: Store;
   try {
     store = apps.store(user, app, ["allowed_run", "allowed_agents"]);
   } catch (e) {
     appsError(e);
   }
-  const query = parse(
-    `_rmx_type == "executable_cross" && variant == ${JSON.stringify(variant)} | { dataRef }`,
-  );
-  const [doc] = runStoreQuery(store, { ...query, limit: 1 }).documents;
-  const dataRef = doc?.dataRef;
-  if (!isRef(dataRef)) throw new TrackError("Track-noExecutable", NO_EXECUTABLE);
-  return { hash: dataRef.value, read: async () => new Uint8Array(await store.blobs.read(dataRef.value)) };
+  const dataRef = executableRef(store, variant);
+  if (dataRef === undefined) throw new TrackError("Track-noExecutable", NO_EXECUTABLE);
+  return { hash: dataRef, read: async () => new Uint8Array(await store.blobs.read(dataRef)) };
+}
+
+type Store = ReturnType<TrackApps["store"]>;
+
+/** Each store's executable refs by variant, valid while the store's change sequence stays the same. */
+const FOUND = new WeakMap<Store, { seq: number; refs: Map<string, string | undefined> }>();
+
+/** The executable's blob ref; the query runs again only after the app's documents changed. */
+function executableRef(store: Store, variant: string): string | undefined {
+  let found = FOUND.get(store);
+  if (found === undefined || found.seq !== store.seq) {
+    found = { seq: store.seq, refs: new Map() };
+    FOUND.set(store, found);
+  }
+  if (!found.refs.has(variant)) {
+    const [doc] = runStoreQuery(store, executableQuery(variant)).documents;
+    found.refs.set(variant, isRef(doc?.dataRef) ? doc.dataRef.value : undefined);
+  }
+  return found.refs.get(variant);
 }
 
 /** The app's `session-timeout` setting (seconds, in the imported app record), if any. */

@@ -49,8 +49,10 @@ export interface SessionManagerOptions {
   machine?: Pick<MachineOptions, "timeoutMs" | "hardTimeoutMs" | "memoryLimitBytes">;
   /** Bytes of executables kept in the code cache. Default 256 MiB. */
   codeCacheBytes?: number;
-  /** Keep pre-created VMs for apps once they ran (Groovebox pool only). Default true. */
+  /** Keep pre-initialized spare VMs for apps once they ran (Groovebox pool only). Default true. */
   warm?: boolean;
+  /** Spare VMs per worker for each app that ran (≈1.6 MiB each). Default 1. */
+  warmSpares?: number;
   /** Timer granularity of idle/keepAlive/grace checks. Default 1000 ms. */
   sweepIntervalMs?: number;
 }
@@ -398,7 +400,7 @@ export class SessionManager {
           isMQTTEnabled: this.options.ffi?.mqtt !== undefined,
         };
     void pool
-      .warm(appCode, 1, { initEnv })
+      .warm(appCode, this.options.warmSpares ?? 1, { initEnv })
       .catch((e) => this.#log.warn({ app, err: errorMessage(e) }, "warming failed"));
   }
 }
