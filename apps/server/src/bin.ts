@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { helpText } from "./cli/help.js";
 import { EXIT_BAD_CONFIG, serve } from "./cli/serve.js";
+import { printOperatorToken } from "./cli/token.js";
+import { composeAmp } from "./compose/compose.js";
 
 // `amp [command] [flags]`; serve is the default command.
 const [first, ...rest] = process.argv.slice(2);
@@ -16,7 +18,10 @@ const io = {
 
 switch (command) {
   case "serve":
-    await serve({ ...io, argv: args });
+    await serve({ ...io, argv: args, compose: composeAmp });
+    break;
+  case "token":
+    await printOperatorToken({ ...io, argv: args });
     break;
   case "help":
     io.stdout(helpText());

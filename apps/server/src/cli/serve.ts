@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
+import type { Composition } from "../compose/composition.js";
 import { ConfigError } from "../config/errors.js";
 import { loadConfig } from "../config/load.js";
 import type { ServerConfig } from "../config/schema.js";
-import type { Component } from "../lifecycle/component.js";
 import { type AmpServer, createServer } from "../lifecycle/server.js";
 import { createLogger } from "../logging/logger.js";
 import { helpText } from "./help.js";
@@ -20,8 +20,8 @@ export interface ServeIO {
   stderr: (text: string) => void;
   /** Called with the exit status once the server has stopped or failed. */
   exit: (code: number) => void;
-  /** Components to run; the lead wires the @amp packages here. */
-  components?: (config: ServerConfig, logger: Logger) => Component[];
+  /** Builds the server's parts (stores, routes, auth); `composeAmp` in the real binary. */
+  compose?: (config: ServerConfig, logger: Logger) => Promise<Composition>;
 }
 
 /**
@@ -46,7 +46,15 @@ export async function serve(io: ServeIO): Promise<AmpServer | undefined> {
   }
 
   const logger = createLogger({ level: config.logLevel });
-  const server = createServer(config, { logger, components: io.components?.(config, logger) });
+  let composition: Composition | undefined;
+  try {
+    composition = await io.compose?.(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, `cannot open the server's stores: ${(error as Error).message}`);
+    io.exit(EXIT_FAILED);
+    return undefined;
+  }
+  const server = createServer(config, { logger, ...composition });
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (!signalled) {

@@ -69,6 +69,18 @@ const baseURL = z
   .url({ protocol: /^https?$/, error: "expected an http(s) URL such as https://amp.example.com" })
   .transform((url) => url.replace(/\/+$/, ""));
 
+/** A comma-separated list of host patterns (or an array from an embedding program). */
+const hostList = z
+  .union([z.array(z.string()), z.string().transform((text) => text.split(","))])
+  .transform((hosts) => hosts.map((h) => h.trim()).filter((h) => h.length > 0))
+  .pipe(
+    z
+      .array(
+        z.string().regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])$/, "expected host names or patterns"),
+      )
+      .max(1000),
+  );
+
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -91,6 +103,14 @@ export const serverConfigSchema = z
     rootUser: z.string().trim().min(1, "expected a user id").max(320).optional(),
     sessionTimeoutMs: duration(1_000, 7 * 24 * 3_600_000).default(300_000),
     groovebox: existing("file").optional(),
+    /** The Groovebox build number (the .wasm does not carry it); apps needing a newer one are refused. */
+    grooveboxBuild: integer(1, 1_000_000).default(867),
+    /** Seals the local keyring (secrets and signing keys); without it the keyring file is the key. */
+    masterKey: z.string().min(32, "expected at least 32 characters").max(4096).optional(),
+    /** Hosts the VMs' outbound HTTP may reach ("*" any public host, "*.example.com"). */
+    httpAllow: hostList.default(["*"]),
+    /** Hosts the VMs may reach although they resolve to loopback or private addresses. */
+    httpAllowPrivate: hostList.default([]),
 
     host: host.optional(),
     port: port(8000),

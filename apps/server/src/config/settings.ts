@@ -9,6 +9,8 @@ export interface SettingSource {
   readonly value?: string;
   /** A boolean flag that turns the setting off ("--no-compiler"). */
   readonly negated?: boolean;
+  /** Never echo its value (in errors or help). */
+  readonly secret?: boolean;
   readonly help: string;
 }
 
@@ -30,6 +32,29 @@ export const SETTINGS: { readonly [K in keyof ServerConfigInput]-?: SettingSourc
     env: "RMX_GROOVEBOX",
     value: "file",
     help: "path of the Groovebox VM build (machine-wasm-code.wasm)",
+  },
+  grooveboxBuild: {
+    flag: "groovebox-build",
+    env: "RMX_GROOVEBOX_BUILD",
+    value: "n",
+    help: "build number of that Groovebox; newer apps are refused (default 867)",
+  },
+  masterKey: {
+    env: "RMX_MASTER_KEY",
+    secret: true,
+    help: "key (32+ chars) sealing the local keyring of secrets and signing keys",
+  },
+  httpAllow: {
+    flag: "http-allow",
+    env: "RMX_HTTP_ALLOW",
+    value: "hosts",
+    help: 'hosts VMs may call over HTTP, comma-separated ("*", "*.example.com"; default "*")',
+  },
+  httpAllowPrivate: {
+    flag: "http-allow-private",
+    env: "RMX_HTTP_ALLOW_PRIVATE",
+    value: "hosts",
+    help: "hosts VMs may call although they resolve to loopback/private addresses (default none)",
   },
   host: { flag: "host", value: "host", help: "interface of the public HTTP port (default all)" },
   port: { flag: "port", value: "n", help: "public HTTP port; 0 picks a free one (default 8000)" },
@@ -61,6 +86,7 @@ export const SETTINGS: { readonly [K in keyof ServerConfigInput]-?: SettingSourc
   },
   adminToken: {
     env: "RMX_ADMIN_TOKEN",
+    secret: true,
     help: "bearer credential (16+ chars) for /x/debug/* on the admin port; unset = debug routes closed",
   },
 };

@@ -40,7 +40,7 @@ export class ServerProcess {
   admin = 0;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
-  private readonly dataDir = mkdtempSync(join(tmpdir(), "amp-server-"));
+  readonly dataDir = mkdtempSync(join(tmpdir(), "amp-server-"));
 
   constructor(args: string[] = [], env: Record<string, string> = {}) {
     this.child = spawn(

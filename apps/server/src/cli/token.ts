@@ -1,0 +1,54 @@
+import { parseArgs } from "node:util";
+import { createOperatorToken } from "@amp/auth";
+import { EXIT_BAD_CONFIG, EXIT_FAILED, EXIT_OK, type ServeIO } from "./serve.js";
+
+const USAGE = `Usage: amp token --user <name> [--ttl <duration>] [--database-dir <dir>]
+
+Prints a token for <name>, signed with this server's own keys, alone on its last line.
+It needs the database dir as the server's owner has it (and RMX_MASTER_KEY when the server uses one).
+
+  --user <name>         the token's user (required)
+  --ttl <duration>      lifetime, e.g. "90m", "12h" (default: the server's session length)
+  --database-dir <dir>  the server's database dir (default ./data)
+`;
+
+/** `amp token`: a token for operators, scripts and tests. */
+export async function printOperatorToken(io: Omit<ServeIO, "compose">): Promise<void> {
+  let values: { user?: string; ttl?: string; "database-dir"?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...io.argv],
+      options: {
+        user: { type: "string" },
+        ttl: { type: "string" },
+        "database-dir": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    io.stderr(`amp token: ${(error as Error).message}\n${USAGE}`);
+    return io.exit(EXIT_BAD_CONFIG);
+  }
+  if (values.help) {
+    io.stdout(USAGE);
+    return io.exit(EXIT_OK);
+  }
+  if (!values.user) {
+    io.stderr(`amp token: --user is required\n${USAGE}`);
+    return io.exit(EXIT_BAD_CONFIG);
+  }
+  try {
+    const token = await createOperatorToken({
+      databaseDir: values["database-dir"] ?? "data",
+      user: values.user,
+      ...(values.ttl ? { ttl: values.ttl } : {}),
+      ...(io.env.RMX_MASTER_KEY ? { masterKey: io.env.RMX_MASTER_KEY } : {}),
+    });
+    io.stdout(`${token}\n`);
+    io.exit(EXIT_OK);
+  } catch (error) {
+    io.stderr(`amp token: ${(error as Error).message}\n`);
+    io.exit(EXIT_FAILED);
+  }
+}

@@ -1,0 +1,83 @@
+import {
+  AUTH_VAULT_APP,
+  authMiddleware,
+  LOGIN_SECRETS_APP,
+  LoginCodeStore,
+  openLoginDatabase,
+  PasskeyCredentialStore,
+  PasskeyService,
+  PluginConfigStore,
+  TokenService,
+} from "@amp/auth";
+import { authRoutes, loginRoutes } from "@amp/auth/http";
+import { Secrets } from "@amp/secrets";
+import type { Logger } from "pino";
+import type { ServerConfig } from "../config/schema.js";
+import type { Component } from "../lifecycle/component.js";
+
+/** The identity side of the server: secrets, tokens, login plugins and passkeys. */
+export interface Security {
+  readonly secrets: Secrets;
+  readonly tokens: TokenService;
+  readonly component: Component;
+}
+
+export function publicUrl(config: ServerConfig): string {
+  return config.baseURL ?? `http://localhost:${config.port}`;
+}
+
+export async function openSecurity(config: ServerConfig, logger: Logger): Promise<Security> {
+  const secrets = new Secrets({
+    databaseDir: config.databaseDir,
+    logger: logger.child({ component: "secrets" }),
+    ...(config.masterKey ? { masterKey: config.masterKey } : {}),
+  });
+  const loginDb = openLoginDatabase(config.databaseDir);
+  const configs = new PluginConfigStore({ db: loginDb, secrets: secrets.scoped(LOGIN_SECRETS_APP) });
+  const tokens = await TokenService.open({
+    databaseDir: config.databaseDir,
+    vault: secrets.scoped(AUTH_VAULT_APP),
+    issuer: publicUrl(config),
+    sessionTimeoutSeconds: Math.ceil(config.sessionTimeoutMs / 1000),
+    pluginActive: (id) => configs.isActive(id),
+    logger: logger.child({ component: "auth" }),
+    ...(config.rootUser ? { rootUser: config.rootUser } : {}),
+  });
+  const codes = new LoginCodeStore();
+  const origin = new URL(publicUrl(config));
+  const passkeys = new PasskeyService({
+    store: new PasskeyCredentialStore({ db: loginDb }),
+    rpId: origin.hostname,
+    rpName: `amp ${config.org}`,
+    origins: [origin.origin],
+    ...(config.rootUser ? { isReservedUser: (user: string) => user === config.rootUser } : {}),
+  });
+  const component: Component = {
+    name: "auth",
+    routes: [
+      { path: "/", app: authRoutes({ tokens, loginCodes: codes }) },
+      {
+        path: "/",
+        app: loginRoutes({
+          configs,
+          codes,
+          passkeys,
+          outbound: { allowedHosts: config.httpAllow.filter((h) => h !== "*") },
+          publicUrl: publicUrl(config),
+          logger: logger.child({ component: "login" }),
+        }),
+      },
+    ],
+    async stop() {
+      await tokens.close();
+      await loginDb.close();
+      await secrets.close();
+    },
+  };
+  return { secrets, tokens, component };
+}
+
+/** Puts the caller on every request (`c.get("user")`); a bad token is a 401, never anonymous. */
+export function identityMiddleware(security: Security) {
+  return authMiddleware({ tokens: security.tokens });
+}

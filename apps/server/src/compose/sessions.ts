@@ -1,0 +1,61 @@
+import type { Apps } from "@amp/apps";
+import { GrooveboxPool } from "@amp/machine";
+import { OutboundHttp, SessionManager, TrackProtocol, Transforms } from "@amp/track";
+import { trackRoutes } from "@amp/track/http";
+import type { Logger } from "pino";
+import type { ServerConfig } from "../config/schema.js";
+import type { Component } from "../lifecycle/component.js";
+import type { Messaging } from "./messaging.js";
+import { publicUrl, type Security } from "./security.js";
+
+/**
+ * VM sessions: the Groovebox pool (when `--groovebox` names a build), the session manager with
+ * its FFIs on the real stores, and the track protocol over `/{app}/track.ws` and `/{app}/track`.
+ */
+export async function openSessions(
+  config: ServerConfig,
+  logger: Logger,
+  security: Security,
+  apps: Apps,
+  messaging: Messaging,
+): Promise<Component> {
+  const log = logger.child({ component: "track" });
+  const pool = config.groovebox
+    ? await GrooveboxPool.open({ groovebox: config.groovebox, build: config.grooveboxBuild, logger: log })
+    : undefined;
+  if (!pool) log.warn("no --groovebox given: only native modules can run");
+  const outbound = new OutboundHttp({
+    allowedHosts: config.httpAllow,
+    privateHosts: config.httpAllowPrivate,
+  });
+  const sessions = new SessionManager({
+    apps,
+    logger: log,
+    org: config.org,
+    workspace: config.workspace,
+    baseURL: publicUrl(config),
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    ...(pool ? { pool } : {}),
+    ffi: {
+      outbound,
+      secrets: security.secrets,
+      tokens: security.tokens,
+      mqtt: {
+        bus: messaging.broker,
+        // Track hands over the session's user; its type only promises the identity fields.
+        allows: (user, action, topic) => messaging.broker.allows({ claims: {}, ...user }, action, topic),
+      },
+    },
+  });
+  const protocol = new TrackProtocol({ sessions, logger: log });
+  const transforms = new Transforms({ sessions, logger: log });
+  return {
+    name: "track",
+    routes: [{ path: "/", app: trackRoutes({ protocol, transforms, logger: log }) }],
+    async stop() {
+      await transforms.close();
+      await sessions.close();
+      await pool?.close();
+    },
+  };
+}

@@ -1,0 +1,229 @@
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { runBin, ServerProcess } from "./helpers/server-process.js";
+
+const wasm = process.env.AMP_GROOVEBOX_WASM;
+const samples = process.env.AMP_REMIX_SAMPLES;
+if (!wasm || !samples) {
+  console.log("end-to-end with the real Groovebox skipped: set AMP_GROOVEBOX_WASM and AMP_REMIX_SAMPLES");
+}
+
+interface Response {
+  _rmx_type: string;
+  _rmx_echo?: string;
+  session?: string;
+  responseTo?: string;
+  errors?: { code?: string; message: string };
+  cellMessages: { name: string; version: string; value: unknown }[];
+}
+
+/** A track client over the real WebSocket, answering requests by their `_rmx_echo`. */
+class TrackSocket {
+  readonly received: Response[] = [];
+  private constructor(private readonly ws: WebSocket) {
+    ws.on("message", (data) => this.received.push(JSON.parse(String(data)) as Response));
+  }
+
+  static open(url: string): Promise<TrackSocket> {
+    const ws = new WebSocket(url);
+    return new Promise((resolve, reject) => {
+      ws.once("open", () => resolve(new TrackSocket(ws)));
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      ws.once("error", reject);
+    });
+  }
+
+  /** Sends a message; resolves with its answer and every cell pushed before it. */
+  async request(
+    message: Record<string, unknown>,
+  ): Promise<{ response: Response; cells: Response["cellMessages"] }> {
+    const echo = `e${this.received.length}-${Math.random().toString(36).slice(2)}`;
+    const start = this.received.length;
+    this.ws.send(JSON.stringify({ ...message, _rmx_echo: echo }));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const i = this.received.findIndex((m, idx) => idx >= start && m._rmx_echo === echo);
+      if (i >= 0) {
+        const seen = this.received.slice(start, i + 1);
+        return { response: this.received[i]!, cells: seen.flatMap((m) => m.cellMessages) };
+      }
+      if (Date.now() > deadline) throw new Error(`no answer to ${String(message._rmx_type)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Every `props.value` text of the `dom_*` nodes in a tagged-JSON view. */
+function texts(view: unknown, out: string[] = []): string[] {
+  if (Array.isArray(view)) for (const v of view) texts(v, out);
+  else if (view && typeof view === "object") {
+    const node = view as { _rmx_type?: unknown; props?: { value?: unknown } };
+    if (
+      typeof node._rmx_type === "string" &&
+      node._rmx_type.startsWith("dom_") &&
+      typeof node.props?.value === "string"
+    )
+      out.push(node.props.value);
+    for (const v of Object.values(view)) texts(v, out);
+  }
+  return out;
+}
+
+function find(view: unknown, kind: string): Record<string, unknown> | undefined {
+  if (Array.isArray(view)) return view.map((v) => find(v, kind)).find(Boolean);
+  if (!view || typeof view !== "object") return undefined;
+  if ((view as { _rmx_type?: unknown })._rmx_type === kind) return view as Record<string, unknown>;
+  return Object.values(view)
+    .map((v) => find(v, kind))
+    .find(Boolean);
+}
+
+describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a real amp process", () => {
+  let server: ServerProcess;
+  let data: Server;
+  let rootToken: string;
+  let aliceToken: string;
+  let payload = JSON.stringify({ title: "T", items: [{ name: "a" }, { name: "b" }] });
+
+  const token = async (user: string) => {
+    const result = await runBin(["token", "--user", user, "--database-dir", server.dataDir]);
+    expect(result.code, result.stderr).toBe(0);
+    return result.stdout.trim().split("\n").at(-1)!;
+  };
+  const trackUrl = (app: string, t: string) =>
+    `${server.url(`/${app}/track.ws`).replace("http", "ws")}?token=${encodeURIComponent(t)}`;
+
+  beforeAll(async () => {
+    data = createServer((_req, res) => res.setHeader("content-type", "application/json").end(payload));
+    await new Promise<void>((r) => data.listen(0, "127.0.0.1", r));
+    server = await new ServerProcess(["--groovebox", wasm!, "--http-allow-private", "127.0.0.1"], {
+      RMX_ROOT_USER: "root",
+    }).ready(30_000);
+    rootToken = await token("root");
+    aliceToken = await token("alice");
+    for (const file of ["tim-wasm.remix", "collection.remix"]) {
+      const res = await fetch(server.url("/x/apps/import"), {
+        method: "POST",
+        headers: { authorization: `Bearer ${rootToken}`, "content-type": "application/zip" },
+        body: readFileSync(join(samples!, file)),
+      });
+      expect(res.status, await res.clone().text()).toBeLessThan(300);
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    await server?.dispose();
+    await new Promise((r) => data?.close(r));
+  });
+
+  it("tim-wasm: load home shows 'Hello there!', and the tap opens remixlabs.com", async () => {
+    const client = await TrackSocket.open(trackUrl("tim-wasm", rootToken));
+    try {
+      const created = await client.request({
+        _rmx_type: "msg_session_create",
+        _rmx_version: "0.0",
+        searchExe: true,
+        clientVars: {},
+      });
+      expect(created.response.errors).toBeUndefined();
+      const session = created.response.session;
+      const load = await client.request({
+        _rmx_type: "msg_view_load",
+        session,
+        module: "home",
+        args: [{}, { type: "start" }],
+        argsEscEnabled: true,
+      });
+      expect(load.response.errors).toBeUndefined();
+      const view = load.cells.filter((c) => c.name === "home.view").at(-1)?.value;
+      expect(texts(view)).toEqual(expect.arrayContaining(["Hello there!", "Click me"]));
+
+      const ontap = (find(view, "dom_button")!.events as { ontap: { name: string; env: unknown }[] })
+        .ontap[0]!;
+      const tap = await client.request({
+        _rmx_type: "msg_view_invoke",
+        session,
+        name: ontap.name,
+        env: ontap.env,
+        arg: null,
+        nextActions: [],
+        options: {},
+      });
+      expect(tap.response.errors).toBeUndefined();
+      const next = tap.cells.find((c) => c.name === "$nextActions")?.value;
+      expect(next).toEqual([
+        expect.objectContaining({ _rmx_type: "msg_open_link", url: "https://www.remixlabs.com" }),
+      ]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("my_records_public renders what data_url serves on a loopback host the config allows", async () => {
+    const dataUrl = `http://127.0.0.1:${(data.address() as AddressInfo).port}/records.json`;
+    const client = await TrackSocket.open(trackUrl("my_records_public", rootToken));
+    try {
+      const { response } = await client.request({
+        _rmx_type: "msg_session_create",
+        _rmx_version: "0.0",
+        searchExe: true,
+        clientVars: {},
+      });
+      const load = await client.request({
+        _rmx_type: "msg_view_load",
+        session: response.session,
+        module: "collection",
+        args: [{ data_url: dataUrl }, { type: "start" }],
+        argsEscEnabled: true,
+      });
+      expect(load.response.errors).toBeUndefined();
+      const shown = load.cells.flatMap((c) => texts(c.value));
+      // The app renders the title as a markdown heading, then one line per item.
+      expect(shown).toEqual(expect.arrayContaining(["# T", "a", "b"]));
+    } finally {
+      client.close();
+      payload = JSON.stringify({ title: "T", items: [{ name: "a" }, { name: "b" }] });
+    }
+  });
+
+  it("refuses a user without the run role", async () => {
+    await expect(TrackSocket.open(trackUrl("tim-wasm", aliceToken))).rejects.toThrow(
+      /upgrade refused: 40[34]/,
+    );
+    const res = await fetch(server.url("/tim-wasm/track/msg_session_create"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${aliceToken}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        _rmx_type: "msg_session_create",
+        _rmx_version: "0.0",
+        searchExe: true,
+        clientVars: {},
+      }),
+    });
+    const body = (await res.json()) as { errors?: { code?: string }; error?: { code: string } };
+    expect(body.errors ?? body.error).toBeDefined();
+  });
+
+  it("serves the OpenAPI description of every mounted package", async () => {
+    const doc = (await (await fetch(server.url("/x/openapi.json"))).json()) as {
+      paths: Record<string, unknown>;
+    };
+    for (const path of [
+      "/x/apps/import",
+      "/x/token",
+      "/x/jwks.json",
+      "/{app}/query.json",
+      "/{app}/track/{msgType}",
+    ]) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+  });
+});
