@@ -16,6 +16,7 @@ export type TrackErrorCode =
   | "Track-panic"
   | "Track-machine"
   | "Track-compilerUnavailable"
+  | "Track-compile"
   | "Track-unsupported"
   | "Track-tooLarge"
   | "Track-outboundDenied"
@@ -36,6 +37,7 @@ const STATUS: Record<TrackErrorCode, number> = {
   "Track-panic": 500,
   "Track-machine": 500,
   "Track-compilerUnavailable": 503,
+  "Track-compile": 502,
   "Track-unsupported": 501,
   "Track-tooLarge": 413,
   "Track-outboundDenied": 403,

@@ -17,9 +17,7 @@ export {
 } from "./outbound/http-client.js";
 export type {
   ActingUser,
-  CompileContext,
   TrackApps,
-  TrackCompiler,
   TrackMqtt,
   TrackSecrets,
   TrackTokens,

@@ -28,19 +28,3 @@ export interface TrackTokens {
   /** Resolves the token's user; rejects for an invalid, expired or revoked token. */
   verify(token: string): Promise<ActingUser>;
 }
-
-/**
- * The compiler bridge (`@amp/compiler`'s client). Each call answers with the result the client
- * expects (`msg_compile_build` → `{code, details}`) or rejects; a rejection whose `code` is
- * `compiler_unavailable` is reported as "compiler unavailable".
- */
-export interface TrackCompiler {
-  build(request: unknown, context: CompileContext): Promise<unknown>;
-  phrases(request: unknown, context: CompileContext): Promise<unknown>;
-  modules(request: unknown, context: CompileContext): Promise<unknown>;
-}
-
-export interface CompileContext {
-  app: string;
-  user: string;
-}

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Apps, importRemix } from "@amp/apps";
 import { type AmpUser, AUTH_VAULT_APP, authMiddleware, TokenService } from "@amp/auth";
 import { isMixMap, type MixValue } from "@amp/codec";
+import type { Compiler } from "@amp/compiler";
 import type { GrooveboxPool, NativeModule } from "@amp/machine";
 import { Secrets } from "@amp/secrets";
 import { createAdaptorServer, type WebSocketServerLike } from "@hono/node-server";
@@ -144,7 +145,12 @@ export const root: AmpUser = { id: "root", anonymous: false, root: true, claims:
  * and an HTTP server with WebSockets on an ephemeral port.
  */
 export async function startStack(
-  options: { pool?: GrooveboxPool; remix?: Array<Uint8Array>; manager?: Partial<SessionManagerOptions> } = {},
+  options: {
+    pool?: GrooveboxPool;
+    remix?: Array<Uint8Array>;
+    manager?: Partial<SessionManagerOptions>;
+    compiler?: Compiler;
+  } = {},
 ): Promise<Stack> {
   const dir = tempDir();
   const secrets = new Secrets({ databaseDir: dir });
@@ -166,7 +172,7 @@ export async function startStack(
     ...options.manager,
     ffi: { outbound: { privateHosts: ["127.0.0.1"] }, secrets, tokens, ...options.manager?.ffi },
   });
-  const protocol = new TrackProtocol({ sessions, logger });
+  const protocol = new TrackProtocol({ sessions, logger, compiler: options.compiler });
   const transforms = new Transforms({ sessions, logger });
   const app = new Hono();
   app.use("*", authMiddleware({ tokens }));

@@ -1,11 +1,18 @@
 import type { AmpUser } from "@amp/auth";
 import type { MixValue } from "@amp/codec";
+import type { Compiler } from "@amp/compiler";
 import { type Cell, type Interaction, MachineError } from "@amp/machine";
 import type { Logger } from "pino";
 import { EXECUTION_TIMED_OUT, errorMessage, NO_SUCH_SESSION, TrackError } from "../errors.js";
-import type { TrackCompiler } from "../ports.js";
 import type { SessionManager } from "../session/manager.js";
 import type { Session, SessionSink } from "../session/session.js";
+import {
+  type CompileMessage,
+  compileFailure,
+  compileRequest,
+  compileResult,
+  compilerError,
+} from "./compile.js";
 import { isMessageType, MESSAGE_SCHEMAS, type MessageOf, type TrackMessage } from "./messages.js";
 import {
   cellMessage,
@@ -33,7 +40,8 @@ export interface TrackConnection {
 export interface TrackProtocolOptions {
   sessions: SessionManager;
   logger: Logger;
-  compiler?: TrackCompiler;
+  /** `@amp/compiler`'s `CompilerClient` (or `DisabledCompiler`); without one, "compiler unavailable". */
+  compiler?: Compiler;
 }
 
 /** The entry tag of each view message (see the reference's entry tags table). */
@@ -327,34 +335,28 @@ export class TrackProtocol {
     return r;
   }
 
-  private async compile(
-    m: MessageOf<"msg_compile_build"> | MessageOf<"msg_compile_phrases"> | MessageOf<"msg_compile_modules">,
-    conn: TrackConnection,
-  ): Promise<TrackResponse> {
+  /** Compiling is building: it needs `allowed_build` on the app; the compiler answers `{code, details}`. */
+  private async compile(m: CompileMessage, conn: TrackConnection): Promise<TrackResponse> {
     const r = this.response(m.session ?? "", "", m._rmx_type, m._rmx_echo);
     const compiler = this.options.compiler;
     if (!compiler) {
       r.errors = { code: "Track-compilerUnavailable", message: "compiler unavailable" };
       return r;
     }
-    // Compiling is building: it needs the build role on the app.
     if (!this.sessions.options.apps.can(conn.user, conn.app, "allowed_build")) {
       throw new TrackError("Track-forbidden", "compiling needs allowed_build on the app");
     }
-    const context = { app: conn.app, user: conn.user.id };
-    const { _rmx_type, _rmx_echo, _rmx_version, session, timeout, ...request } = m;
+    const request = compileRequest(m, conn.app);
     try {
-      if (_rmx_type === "msg_compile_build") r.result = await compiler.build(request, context);
-      else if (_rmx_type === "msg_compile_phrases") r.result = await compiler.phrases(request, context);
-      else r.result = await compiler.modules(request, context);
+      const result = await compiler.compile(
+        request,
+        m.timeout === undefined ? undefined : { timeoutMs: m.timeout * 1000 },
+      );
+      r.result = compileResult(result);
+      const failed = compileFailure(result);
+      if (failed) r.errors = failed;
     } catch (e) {
-      const code = isRecord(e) && typeof e.code === "string" ? e.code : "";
-      r.errors =
-        code === "compiler_unavailable"
-          ? { code: "Track-compilerUnavailable", message: "compiler unavailable" }
-          : isRecord(e) && isRecord(e.errors)
-            ? (e.errors as ResponseError)
-            : { code: code || "Track-compile", message: errorMessage(e) };
+      r.errors = compilerError(e);
     }
     return r;
   }

@@ -30,6 +30,16 @@ const create = {
 
 const module = z.string().min(1).max(500);
 
+/** Compile messages: sources are `{name, text}` (`@amp/compiler` checks the sizes again). */
+const source = z.object({ name: z.string().min(1).max(256), text: z.string().max(4 * 1024 * 1024) });
+const compile = {
+  ...common,
+  session: id.optional(),
+  module: z.string().min(1).max(256).optional(),
+  language: z.string().max(64).optional(),
+  options: z.record(z.string().max(100), z.union([z.string(), z.number(), z.boolean()])).optional(),
+};
+
 export const MESSAGE_SCHEMAS = {
   msg_session_create: z.object({ _rmx_type: z.literal("msg_session_create"), ...create }),
   msg_machine_create: z.object({ _rmx_type: z.literal("msg_machine_create"), ...create }),
@@ -75,24 +85,22 @@ export const MESSAGE_SCHEMAS = {
 
   msg_compile_build: z.object({
     _rmx_type: z.literal("msg_compile_build"),
-    ...common,
-    session: id.optional(),
-    request: anyValue.optional(),
-    modules: z.array(anyValue).max(10_000).optional(),
+    ...compile,
+    sources: z.array(source).max(1000).optional(),
+    modules: z.array(source).max(1000).optional(),
   }),
   msg_compile_phrases: z.object({
     _rmx_type: z.literal("msg_compile_phrases"),
-    ...common,
-    session: id.optional(),
-    request: anyValue.optional(),
-    phrases: z.array(anyValue).max(10_000).optional(),
+    ...compile,
+    phrases: z
+      .array(z.union([z.string().max(4 * 1024 * 1024), source]))
+      .max(1000)
+      .optional(),
   }),
   msg_compile_modules: z.object({
     _rmx_type: z.literal("msg_compile_modules"),
-    ...common,
-    session: id.optional(),
-    request: anyValue.optional(),
-    modules: z.array(anyValue).max(10_000).optional(),
+    ...compile,
+    modules: z.array(source).max(1000).optional(),
   }),
 
   msg_introspect_entries: z.object({ _rmx_type: z.literal("msg_introspect_entries"), ...withSession }),
