@@ -21,6 +21,7 @@ export type {
   TrackMqtt,
   TrackSecrets,
   TrackTokens,
+  TrackVmOwners,
 } from "./ports.js";
 export { type TrackConnection, TrackProtocol, type TrackProtocolOptions } from "./protocol/dispatch.js";
 export {

@@ -28,3 +28,9 @@ export interface TrackTokens {
   /** Resolves the token's user; rejects for an invalid, expired or revoked token. */
   verify(token: string): Promise<ActingUser>;
 }
+
+/** Who owns each VM, for the broker's VM topics: `@amp/broker`'s `VmOwners` (`broker.vmOwners`) fits. */
+export interface TrackVmOwners {
+  set(vmID: string, userId: string): void;
+  delete(vmID: string): void;
+}

@@ -16,7 +16,7 @@ import {
 import type { Logger } from "pino";
 import { errorMessage, NO_SUCH_SESSION, SESSION_TIMED_OUT, TrackError } from "../errors.js";
 import { type TrackFfiOptions, trackFfis } from "../ffi/index.js";
-import type { TrackApps } from "../ports.js";
+import type { TrackApps, TrackVmOwners } from "../ports.js";
 import { emptyResponse, type ResponseError } from "../protocol/response.js";
 import { appSessionTimeoutMs, appsError, findExecutable } from "./app-code.js";
 import { type CachedCode, CodeCache } from "./code-cache.js";
@@ -53,6 +53,12 @@ export interface SessionManagerOptions {
   warm?: boolean;
   /** Spare VMs per worker for each app that ran (≈1.6 MiB each). Default 1. */
   warmSpares?: number;
+  /**
+   * The broker's VM → owner registry (`broker.vmOwners`): each session's VM is registered to its
+   * user while the session lives, so only that user (and the server) may use the VM's topics
+   * `/org/<org>/ws/<ws>/vm/<machine>/…`.
+   */
+  vmOwners?: TrackVmOwners;
   /** Timer granularity of idle/keepAlive/grace checks. Default 1000 ms. */
   sweepIntervalMs?: number;
 }
@@ -155,6 +161,7 @@ export class SessionManager {
       machine.on("fatal", (error) => this.vmLost(session, error));
       // Registered before init, so FFIs called while initializing find their session.
       this.#sessions.set(id, session);
+      this.options.vmOwners?.set(machine.id, user.id);
       created = session;
       const init = await machine.init({
         org: this.options.org,
@@ -219,6 +226,7 @@ export class SessionManager {
     const session = this.#sessions.get(id);
     if (session === undefined) return false;
     this.#sessions.delete(id);
+    this.options.vmOwners?.delete(session.machine.id);
     await session.destroy();
     this.#log.debug({ session: id }, "session destroyed");
     return true;
