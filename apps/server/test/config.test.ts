@@ -76,6 +76,33 @@ describe("loadConfig", () => {
   });
 });
 
+describe("settings the composition reads", () => {
+  it("splits host and user lists, and refuses a malformed host", () => {
+    const cl = loadConfig(
+      ["--http-allow", "api.example.com, *.cdn.example.com", "--http-allow-private", "127.0.0.1"],
+      {
+        RMX_SERVER_USERS: "compiler-1,compiler-2",
+        RMX_GROOVEBOX_BUILD: "900",
+      },
+    );
+    expect(cl.help).toBe(false);
+    if (cl.help) return;
+    expect(cl.config).toMatchObject({
+      httpAllow: ["api.example.com", "*.cdn.example.com"],
+      httpAllowPrivate: ["127.0.0.1"],
+      serverUsers: ["compiler-1", "compiler-2"],
+      grooveboxBuild: 900,
+    });
+    expect(() => loadConfig(["--http-allow", "http://evil/"], {})).toThrow(/^--http-allow: /);
+  });
+
+  it("never echoes a refused master key", () => {
+    const attempt = () => loadConfig([], { RMX_MASTER_KEY: "too-short-secret" });
+    expect(attempt).toThrow(/^RMX_MASTER_KEY: /);
+    expect(attempt).not.toThrow(/too-short-secret/);
+  });
+});
+
 describe("parseDuration", () => {
   it.each([
     ["300", 300_000],

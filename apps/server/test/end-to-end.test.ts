@@ -88,6 +88,7 @@ function find(view: unknown, kind: string): Record<string, unknown> | undefined 
 
 describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a real amp process", () => {
   let server: ServerProcess;
+  const retired: ServerProcess[] = [];
   let data: Server;
   let rootToken: string;
   let aliceToken: string;
@@ -121,6 +122,7 @@ describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a
 
   afterAll(async () => {
     await server?.dispose();
+    for (const earlier of retired) await earlier.dispose();
     await new Promise((r) => data?.close(r));
   });
 
@@ -210,6 +212,51 @@ describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a
     });
     const body = (await res.json()) as { errors?: { code?: string }; error?: { code: string } };
     expect(body.errors ?? body.error).toBeDefined();
+  });
+
+  it("a restart loses the sessions but no data", async () => {
+    const before = await TrackSocket.open(trackUrl("tim-wasm", rootToken));
+    const { response } = await before.request({
+      _rmx_type: "msg_session_create",
+      _rmx_version: "0.0",
+      searchExe: true,
+      clientVars: {},
+    });
+    before.close();
+    const query = () =>
+      fetch(
+        server.url(
+          `/tim-wasm/query.json?query=${encodeURIComponent('_rmx_type == "executable_cross" && variant == "WASM" | { dataRef }')}`,
+        ),
+        {
+          headers: { authorization: `Bearer ${rootToken}` },
+        },
+      ).then((r) => r.json());
+    const stored = await query();
+
+    server.signal("SIGTERM");
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    const first = server;
+    retired.push(first); // it owns the database folder: removed after its successor stops
+    server = await new ServerProcess(
+      ["--groovebox", wasm!, "--http-allow-private", "127.0.0.1"],
+      { RMX_ROOT_USER: "root" },
+      first.dataDir,
+    ).ready(30_000);
+
+    expect(await query()).toEqual(stored);
+    const after = await TrackSocket.open(trackUrl("tim-wasm", rootToken));
+    try {
+      const lost = await after.request({
+        _rmx_type: "msg_view_load",
+        session: response.session,
+        module: "home",
+        args: [{}, { type: "start" }],
+      });
+      expect(lost.response.errors?.message).toMatch(/no such session/);
+    } finally {
+      after.close();
+    }
   });
 
   it("serves the OpenAPI description of every mounted package", async () => {

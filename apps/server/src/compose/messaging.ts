@@ -36,7 +36,12 @@ export async function openMessaging(
     verifier: security.tokens,
     appRoles: { can: (user: AmpUser, app: string, role: AppRole) => apps.can(user, app, APP_ROLE[role]) },
     port: config.brokerPort,
-    acl: { org: config.org, workspace: config.workspace },
+    acl: {
+      org: config.org,
+      workspace: config.workspace,
+      // External compiler services and VM hosts connect as one of these users to reach server topics.
+      isServer: (user) => !user.anonymous && config.serverUsers.includes(user.id),
+    },
   });
   // The compiler bridge subscribes through the broker, so the broker runs before anything else.
   const { port } = await broker.start();

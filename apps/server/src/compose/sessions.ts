@@ -35,6 +35,7 @@ export async function openSessions(
     workspace: config.workspace,
     baseURL: publicUrl(config),
     sessionTimeoutMs: config.sessionTimeoutMs,
+    vmOwners: messaging.broker.vmOwners,
     ...(pool ? { pool } : {}),
     ffi: {
       outbound,
@@ -47,7 +48,7 @@ export async function openSessions(
       },
     },
   });
-  const protocol = new TrackProtocol({ sessions, logger: log });
+  const protocol = new TrackProtocol({ sessions, logger: log, compiler: messaging.compiler });
   const transforms = new Transforms({ sessions, logger: log });
   return {
     name: "track",

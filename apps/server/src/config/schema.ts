@@ -69,17 +69,17 @@ const baseURL = z
   .url({ protocol: /^https?$/, error: "expected an http(s) URL such as https://amp.example.com" })
   .transform((url) => url.replace(/\/+$/, ""));
 
-/** A comma-separated list of host patterns (or an array from an embedding program). */
-const hostList = z
-  .union([z.array(z.string()), z.string().transform((text) => text.split(","))])
-  .transform((hosts) => hosts.map((h) => h.trim()).filter((h) => h.length > 0))
-  .pipe(
-    z
-      .array(
-        z.string().regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])$/, "expected host names or patterns"),
-      )
-      .max(1000),
-  );
+/** A comma-separated list (or an array from an embedding program) of `item`s. */
+const commaList = (item: z.ZodString, max: number) =>
+  z
+    .union([z.array(z.string()), z.string().transform((text) => text.split(","))])
+    .transform((items) => items.map((i) => i.trim()).filter((i) => i.length > 0))
+    .pipe(z.array(item).max(max));
+
+const hostList = commaList(
+  z.string().regex(/^(\*|(\*\.)?[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])$/, "expected host names or patterns"),
+  1000,
+);
 
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
 
@@ -109,6 +109,8 @@ export const serverConfigSchema = z
     masterKey: z.string().min(32, "expected at least 32 characters").max(4096).optional(),
     /** Hosts the VMs' outbound HTTP may reach ("*" any public host, "*.example.com"). */
     httpAllow: hostList.default(["*"]),
+    /** Users who act for the server on the broker (external compiler services, remote VM hosts). */
+    serverUsers: commaList(z.string().max(320), 100).default([]),
     /** Hosts the VMs may reach although they resolve to loopback or private addresses. */
     httpAllowPrivate: hostList.default([]),
 

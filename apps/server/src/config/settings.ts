@@ -44,6 +44,10 @@ export const SETTINGS: { readonly [K in keyof ServerConfigInput]-?: SettingSourc
     secret: true,
     help: "key (32+ chars) sealing the local keyring of secrets and signing keys",
   },
+  serverUsers: {
+    env: "RMX_SERVER_USERS",
+    help: "users (comma-separated) that act for the server on the broker, e.g. compiler services",
+  },
   httpAllow: {
     flag: "http-allow",
     env: "RMX_HTTP_ALLOW",

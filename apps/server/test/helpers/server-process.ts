@@ -40,9 +40,13 @@ export class ServerProcess {
   admin = 0;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
-  readonly dataDir = mkdtempSync(join(tmpdir(), "amp-server-"));
+  readonly dataDir: string;
+  private readonly ownsDataDir: boolean;
 
-  constructor(args: string[] = [], env: Record<string, string> = {}) {
+  /** `dataDir`: reuse another process's database folder (a restart); it is then left in place. */
+  constructor(args: string[] = [], env: Record<string, string> = {}, dataDir?: string) {
+    this.ownsDataDir = dataDir === undefined;
+    this.dataDir = dataDir ?? mkdtempSync(join(tmpdir(), "amp-server-"));
     this.child = spawn(
       process.execPath,
       [
@@ -117,7 +121,7 @@ export class ServerProcess {
       this.child.kill("SIGKILL");
       await this.exited;
     }
-    rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.ownsDataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 
