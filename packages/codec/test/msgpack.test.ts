@@ -10,11 +10,20 @@ import {
   ref,
   TaggedString,
 } from "../src/index.js";
+import { isTagName, taggedFormEnd } from "../src/msgpack/ext.js";
 import { largeMixValue, mixValue } from "./arbitraries.js";
 import { openSample, sampleApps, sampleFiles, samplesDir } from "./samples.js";
 
-/** Plain JSON values (no -0, no strings that read as {tag}value): what any msgpack library agrees on. */
-const plainJson = fc.jsonValue().filter((v) => !JSON.stringify(v).includes('"{') && !hasNegativeZero(v));
+/**
+ * Plain JSON values (no -0, no strings that read as {tag}value): what any msgpack library agrees on.
+ * No `__proto__` keys either: @msgpack/msgpack refuses to decode them (we keep them as own keys).
+ */
+const plainJson = fc
+  .jsonValue()
+  .filter(
+    (v) =>
+      !JSON.stringify(v).includes('"{') && !JSON.stringify(v).includes('"__proto__"') && !hasNegativeZero(v),
+  );
 
 function hasNegativeZero(v: unknown): boolean {
   if (Object.is(v, -0)) return true;
@@ -75,6 +84,77 @@ describe("msgpack", () => {
     expect(decodeMsgpack(encodeMsgpack(-(2 ** 40)))).toBe(-(2 ** 40));
     // A foreign int64 beyond 2^53 has no exact number: it becomes a bigint.
     expect(decodeMsgpack(referenceEncode(2n ** 60n, { useBigInt64: true }))).toBe(2n ** 60n);
+  });
+});
+
+describe("msgpack writer and reader internals", () => {
+  it("hands out results whose bytes never change, across blocks, nested calls and failures", () => {
+    const values = Array.from({ length: 3000 }, (_, i) => ({
+      i,
+      text: `value ${i}`.repeat(i % 5),
+      r: ref(`r${i}`),
+    }));
+    const encoded = values.map((v) => encodeMsgpack(v));
+    const copies = encoded.map((b) => b.slice());
+    // A failed encode and a huge value in between must not disturb what was handed out.
+    expect(() => encodeMsgpack({ a: "x".repeat(100), f: (() => 1) as never })).toThrow(CodecError);
+    const big = encodeMsgpack("y".repeat(100_000));
+    expect(big.length).toBe(100_005);
+    // A case whose payload outgrows the block while its header waits to be patched.
+    const bigCase = new MixCase("c", ["z".repeat(20_000), new MixCase("d", "w".repeat(20_000))]);
+    expect(mixEqual(decodeMsgpack(encodeMsgpack(bigCase)), bigCase)).toBe(true);
+    encoded.push(encodeMsgpack(values[0]!));
+    copies.push(copies[0]!);
+    for (const [i, b] of encoded.entries()) {
+      expect(Buffer.from(b).equals(Buffer.from(copies[i]!))).toBe(true);
+      expect(mixEqual(decodeMsgpack(b), values[i % values.length]!)).toBe(true);
+    }
+    // A getter that encodes while the outer encode runs gets a buffer of its own.
+    const outer = {
+      a: "before",
+      get b() {
+        return decodeMsgpack(encodeMsgpack({ inner: "x".repeat(40) })) as never;
+      },
+      c: "after",
+    };
+    expect(decodeMsgpack(encodeMsgpack(outer as never))).toEqual({
+      a: "before",
+      b: { inner: "x".repeat(40) },
+      c: "after",
+    });
+  });
+
+  it("writes strings at the header size boundaries and around the JS/native UTF-8 paths", () => {
+    for (const n of [0, 1, 31, 32, 63, 64, 65, 255, 256, 65535, 65536]) {
+      for (const s of ["a".repeat(n), `${"a".repeat(Math.max(0, n - 1))}é`, `${"b".repeat(n)}😀`]) {
+        const bytes = encodeMsgpack(s);
+        expect(referenceDecode(bytes)).toBe(s);
+        expect(decodeMsgpack(bytes, { strictUtf8: true })).toBe(s);
+        expect(bytes.length).toBe(referenceEncode(s).length); // the smallest header
+        const tagged = new TaggedString("ref", s);
+        expect(mixEqual(decodeMsgpack(encodeMsgpack(tagged)), tagged)).toBe(true);
+        expect(
+          mixEqual(
+            decodeMsgpack(encodeMsgpack(new TaggedString(`t:${s}`, s))),
+            new TaggedString(`t:${s}`, s),
+          ),
+        ).toBe(true);
+      }
+    }
+    // Invalid UTF-8 in a short string: replaced, or refused in strict mode.
+    const bad = new Uint8Array([0xa3, 0x61, 0xff, 0x62]);
+    expect(decodeMsgpack(bad)).toBe("a\ufffdb");
+    expect(codecError(() => decodeMsgpack(bad, { strictUtf8: true })).code).toBe("bad_utf8");
+  });
+
+  it("decides the tagged form of a TaggedString exactly as a reader of its text does", () => {
+    const tagish = fc.string({ unit: fc.constantFrom(..."aZ_$9.-:{} é}\u0000"), maxLength: 8 });
+    fc.assert(
+      fc.property(tagish, (tag) => {
+        expect(isTagName(tag)).toBe(taggedFormEnd(`{${tag}}v`) === tag.length + 1);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import { CodecError } from "../errors.js";
 import { KeyCache, MAX_CACHED_KEY } from "../key-cache.js";
-import { InvalidUtf8, readUtf8 } from "../utf8.js";
+import { InvalidUtf8 } from "../utf8.js";
 import { setEntry } from "../value/construct.js";
 import { isMixMap } from "../value/guards.js";
 import {
@@ -25,6 +25,10 @@ import {
   taggedFormEndInBytes,
 } from "./ext.js";
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, type MsgpackDecodeOptions } from "./options.js";
+import { readString } from "./strings.js";
+
+const scratchBytes = new Uint8Array(8);
+const scratchView = new DataView(scratchBytes.buffer);
 
 /** Map keys repeat across documents; short ones are decoded once. */
 const keyCache = new KeyCache();
@@ -34,7 +38,8 @@ const keyCache = new KeyCache();
  * anything is allocated for it (an element takes at least one byte).
  */
 class MsgpackReader {
-  private readonly view: DataView;
+  /** Made on first use: most documents need none, and making one costs as much as a short string. */
+  private dataView: DataView | undefined;
   pos = 0;
 
   constructor(
@@ -43,8 +48,13 @@ class MsgpackReader {
     private readonly maxDepth: number,
     private readonly strictUtf8: boolean,
     private readonly keys: KeyCache,
-  ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  ) {}
+
+  private get view(): DataView {
+    if (this.dataView === undefined) {
+      this.dataView = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    }
+    return this.dataView;
   }
 
   private need(n: number, what: string): void {
@@ -62,7 +72,6 @@ class MsgpackReader {
     if (b >= 0xa0 && b < 0xc0) return this.str(b & 0x1f);
     if (b >= 0x90 && b < 0xa0) return this.array(b & 0x0f, depth, start);
     if (b >= 0x80 && b < 0x90) return this.map(b & 0x0f, depth, start);
-    const v = this.view;
     switch (b) {
       case 0xc0:
         return null;
@@ -85,11 +94,11 @@ class MsgpackReader {
       case 0xca:
         this.need(4, "a float32");
         this.pos += 4;
-        return v.getFloat32(this.pos - 4);
+        return this.scratch(4).getFloat32(0);
       case 0xcb:
         this.need(8, "a float64");
         this.pos += 8;
-        return v.getFloat64(this.pos - 8);
+        return this.scratch(8).getFloat64(0);
       case 0xcc:
         return this.u8();
       case 0xcd:
@@ -99,25 +108,25 @@ class MsgpackReader {
       case 0xcf: {
         this.need(8, "a uint64");
         this.pos += 8;
-        const n = v.getBigUint64(this.pos - 8);
+        const n = this.view.getBigUint64(this.pos - 8);
         // Beyond int64 a bigint cannot be a Mix value; the nearest number is the sensible reading.
         return n <= BigInt(Number.MAX_SAFE_INTEGER) || n >= 2n ** 63n ? Number(n) : n;
       }
       case 0xd0:
         this.need(1, "an int8");
-        return v.getInt8(this.pos++);
+        return (this.bytes[this.pos++]! << 24) >> 24;
       case 0xd1:
         this.need(2, "an int16");
         this.pos += 2;
-        return v.getInt16(this.pos - 2);
+        return (this.u16At(this.pos - 2) << 16) >> 16;
       case 0xd2:
         this.need(4, "an int32");
         this.pos += 4;
-        return v.getInt32(this.pos - 4);
+        return this.u32At(this.pos - 4) | 0;
       case 0xd3: {
         this.need(8, "an int64");
         this.pos += 8;
-        const n = v.getBigInt64(this.pos - 8);
+        const n = this.view.getBigInt64(this.pos - 8);
         return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
       }
       case 0xd4:
@@ -153,13 +162,28 @@ class MsgpackReader {
   private u16(): number {
     this.need(2, "a length");
     this.pos += 2;
-    return this.view.getUint16(this.pos - 2);
+    return this.u16At(this.pos - 2);
   }
 
   private u32(): number {
     this.need(4, "a length");
     this.pos += 4;
-    return this.view.getUint32(this.pos - 4);
+    return this.u32At(this.pos - 4);
+  }
+
+  private u16At(p: number): number {
+    return (this.bytes[p]! << 8) | this.bytes[p + 1]!;
+  }
+
+  private u32At(p: number): number {
+    const b = this.bytes;
+    return b[p]! * 0x1000000 + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
+  }
+
+  /** The `n` bytes just read, copied to a scratch view: floats need no DataView of the input. */
+  private scratch(n: number): DataView {
+    for (let i = 0; i < n; i++) scratchBytes[i] = this.bytes[this.pos - n + i]!;
+    return scratchView;
   }
 
   private text(n: number): string {
@@ -167,7 +191,7 @@ class MsgpackReader {
     const start = this.pos;
     this.pos += n;
     try {
-      return readUtf8(this.bytes, start, start + n, this.strictUtf8);
+      return readString(this.bytes, start, start + n, this.strictUtf8);
     } catch (e) {
       if (e instanceof InvalidUtf8) throw new CodecError("bad_utf8", "string is not valid UTF-8", start);
       throw e;
@@ -248,7 +272,7 @@ class MsgpackReader {
 
   private ext(n: number, depth: number, at: number): MixValue {
     this.need(n + 1, "an extension");
-    const type = this.view.getInt8(this.pos++);
+    const type = (this.bytes[this.pos++]! << 24) >> 24;
     const end = this.pos + n;
     let value: MixValue;
     switch (type) {

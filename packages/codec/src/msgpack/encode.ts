@@ -1,6 +1,5 @@
 import { CodecError } from "../errors.js";
-import { maxUtf8Length, writeUtf8 } from "../utf8.js";
-import { isMixMap } from "../value/guards.js";
+import { maxUtf8Length } from "../utf8.js";
 import {
   MixCase,
   MixHandle,
@@ -20,30 +19,72 @@ import {
   EXT_TAGGED,
   EXT_TOKEN,
   EXT_UNDEFINED,
+  isTagName,
   taggedFormEnd,
 } from "./ext.js";
 import { DEFAULT_MAX_DEPTH, type MsgpackEncodeOptions } from "./options.js";
+import { writeAscii, writeString } from "./strings.js";
+
+/*
+ * Encoded values are views into a shared block, as Node's Buffer pool does:
+ * one allocation per block instead of one (plus a copy) per value. Bytes once
+ * handed out are never written again; a value that outgrows the block gets
+ * a fresh one. A view keeps its whole block alive, hence the small block.
+ */
+const BLOCK = 16 * 1024;
+let block: Uint8Array = new Uint8Array(BLOCK);
+let blockView: DataView = new DataView(block.buffer);
+let blockPos = 0;
+/** Set while a writer uses the block: a nested call (from a getter) writes to its own buffer. */
+let blockBusy = false;
 
 class MsgpackWriter {
-  private bytes = new Uint8Array(4096);
-  private view = new DataView(this.bytes.buffer);
-  private pos = 0;
+  private bytes: Uint8Array;
+  private view: DataView;
+  private start: number;
+  private pos: number;
+  private readonly pooled: boolean;
 
-  constructor(private readonly maxDepth: number) {}
+  constructor(private readonly maxDepth: number) {
+    this.pooled = !blockBusy;
+    if (this.pooled) {
+      blockBusy = true;
+      this.bytes = block;
+      this.view = blockView;
+      this.start = blockPos;
+    } else {
+      this.bytes = new Uint8Array(256);
+      this.view = new DataView(this.bytes.buffer);
+      this.start = 0;
+    }
+    this.pos = this.start;
+  }
 
   finish(): Uint8Array {
-    return this.bytes.slice(0, this.pos);
+    if (!this.pooled) return this.bytes.slice(this.start, this.pos);
+    if (this.bytes.length !== BLOCK) return this.bytes.slice(this.start, this.pos); // a value of its own size
+    block = this.bytes;
+    blockView = this.view;
+    blockPos = this.pos;
+    return this.bytes.subarray(this.start, this.pos);
+  }
+
+  /** Gives the block back; after a failed encode its bytes are simply reused. */
+  release(): void {
+    if (this.pooled) blockBusy = false;
   }
 
   private reserve(n: number): void {
-    const need = this.pos + n;
-    if (need <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < need) size *= 2;
+    if (this.pos + n <= this.bytes.length) return;
+    const used = this.pos - this.start;
+    let size = BLOCK;
+    while (size < used + n) size *= 2;
     const next = new Uint8Array(size);
-    next.set(this.bytes.subarray(0, this.pos));
+    next.set(this.bytes.subarray(this.start, this.pos));
     this.bytes = next;
     this.view = new DataView(next.buffer);
+    this.start = 0;
+    this.pos = used;
   }
 
   write(value: MixValue, depth: number): void {
@@ -52,8 +93,9 @@ class MsgpackWriter {
         this.number(value);
         return;
       case "string":
-        if (taggedFormEnd(value) >= 0) this.stringExt(EXT_PLAIN_STRING, value);
-        else this.string(value);
+        if (value.charCodeAt(0) === 0x7b && taggedFormEnd(value) >= 0)
+          this.stringExt(EXT_PLAIN_STRING, value);
+        else this.string(value, undefined);
         return;
       case "boolean":
         this.reserve(1);
@@ -78,13 +120,16 @@ class MsgpackWriter {
     }
     if (depth >= this.maxDepth) throw new CodecError("too_deep", `value nests deeper than ${this.maxDepth}`);
     const next = depth + 1;
-    if (Array.isArray(value)) {
+    // Maps first: they are most of a document, and one prototype check finds them.
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Object.prototype || proto === null) {
+      this.map(value as MixMap, next);
+    } else if (Array.isArray(value)) {
       this.arrayHeader(value.length);
       for (let i = 0; i < value.length; i++) this.write(value[i], next);
     } else if (value instanceof TaggedString) {
-      const text = `{${value.tag}}${value.value}`;
-      if (taggedFormEnd(text) === value.tag.length + 1) this.string(text);
-      else this.stringExt(EXT_TAGGED, text);
+      if (isTagName(value.tag)) this.string(value.value, value.tag);
+      else this.stringExt(EXT_TAGGED, `{${value.tag}}${value.value}`);
     } else if (value instanceof Uint8Array) {
       this.binary(value);
     } else if (value instanceof MixCase) {
@@ -105,8 +150,6 @@ class MsgpackWriter {
       this.words(EXT_OPAQUE, value.words);
     } else if (value instanceof MixHandle) {
       this.words(EXT_HANDLE, value.words);
-    } else if (isMixMap(value)) {
-      this.map(value, next);
     } else {
       throw new CodecError("bad_value", "cannot encode this object as a Mix value");
     }
@@ -129,7 +172,7 @@ class MsgpackWriter {
     }
     for (let i = 0; i < n; i++) {
       const key = keys[i]!;
-      this.string(key);
+      this.string(key, undefined);
       this.write(map[key], depth);
     }
   }
@@ -195,40 +238,73 @@ class MsgpackWriter {
   }
 
   /**
-   * A str in its smallest form. The header is sized for the longest possible
-   * UTF-8 form; when the bytes turn out shorter they move down one header size.
+   * A str in its smallest form: `value`, or `{tag}value` for a tagged string.
+   * ASCII (the usual case) is written straight after a header sized for its
+   * length. Otherwise the header is sized for the longest possible UTF-8 form
+   * and, when the bytes turn out shorter, they move down to a smaller one.
    */
-  private string(s: string): void {
-    const max = maxUtf8Length(s);
+  private string(value: string, tag: string | undefined): void {
+    const chars = tag === undefined ? value.length : tag.length + 2 + value.length;
+    this.reserve(chars + 5);
+    const b = this.bytes;
+    const p = this.pos;
+    const room = strHeaderSize(chars);
+    let end = p + room;
+    if (tag !== undefined) {
+      b[end] = 0x7b;
+      end = writeAscii(tag, b, end + 1);
+      if (end >= 0) b[end++] = 0x7d;
+    }
+    if (end >= 0) end = writeAscii(value, b, end);
+    if (end >= 0) this.strHeader(p, chars);
+    else this.utf8String(value, tag, chars * 3);
+  }
+
+  private utf8String(value: string, tag: string | undefined, max: number): void {
     this.reserve(max + 5);
     const b = this.bytes;
     const p = this.pos;
-    const room = max < 32 ? 1 : max < 0x100 ? 2 : max < 0x10000 ? 3 : 5;
-    const n = writeUtf8(s, b, p + room);
-    const header = n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
-    if (header < room) b.copyWithin(p + header, p + room, p + room + n);
-    if (header === 1) {
+    const room = strHeaderSize(max);
+    let end = p + room;
+    if (tag !== undefined) {
+      b[end] = 0x7b;
+      end = writeString(tag, b, end + 1);
+      b[end++] = 0x7d;
+    }
+    end = writeString(value, b, end);
+    const n = end - p - room;
+    const header = strHeaderSize(n);
+    if (header < room) b.copyWithin(p + header, p + room, end);
+    this.strHeader(p, n);
+  }
+
+  /** Writes the header of an `n`-byte str at `p`, whose bytes follow it, and moves past them. */
+  private strHeader(p: number, n: number): void {
+    const b = this.bytes;
+    if (n < 32) {
       b[p] = 0xa0 | n;
-    } else if (header === 2) {
+      this.pos = p + 1 + n;
+    } else if (n < 0x100) {
       b[p] = 0xd9;
       b[p + 1] = n;
-    } else if (header === 3) {
+      this.pos = p + 2 + n;
+    } else if (n < 0x10000) {
       b[p] = 0xda;
       this.view.setUint16(p + 1, n);
+      this.pos = p + 3 + n;
     } else {
       b[p] = 0xdb;
       this.view.setUint32(p + 1, n);
+      this.pos = p + 5 + n;
     }
-    this.pos = p + header + n;
   }
 
   private stringExt(type: number, s: string): void {
     this.reserve(maxUtf8Length(s) + 6);
     const header = this.pos;
     this.pos += 6;
-    const n = writeUtf8(s, this.bytes, this.pos);
-    this.pos += n;
-    this.patchExt32(header, type, n);
+    this.pos = writeString(s, this.bytes, this.pos);
+    this.patchExt32(header, type, this.pos - header - 6);
   }
 
   private binary(data: Uint8Array): void {
@@ -263,10 +339,11 @@ class MsgpackWriter {
   /** An extension whose payload is itself msgpack: an ext32 header patched once the payload is written. */
   private nested(type: number, writePayload: () => void): void {
     this.reserve(6);
-    const header = this.pos;
+    // Relative to the value's start: the payload may move the value to a bigger buffer.
+    const header = this.pos - this.start;
     this.pos += 6;
     writePayload();
-    this.patchExt32(header, type, this.pos - header - 6);
+    this.patchExt32(this.start + header, type, this.pos - this.start - header - 6);
   }
 
   private patchExt32(at: number, type: number, length: number): void {
@@ -292,9 +369,21 @@ class MsgpackWriter {
   }
 }
 
-/** Encodes a Mix value as msgpack (the `.mp` entries of a `.remix` archive). */
+function strHeaderSize(n: number): number {
+  return n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+/**
+ * Encodes a Mix value as msgpack (the `.mp` entries of a `.remix` archive,
+ * stored documents). A small result is a view into a shared 16 KiB block
+ * (`slice()` it to keep it apart); its bytes never change.
+ */
 export function encodeMsgpack(value: MixValue, options: MsgpackEncodeOptions = {}): Uint8Array {
   const writer = new MsgpackWriter(options.maxDepth ?? DEFAULT_MAX_DEPTH);
-  withStackGuard(() => writer.write(value, 0));
-  return writer.finish();
+  try {
+    withStackGuard(() => writer.write(value, 0));
+    return writer.finish();
+  } finally {
+    writer.release();
+  }
 }

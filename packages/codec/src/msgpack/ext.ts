@@ -32,6 +32,31 @@ export function taggedFormEnd(s: string): number {
   return m ? m[0].length - 1 : -1;
 }
 
+/**
+ * Whether `{tag}` is in TAGGED_FORM, i.e. `taggedFormEnd(`{${tag}}…`)` is
+ * `tag.length + 1`: the check the writer makes for every tagged string,
+ * without building the text or running the regex.
+ */
+export function isTagName(tag: string): boolean {
+  const n = tag.length;
+  if (n === 0) return false;
+  const first = tag.charCodeAt(0);
+  if (!(isLetter(first) || first === 0x5f || first === 0x24)) return false;
+  let i = 1;
+  for (; i < n; i++) {
+    const c = tag.charCodeAt(i);
+    if (!(isLetter(c) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x24 || c === 0x2e || c === 0x2d))
+      break;
+  }
+  if (i === n) return true;
+  if (tag.charCodeAt(i) !== 0x3a) return false;
+  for (i++; i < n; i++) {
+    const c = tag.charCodeAt(i);
+    if (c === 0x7b || c === 0x7d) return false;
+  }
+  return true;
+}
+
 /** `taggedFormEnd` on UTF-8 bytes `[start, end)`: the index of the closing "}" or -1. */
 export function taggedFormEndInBytes(b: Uint8Array, start: number, end: number): number {
   if (b[start] !== 0x7b || start + 2 >= end) return -1;
