@@ -1,23 +1,26 @@
 /**
  * @amp/apps benchmarks, each side by side with its peer in the same run:
+ *   0. stored-document encoding: @amp/codec msgpack vs msgpackr with extension types;
  *   1. point get/put through DocumentStore vs raw lmdb get/put of the same bytes;
  *   2. batch insert of 100k documents;
  *   3. indexed query vs full scan on 100k documents;
  *   4. HTTP GET /{app}/query.json (200 and 304) vs a bare Hono route on the same server (autocannon).
- * Run: pnpm --filter @amp/apps bench
+ * Run: pnpm --filter @amp/apps bench   (BENCH_ONLY=encoding,point,batch,http runs a subset)
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { decodeMsgpack, encodeMsgpack, TaggedString } from "@amp/codec";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { open } from "lmdb";
+import { addExtension, Packr } from "msgpackr";
 import { pino } from "pino";
 import { type AppsEnv, appsRoutes } from "../src/http.js";
 import { type ActingUser, Apps, DocumentStore, parse, runStoreQuery } from "../src/index.js";
-import { encodeDocument } from "../src/store/encoding.js";
+import { stampDocument } from "../src/store/document.js";
 
 const logger = pino({ level: "silent" });
 const HTTP_SECONDS = 2;
@@ -46,6 +49,79 @@ function sampleDoc(i: number) {
   };
 }
 
+/** CPU time (user + system) of `f`, in ms: on a shared machine wall time mostly measures waiting. */
+function cpuMs(f: () => void): number {
+  const start = process.cpuUsage();
+  f();
+  const d = process.cpuUsage(start);
+  return (d.user + d.system) / 1000;
+}
+
+/**
+ * The store encodes with @amp/codec's msgpack. Its peer: msgpackr (native string
+ * extraction, as lmdb uses it) with an extension type for refs, the mapping the
+ * store used before. Same stored documents, interleaved rounds, best CPU time.
+ */
+function encoding(): void {
+  const N = 50_000;
+  addExtension({
+    Class: TaggedString,
+    type: 0x41,
+    write: (v: TaggedString) => `${v.tag}\u0000${v.value}`,
+    read: (text: string) => {
+      const cut = text.indexOf("\u0000");
+      return new TaggedString(text.slice(0, cut), text.slice(cut + 1));
+    },
+  });
+  const packr = new Packr({
+    useRecords: false,
+    mapsAsObjects: true,
+    moreTypes: false,
+    variableMapSize: true,
+  });
+  const now = new Date().toISOString();
+  const docs = Array.from({ length: N }, (_, i) => stampDocument(sampleDoc(i), undefined, "bench", now));
+  const ours = docs.map((d) => encodeMsgpack(d));
+  const theirs = docs.map((d) => packr.pack(d));
+  const best = { enc: Infinity, dec: Infinity, peerEnc: Infinity, peerDec: Infinity };
+  for (let r = 0; r < 7; r++) {
+    best.enc = Math.min(
+      best.enc,
+      cpuMs(() => {
+        for (const d of docs) encodeMsgpack(d);
+      }),
+    );
+    best.peerEnc = Math.min(
+      best.peerEnc,
+      cpuMs(() => {
+        for (const d of docs) packr.pack(d);
+      }),
+    );
+    best.dec = Math.min(
+      best.dec,
+      cpuMs(() => {
+        for (const b of ours) decodeMsgpack(b);
+      }),
+    );
+    best.peerDec = Math.min(
+      best.peerDec,
+      cpuMs(() => {
+        for (const b of theirs) packr.unpack(b);
+      }),
+    );
+  }
+  const ns = (ms: number) => Math.round((ms * 1e6) / N);
+  const size = (xs: Uint8Array[]) => Math.round(xs.reduce((n, x) => n + x.length, 0) / N);
+  record(
+    "stored document encode, @amp/codec msgpack vs msgpackr (ns/doc, CPU)",
+    `${ns(best.enc)} vs ${ns(best.peerEnc)} = ${(best.enc / best.peerEnc).toFixed(2)}× the time (${size(ours)} vs ${size(theirs)} bytes)`,
+  );
+  record(
+    "stored document decode, @amp/codec msgpack vs msgpackr (ns/doc, CPU)",
+    `${ns(best.dec)} vs ${ns(best.peerDec)} = ${(best.dec / best.peerDec).toFixed(2)}× the time`,
+  );
+}
+
 async function pointOps(): Promise<void> {
   const N = 50_000;
   log(`point get/put: ${fmt(N)} documents`);
@@ -57,7 +133,7 @@ async function pointOps(): Promise<void> {
   await Promise.all(docs.map((doc) => store.write([{ op: "upsert", doc }], "bench")));
   const storePut = rate(N, performance.now() - t);
   // Raw peer: the same stored bytes, one put per document, the same number in flight.
-  const bytes = docs.map((d) => encodeDocument(store.get(d._rmx_id)!));
+  const bytes = docs.map((d) => encodeMsgpack(store.get(d._rmx_id)!).slice());
   t = performance.now();
   await Promise.all(docs.map((d, i) => raw.put(d._rmx_id, bytes[i]!)));
   const rawPut = rate(N, performance.now() - t);
@@ -214,10 +290,13 @@ async function http(): Promise<void> {
   await apps.close();
 }
 
+const only = process.env.BENCH_ONLY?.split(",");
+const wanted = (name: string) => !only || only.includes(name);
 try {
-  await pointOps();
-  await batchAndQuery();
-  await http();
+  if (wanted("encoding")) encoding();
+  if (wanted("point")) await pointOps();
+  if (wanted("batch")) await batchAndQuery();
+  if (wanted("http")) await http();
   console.log("\n| benchmark | result |\n| --- | --- |");
   for (const r of results) console.log(`| ${r.name} | ${r.value} |`);
 } finally {

@@ -1,4 +1,4 @@
-import type { MixMap } from "@amp/codec";
+import { decodeMsgpack, encodeMsgpack, type MixMap } from "@amp/codec";
 import { type Database, open, type RootDatabase } from "lmdb";
 import type { Logger } from "pino";
 import { AppsError } from "../errors.js";
@@ -13,7 +13,6 @@ import {
   revOf,
   stampDocument,
 } from "./document.js";
-import { decodeDocument, encodeDocument } from "./encoding.js";
 import { FileStore } from "./file-store.js";
 import { IndexSet } from "./index-set.js";
 
@@ -49,6 +48,11 @@ export interface WriteResult {
 }
 
 const SEQ_KEY = "seq";
+
+/** Documents are stored as @amp/codec msgpack, the format of `.remix` entries. */
+function decodeStored(bytes: Uint8Array): MixMap {
+  return decodeMsgpack(bytes) as MixMap;
+}
 const INSTANCE_KEY = "instance";
 
 /**
@@ -66,7 +70,7 @@ export class DocumentStore {
   readonly blobs: BlobStore;
   readonly files: FileStore;
   private readonly env: RootDatabase;
-  private readonly docs: Database<Buffer, string>;
+  private readonly docs: Database<Uint8Array, string>;
   private readonly meta: Database<unknown, string>;
   private readonly indexes: IndexSet;
   private readonly feed: ChangeFeed;
@@ -108,12 +112,12 @@ export class DocumentStore {
 
   get(id: string): MixMap | undefined {
     const bytes = this.docs.getBinaryFast(id);
-    return bytes === undefined ? undefined : decodeDocument(bytes);
+    return bytes === undefined ? undefined : decodeStored(bytes);
   }
 
   /** Every document in id order (a read snapshot is taken per call). */
   *allDocuments(): Generator<MixMap> {
-    for (const { value } of this.docs.getRange()) yield decodeDocument(value);
+    for (const { value } of this.docs.getRange()) yield decodeStored(value);
   }
 
   /** A page of documents in id order, starting after `afterId`. */
@@ -122,7 +126,7 @@ export class DocumentStore {
     for (const { key, value } of this.docs.getRange({ start: afterId, limit: limit + 1 })) {
       if (key === afterId) continue;
       if (out.length === limit) break;
-      out.push(decodeDocument(value));
+      out.push(decodeStored(value));
     }
     return out;
   }
@@ -194,7 +198,7 @@ export class DocumentStore {
       }
       const storedId = stored._rmx_id as string;
       // Everything that can throw (encoding, index keys) happens before the first put.
-      const bytes = encodeDocument(stored);
+      const bytes = encodeMsgpack(stored);
       const moves = this.indexes.changes(storedId, old, stored);
       this.docs.put(storedId, bytes);
       this.indexes.apply(moves);

@@ -51,7 +51,8 @@ const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * Rejects what the store cannot hold faithfully: too deep, too big, non-map,
- * `__proto__` keys, strings with lone surrogates (UTF-8 cannot carry them).
+ * `__proto__` keys, strings with lone surrogates (UTF-8 cannot carry them),
+ * tags holding "}".
  */
 export function checkDocument(doc: unknown, limits: DocumentLimits): MixMap {
   if (!isMixMap(doc)) throw new AppsError("invalid_document", "a document is a map");
@@ -64,7 +65,8 @@ export function checkDocument(doc: unknown, limits: DocumentLimits): MixMap {
     if (typeof v === "string") {
       if (LONE_SURROGATE.test(v)) throw new AppsError("invalid_document", "a string holds a lone surrogate");
     } else if (v instanceof TaggedString) {
-      if (v.tag.includes("\u0000")) throw new AppsError("invalid_document", "a tag holds a NUL character");
+      // `{tag}value` is how msgpack (and every Mix wire) writes it: a "}" would end the tag early.
+      if (v.tag.includes("}")) throw new AppsError("invalid_document", "a tag holds a } character");
       visit(v.tag, depth);
       visit(v.value, depth);
     } else if (v instanceof MixCase) {
