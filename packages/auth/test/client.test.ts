@@ -3,8 +3,9 @@ import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AmpAuthClient, AmpAuthError, decodeClaims } from "../src/client.js";
 import { authRoutes } from "../src/http.js";
-import { type AuthVariables, authMiddleware } from "../src/index.js";
+import { type AmpUser, type AuthVariables, authMiddleware } from "../src/index.js";
 import { cleanup, listen, type OpenedTokens, openTokens } from "./helpers.js";
+import { jsonBody } from "./json.js";
 
 describe("@amp/auth/client against a real server", () => {
   let opened: OpenedTokens;
@@ -34,7 +35,7 @@ describe("@amp/auth/client against a real server", () => {
     const client = new AmpAuthClient({ baseUrl: base, accessToken: await opened.tokens.issue("alice") });
     expect(client.claims()).toMatchObject({ sub: "alice", iss: "amp" });
     expect(client.needsRenewal()).toBe(false);
-    const profile = await (await client.fetch(`${base}/x/profile`)).json();
+    const profile = await jsonBody<AmpUser>(await client.fetch(`${base}/x/profile`));
     expect(profile.id).toBe("alice");
     expect(() => decodeClaims("nope")).toThrow(TypeError);
   });
@@ -53,7 +54,7 @@ describe("@amp/auth/client against a real server", () => {
     const answers = await Promise.all([1, 2, 3].map(() => client.fetch(`${base}/x/profile`)));
     expect(tokenCalls).toBe(calls + 1);
     expect(seen).toHaveLength(1);
-    for (const res of answers) expect((await res.json()).id).toBe("bob");
+    for (const res of answers) expect((await jsonBody<AmpUser>(res)).id).toBe("bob");
     expect(client.token).not.toBe(first);
   });
 

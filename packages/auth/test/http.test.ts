@@ -1,8 +1,15 @@
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authRoutes, GRANT_RENEW, GRANT_TOKEN_EXCHANGE } from "../src/http.js";
-import { type AuthVariables, authMiddleware, type LoginIdentity } from "../src/index.js";
+import {
+  type AmpUser,
+  type AuthVariables,
+  authMiddleware,
+  type LoginIdentity,
+  type TokenResponse,
+} from "../src/index.js";
 import { cleanup, listen, type OpenedTokens, openTokens } from "./helpers.js";
+import { errorCode, jsonBody } from "./json.js";
 
 /** A minimal single-use code store with the shape the login plugins provide. */
 class Codes {
@@ -58,7 +65,7 @@ describe("authRoutes and authMiddleware over real HTTP", () => {
   afterAll(cleanup);
 
   it("makes callers without a token anonymous, and rejects bad tokens with 401", async () => {
-    const anon = await (await get("/whoami")).json();
+    const anon = await jsonBody<AmpUser>(await get("/whoami"));
     expect(anon).toMatchObject({ anonymous: true, root: false });
     expect(anon.id).toMatch(/^anon-/);
     const bad = await get("/whoami", "not-a-token");
@@ -77,18 +84,16 @@ describe("authRoutes and authMiddleware over real HTTP", () => {
   it("serves the JWKS", async () => {
     const res = await get("/x/jwks.json");
     expect(res.headers.get("cache-control")).toContain("max-age");
-    const { keys } = await res.json();
+    const { keys } = await jsonBody<{ keys: Array<Record<string, unknown>> }>(res);
     expect(keys.length).toBeGreaterThan(0);
-    expect(keys.every((k: Record<string, unknown>) => k.d === undefined && typeof k.kid === "string")).toBe(
-      true,
-    );
+    expect(keys.every((k) => k.d === undefined && typeof k.kid === "string")).toBe(true);
   });
 
   it("exchanges a login code (once) for access and refresh tokens, then refreshes", async () => {
     codes.add("code-1", { user: "alice", claims: { email: "alice@example.com" }, plugin: "oidc-main" });
     const res = await post("/x/token", { grant_type: "authorization_code", code: "code-1" });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await jsonBody<TokenResponse>(res);
     expect(body).toMatchObject({ token_type: "Bearer", expires_in: 43_200 });
     const profile = await (await get("/x/profile", body.access_token)).json();
     expect(profile).toMatchObject({
@@ -98,17 +103,20 @@ describe("authRoutes and authMiddleware over real HTTP", () => {
     });
     const again = await post("/x/token", { grant_type: "authorization_code", code: "code-1" });
     expect(again.status).toBe(400);
-    expect((await again.json()).error.code).toBe("invalid_grant");
+    expect(await errorCode(again)).toBe("invalid_grant");
 
     const refreshed = await post(
       "/x/token",
-      { grant_type: "refresh_token", refresh_token: body.refresh_token },
+      { grant_type: "refresh_token", refresh_token: body.refresh_token! },
       false,
     );
     expect(refreshed.status).toBe(200);
-    const next = await refreshed.json();
-    expect((await (await get("/x/profile", next.access_token)).json()).id).toBe("alice");
-    const replay = await post("/x/token", { grant_type: "refresh_token", refresh_token: body.refresh_token });
+    const next = await jsonBody<TokenResponse>(refreshed);
+    expect((await jsonBody<AmpUser>(await get("/x/profile", next.access_token))).id).toBe("alice");
+    const replay = await post("/x/token", {
+      grant_type: "refresh_token",
+      refresh_token: body.refresh_token!,
+    });
     expect(replay.status).toBe(400);
   });
 
@@ -119,7 +127,7 @@ describe("authRoutes and authMiddleware over real HTTP", () => {
     const viaHeader = await post("/x/token", { grant_type: GRANT_RENEW }, true, {
       authorization: `Bearer ${token}`,
     });
-    const renewed = await viaHeader.json();
+    const renewed = await jsonBody<TokenResponse>(viaHeader);
     expect(renewed.access_token).not.toBe(token);
     expect((await opened.tokens.verify(renewed.access_token)).id).toBe("bob");
   });
@@ -134,7 +142,7 @@ describe("authRoutes and authMiddleware over real HTTP", () => {
       subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
     });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await jsonBody<TokenResponse>(res);
     expect(body.issued_token_type).toBe("urn:ietf:params:oauth:token-type:access_token");
     const user = await opened.tokens.verify(body.access_token);
     expect(user).toMatchObject({
@@ -150,7 +158,7 @@ describe("authRoutes and authMiddleware over real HTTP", () => {
       subject_token_type: "urn:ietf:params:oauth:token-type:jwt",
     });
     expect(untrusted.status).toBe(400);
-    expect((await untrusted.json()).error.code).toBe("invalid_grant");
+    expect(await errorCode(untrusted)).toBe("invalid_grant");
   });
 
   it("revokes a token: the middleware then answers 401", async () => {
@@ -160,7 +168,7 @@ describe("authRoutes and authMiddleware over real HTTP", () => {
     expect(res.status).toBe(200);
     const after = await get("/whoami", token);
     expect(after.status).toBe(401);
-    expect((await after.json()).error.code).toBe("token_revoked");
+    expect(await errorCode(after)).toBe("token_revoked");
     // Unknown tokens are accepted silently (RFC 7009), missing ones are not.
     expect((await post("/x/token/revoke", { token: "garbage" })).status).toBe(200);
     expect((await post("/x/token/revoke", {})).status).toBe(400);
@@ -169,9 +177,9 @@ describe("authRoutes and authMiddleware over real HTTP", () => {
   it("answers bad requests with typed 400/413/415 errors", async () => {
     const unsupported = await post("/x/token", { grant_type: "password", username: "a", password: "b" });
     expect(unsupported.status).toBe(400);
-    expect((await unsupported.json()).error.code).toBe("unsupported_grant_type");
+    expect(await errorCode(unsupported)).toBe("unsupported_grant_type");
     const missing = await post("/x/token", { grant_type: "refresh_token" });
-    expect((await missing.json()).error.code).toBe("invalid_request");
+    expect(await errorCode(missing)).toBe("invalid_request");
     const notJson = await fetch(`${base}/x/token`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -201,7 +209,7 @@ describe("rate limit on the token endpoints", () => {
       statuses.push(res.status);
       if (res.status === 429) {
         expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
-        expect((await res.json()).error.code).toBe("rate_limited");
+        expect(await errorCode(res)).toBe("rate_limited");
       }
     }
     expect(statuses).toEqual([400, 400, 400, 429, 429]);

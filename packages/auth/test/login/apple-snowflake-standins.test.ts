@@ -1,9 +1,17 @@
 import { createHash } from "node:crypto";
 import { Hono } from "hono";
-import { exportJWK, exportPKCS8, generateKeyPair, jwtVerify, SignJWT } from "jose";
+import {
+  exportJWK,
+  exportPKCS8,
+  type GenerateKeyPairResult,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+} from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LoginCodeStore, loginRoutes, PluginConfigStore } from "../../src/login/index.js";
 import type { AuthVariables } from "../../src/user.js";
+import { errorCode } from "../json.js";
 import { listen, silentLogger, tempLoginStores, testUserMiddleware } from "./helpers.js";
 
 /**
@@ -28,8 +36,8 @@ describe("Apple and Snowflake logins against local stand-ins of their endpoints"
   const app = new Hono<{ Variables: AuthVariables }>();
   let standIn: { port: number; close(): Promise<void> };
   let standInUrl: string;
-  let appleTeamKey: CryptoKeyPair;
-  let appleIdTokenKey: CryptoKeyPair;
+  let appleTeamKey: GenerateKeyPairResult;
+  let appleIdTokenKey: GenerateKeyPairResult;
   /** What the stand-in's token endpoints received, and the PKCE challenge they must match. */
   const tokenRequests: TokenRequest[] = [];
   let expectedChallenge = "";
@@ -206,7 +214,7 @@ describe("Apple and Snowflake logins against local stand-ins of their endpoints"
       }).toString(),
     });
     expect(callback.status).toBe(400);
-    expect((await callback.json()).error.code).toBe("nonce_mismatch");
+    expect(await errorCode(callback)).toBe("nonce_mismatch");
   });
 
   it("Snowflake (local stand-in): endpoints under the account URL, Basic client auth, role scope, user from the token response", async () => {
@@ -273,7 +281,7 @@ describe("Apple and Snowflake logins against local stand-ins of their endpoints"
       `/x/auth/snowflake/callback?code=snow-code&state=${authorize.searchParams.get("state")}`,
     );
     expect(callback.status).toBe(400);
-    expect((await callback.json()).error.code).toBe("code_exchange_failed");
+    expect(await errorCode(callback)).toBe("code_exchange_failed");
   });
 
   it("refuses to call a host outside the allowlist, even when a discovery document names it", async () => {
@@ -291,7 +299,7 @@ describe("Apple and Snowflake logins against local stand-ins of their endpoints"
       `/x/auth/rogue/callback?code=c&state=${authorize.searchParams.get("state")}`,
     );
     expect(callback.status).toBe(400);
-    expect((await callback.json()).error.code).toBe("host_not_allowed");
+    expect(await errorCode(callback)).toBe("host_not_allowed");
     expect(tokenRequests.length).toBe(before);
   });
 
@@ -308,6 +316,6 @@ describe("Apple and Snowflake logins against local stand-ins of their endpoints"
     });
     const response = await app.request("/x/auth/down");
     expect(response.status).toBe(502);
-    expect((await response.json()).error.code).toBe("provider_unreachable");
+    expect(await errorCode(response)).toBe("provider_unreachable");
   });
 });

@@ -11,6 +11,7 @@ import {
   PluginConfigStore,
 } from "../../src/login/index.js";
 import type { AuthVariables } from "../../src/user.js";
+import { errorCode } from "../json.js";
 import { tempLoginStores, testUserMiddleware } from "./helpers.js";
 
 const SECRET = "s3cr3t-value-that-must-never-leak";
@@ -165,7 +166,7 @@ describe("/x/authConfig: plugin configuration CRUD", () => {
     expect((await call("GET", "/x/authConfig/corp", "root")).status).toBe(404);
     const start = await app.request("/x/auth/corp");
     expect(start.status).toBe(404);
-    expect((await start.json()).error.code).toBe("plugin_not_found");
+    expect(await errorCode(start)).toBe("plugin_not_found");
   });
 
   it("never writes a secret to the log", () => {
@@ -195,7 +196,7 @@ describe("login rate limit", () => {
     const limited = await app.request("/x/auth/none");
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("60");
-    expect((await limited.json()).error.code).toBe("rate_limited");
+    expect(await errorCode(limited)).toBe("rate_limited");
 
     now += 60_000;
     expect((await app.request("/x/auth/none")).status).toBe(404);

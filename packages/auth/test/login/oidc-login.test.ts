@@ -6,7 +6,7 @@ import * as client from "openid-client";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authRoutes } from "../../src/http.js";
-import { AUTH_VAULT_APP, authMiddleware, TokenService } from "../../src/index.js";
+import { AUTH_VAULT_APP, authMiddleware, type TokenResponse, TokenService } from "../../src/index.js";
 import {
   LoginCodeStore,
   loginRoutes,
@@ -15,6 +15,7 @@ import {
   SingleUseStore,
 } from "../../src/login/index.js";
 import type { AuthVariables } from "../../src/user.js";
+import { errorCode, jsonBody } from "../json.js";
 import { launchChromium, listen, silentLogger, tempLoginStores } from "./helpers.js";
 
 /** A pending-login store whose entries a test may alter between start and callback. */
@@ -185,7 +186,7 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
       });
     const issued = await exchange();
     expect(issued.status).toBe(200);
-    aliceToken = (await issued.json()).access_token;
+    aliceToken = (await jsonBody<TokenResponse>(issued)).access_token;
     const profile = await fetch(`${ampUrl}/x/profile`, {
       headers: { authorization: `Bearer ${aliceToken}` },
     });
@@ -203,7 +204,7 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
     expect(callbackUrl).toContain("state=");
     const replay = await fetch(callbackUrl!, { redirect: "manual" });
     expect(replay.status).toBe(400);
-    expect((await replay.json()).error.code).toBe("state_mismatch");
+    expect(await errorCode(replay)).toBe("state_mismatch");
     await page.context().close();
   });
 
@@ -264,7 +265,7 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
   it("rejects an unknown state with 400 and refuses return URLs the plugin does not list", async () => {
     const bogus = await fetch(`${ampUrl}/x/auth/oidc/callback?state=forged&code=whatever`);
     expect(bogus.status).toBe(400);
-    expect((await bogus.json()).error.code).toBe("state_mismatch");
+    expect(await errorCode(bogus)).toBe("state_mismatch");
 
     const missing = await fetch(`${ampUrl}/x/auth/oidc/callback?code=whatever`);
     expect(missing.status).toBe(400);
@@ -276,7 +277,7 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
       },
     );
     expect(evil.status).toBe(400);
-    expect((await evil.json()).error.code).toBe("return_url_not_allowed");
+    expect(await errorCode(evil)).toBe("return_url_not_allowed");
   });
 
   it("rejects the tokens of a plugin login once its configuration is deleted", async () => {
@@ -290,6 +291,6 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
     expect(configs.isActive("oidc")).toBe(false);
     const after = await fetch(`${ampUrl}/x/profile`, { headers: { authorization: `Bearer ${aliceToken}` } });
     expect(after.status).toBe(401);
-    expect((await after.json()).error.code).toBe("token_plugin_deleted");
+    expect(await errorCode(after)).toBe("token_plugin_deleted");
   });
 });

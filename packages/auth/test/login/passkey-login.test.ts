@@ -130,10 +130,10 @@ describe("passkeys in headless Chromium with a CDP virtual authenticator", () =>
   });
 
   const register = (user: string, bearer?: string) =>
-    page.evaluate(([u, b]) => (window as unknown as PasskeyPage).register(u!, b), [user, bearer]);
-  const sign = (user?: string) => page.evaluate((u) => (window as unknown as PasskeyPage).sign(u), user);
+    page.evaluate(([u, b]) => (globalThis as unknown as PasskeyPage).register(u!, b), [user, bearer]);
+  const sign = (user?: string) => page.evaluate((u) => (globalThis as unknown as PasskeyPage).sign(u), user);
   const authenticate = (response: unknown) =>
-    page.evaluate((r) => (window as unknown as PasskeyPage).authenticate(r), response);
+    page.evaluate((r) => (globalThis as unknown as PasskeyPage).authenticate(r), response);
 
   it("registers a passkey for a new user and persists the credential", async () => {
     const result = await register("dana");
@@ -170,7 +170,7 @@ describe("passkeys in headless Chromium with a CDP virtual authenticator", () =>
     expect(result.status).toBe(200);
     expect(result.body.user).toBe("dana");
     const exchanged = await page.evaluate(
-      (code) => (window as unknown as PasskeyPage).exchange(code),
+      (code) => (globalThis as unknown as PasskeyPage).exchange(code),
       result.body.code,
     );
     expect(exchanged.status).toBe(200);
