@@ -12,7 +12,14 @@ import { decodeRmx, encodeRmx } from "@amp/codec";
 import { unzipSync } from "fflate";
 import { GrooveboxVM } from "../src/groovebox/vm.js";
 import { wasiImports } from "../src/groovebox/wasi.js";
-import { FfiRegistry, GrooveboxPool, type InitEnv, initEnvValue, standardHooks } from "../src/index.js";
+import {
+  FfiRegistry,
+  type GrooveboxMachine,
+  GrooveboxPool,
+  type InitEnv,
+  initEnvValue,
+  standardHooks,
+} from "../src/index.js";
 
 const wasmPath = process.env.AMP_GROOVEBOX_WASM;
 const samples = process.env.AMP_REMIX_SAMPLES;
@@ -193,8 +200,8 @@ for (const m of idle) await m.destroy();
 console.log("throughput…");
 const concurrent = 50;
 const rounds = 5;
-const vms = [];
-const rawVms = [];
+const vms: GrooveboxMachine[] = [];
+const rawVms: GrooveboxVM[] = [];
 for (let i = 0; i < concurrent; i++) {
   const m = await pool.createMachine({ ffi, code });
   await m.init(env);
