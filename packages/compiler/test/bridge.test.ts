@@ -1,4 +1,4 @@
-import { type Broker, BrokerClient } from "@amp/broker";
+import { BrokerClient } from "@amp/broker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RoleTable, startBroker, TestTokens } from "../../broker/test/helpers.js";
 import {
@@ -25,7 +25,8 @@ const BAD = `(module
     i32.bogus))`;
 
 let tokens: TestTokens;
-let broker: Broker;
+/** The broker the shared test helper starts (from broker sources, as vitest resolves it). */
+let broker: Awaited<ReturnType<typeof startBroker>>;
 const services: CompilerService[] = [];
 const buses: BrokerClient[] = [];
 const clients: CompilerClient[] = [];
