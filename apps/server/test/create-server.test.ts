@@ -17,6 +17,7 @@ import {
   HttpError,
   serverConfig,
 } from "../src/index.js";
+import { type CpuProfile, errorCode, jsonBody, type OpenApiDocument } from "./helpers/json.js";
 
 const databaseDir = mkdtempSync(join(tmpdir(), "amp-in-process-"));
 afterAll(() => rmSync(databaseDir, { recursive: true, force: true }));
@@ -139,7 +140,7 @@ describe("createServer", () => {
       new OpenAPIHono().openapi(remove, (c) => c.body(null, 204)),
     );
     await server.start();
-    const doc = await (await fetch(url(server, "/x/openapi.json"))).json();
+    const doc = await jsonBody<OpenApiDocument>(await fetch(url(server, "/x/openapi.json")));
     expect(doc.paths["/x/later/{id}"].delete.parameters[0]).toMatchObject({ name: "id", in: "path" });
     expect((await fetch(url(server, "/x/later/42"), { method: "DELETE" })).status).toBe(204);
     expect(doc.paths["/demo/hello"].get.parameters[0]).toMatchObject({
@@ -151,7 +152,7 @@ describe("createServer", () => {
 
     const invalid = await fetch(url(server, "/demo/hello"));
     expect(invalid.status).toBe(400);
-    expect((await invalid.json()).error.code).toBe("invalid_request");
+    expect(await errorCode(invalid)).toBe("invalid_request");
 
     const typed = await fetch(url(server, "/demo/teapot"));
     expect(typed.status).toBe(418);
@@ -191,7 +192,7 @@ describe("createServer", () => {
     await closed.start();
     const denied = await fetch(adminUrl(closed, "/x/debug/heap"));
     expect(denied.status).toBe(403);
-    expect((await denied.json()).error.code).toBe("forbidden");
+    expect(await errorCode(denied)).toBe("forbidden");
 
     const open = track(
       createServer(config(), { authorizeAdmin: (request) => request.headers.get("x-root") === "yes" }),
@@ -202,7 +203,7 @@ describe("createServer", () => {
       headers: { "x-root": "yes" },
     });
     expect(allowed.status).toBe(200);
-    expect((await allowed.json()).nodes.length).toBeGreaterThan(0);
+    expect((await jsonBody<CpuProfile>(allowed)).nodes.length).toBeGreaterThan(0);
   });
 
   it("drains an in-flight request before stopping components, answering 503 to probes meanwhile", async () => {

@@ -2,6 +2,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ServerInfo } from "../src/index.js";
+import {
+  type CpuProfile,
+  errorCode,
+  type HeapSnapshot,
+  jsonBody,
+  type OpenApiDocument,
+} from "./helpers/json.js";
 import { rawGet } from "./helpers/raw-http.js";
 import { ServerProcess } from "./helpers/server-process.js";
 
@@ -52,7 +60,7 @@ describe("the public port", () => {
   it("answers /x/serverinfo with the configured identity and the build", async () => {
     const res = await fetch(amp.url("/x/serverinfo"));
     expect(res.status).toBe(200);
-    const info = await res.json();
+    const info = await jsonBody<ServerInfo>(res);
     expect(info).toMatchObject({
       org: "acme",
       workspace: "prod",
@@ -64,7 +72,7 @@ describe("the public port", () => {
   });
 
   it("describes its routes in /x/openapi.json from their schemas", async () => {
-    const doc = await (await fetch(amp.url("/x/openapi.json"))).json();
+    const doc = await jsonBody<OpenApiDocument>(await fetch(amp.url("/x/openapi.json")));
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(["/x/health/live", "/x/health/ready", "/x/serverinfo"]),
@@ -86,7 +94,7 @@ describe("the public port", () => {
   it("refuses a body over the limit with 413, announced or streamed", async () => {
     const announced = await fetch(amp.url("/x/serverinfo"), { method: "POST", body: "x".repeat(2048) });
     expect(announced.status).toBe(413);
-    expect((await announced.json()).error.code).toBe("payload_too_large");
+    expect(await errorCode(announced)).toBe("payload_too_large");
     const chunked = await fetch(amp.url("/x/anything"), {
       method: "POST",
       body: new Blob(["y".repeat(4096)]).stream(),
@@ -171,7 +179,7 @@ describe("the admin port", () => {
     for (const path of ["/x/debug/profile?seconds=1", "/x/debug/heap"]) {
       const none = await fetch(amp.adminUrl(path));
       expect(none.status).toBe(401);
-      expect((await none.json()).error.code).toBe("unauthorized");
+      expect(await errorCode(none)).toBe("unauthorized");
       const wrong = await fetch(amp.adminUrl(path), {
         headers: { authorization: "Bearer not-the-credential-0000" },
       });
@@ -185,7 +193,7 @@ describe("the admin port", () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-disposition")).toMatch(/attachment; filename="amp-.*\.cpuprofile"/);
-    const profile = await res.json();
+    const profile = await jsonBody<CpuProfile>(res);
     expect(profile.nodes.length).toBeGreaterThan(0);
     expect(profile.endTime - profile.startTime).toBeGreaterThanOrEqual(900_000); // microseconds
   });
@@ -195,7 +203,7 @@ describe("the admin port", () => {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe("invalid_request");
+    expect(await errorCode(res)).toBe("invalid_request");
   });
 
   it("takes a heap snapshot on demand", async () => {
@@ -203,7 +211,7 @@ describe("the admin port", () => {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     expect(res.status).toBe(200);
-    const snapshot = await res.json();
+    const snapshot = await jsonBody<HeapSnapshot>(res);
     expect(snapshot.snapshot.meta.node_fields).toContain("self_size");
     expect(snapshot.nodes.length).toBeGreaterThan(1000);
   });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { type CpuProfile, jsonBody } from "./helpers/json.js";
 import { ServerProcess } from "./helpers/server-process.js";
 
 // The slow request is a real one: a CPU profile on the admin port lasts as many seconds
@@ -17,10 +18,10 @@ async function startWithSlowRequest(seconds: number, args: string[] = []) {
   // Settled into a value at once, so a cut connection is an outcome rather than an unhandled rejection.
   const slow: Promise<{
     status?: number;
-    profile?: { startTime: number; endTime: number };
+    profile?: CpuProfile;
     error?: unknown;
   }> = fetch(amp.adminUrl(`/x/debug/profile?seconds=${seconds}`), { headers: auth })
-    .then(async (res) => ({ status: res.status, profile: await res.json() }))
+    .then(async (res) => ({ status: res.status, profile: await jsonBody<CpuProfile>(res) }))
     .catch((error: unknown) => ({ error }));
   await amp.waitForLog("CPU profile started");
   return { amp, slow };
