@@ -147,6 +147,28 @@ describe("msgpack writer and reader internals", () => {
     expect(codecError(() => decodeMsgpack(bad, { strictUtf8: true })).code).toBe("bad_utf8");
   });
 
+  it("reads map keys right when they differ from the keys of the value before (key prediction)", () => {
+    const shapes = [
+      { alpha: 1, beta: 2, gamma: 3 },
+      { alphb: 1, betb: 2, gammb: 3 },
+      { beta: 1, alpha: 2 },
+      { é: 1, alpha: { alpha: 2, beta: [{ gamma: 3 }] } },
+      { ["k".repeat(24)]: 1, ["k".repeat(25)]: 2, ["x".repeat(23) + "y"]: 3 },
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const shape of shapes) expect(decodeMsgpack(encodeMsgpack(shape))).toEqual(shape);
+    }
+    fc.assert(
+      fc.property(
+        fc.array(fc.dictionary(fc.string({ maxLength: 6 }), fc.integer()), { maxLength: 8 }),
+        (maps) => {
+          for (const m of maps) expect(mixEqual(decodeMsgpack(encodeMsgpack(m)), m)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("decides the tagged form of a TaggedString exactly as a reader of its text does", () => {
     const tagish = fc.string({ unit: fc.constantFrom(..."aZ_$9.-:{} é}\u0000"), maxLength: 8 });
     fc.assert(

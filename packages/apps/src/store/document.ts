@@ -31,23 +31,59 @@ const ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 const POOL_SIZE = 8192;
 let pool = randomBytes(POOL_SIZE);
 let poolOffset = 0;
+const idCodes = new Array<number>(32).fill(0);
 
 /** A Remix-style id: 32 base62 characters (rejection-sampled, so uniform). */
 export function newId(): string {
-  let id = "";
-  while (id.length < 32) {
+  for (let n = 0; n < 32; ) {
     if (poolOffset === POOL_SIZE) {
       pool = randomBytes(POOL_SIZE);
       poolOffset = 0;
     }
     const b = pool[poolOffset++]!;
-    if (b < 248) id += ID_ALPHABET[b % 62];
+    if (b < 248) idCodes[n++] = ID_ALPHABET.charCodeAt(b % 62);
   }
-  return id;
+  return String.fromCharCode.apply(null, idCodes);
 }
 
-/** In a `u` regex a surrogate pair is one code point, so this matches only unpaired halves. */
-const LONE_SURROGATE = /\p{Cs}/u;
+/** Node 20 has `String.prototype.isWellFormed` (ES2024, native); the ES2023 lib does not declare it. */
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/** One document's walk: a class, so that no closure is made per document. */
+class DocumentCheck {
+  private nodes = 0;
+  constructor(private readonly limits: DocumentLimits) {}
+
+  visit(v: MixValue, depth: number): void {
+    if (++this.nodes > this.limits.maxNodes)
+      throw new AppsError("invalid_document", "document has too many values");
+    if (depth > this.limits.maxDepth) {
+      throw new AppsError("invalid_document", `document is nested deeper than ${this.limits.maxDepth}`);
+    }
+    if (typeof v === "string") {
+      // UTF-8 has no form for a lone surrogate: the stored string would come back changed.
+      if (!isWellFormed(v)) throw new AppsError("invalid_document", "a string holds a lone surrogate");
+    } else if (typeof v !== "object" || v === null) {
+      // numbers, bigints, booleans, undefined: nothing to check
+    } else if (isMixMap(v)) {
+      for (const k of Object.keys(v)) {
+        if (k === "__proto__") throw new AppsError("invalid_document", "the key __proto__ is not allowed");
+        if (!isWellFormed(k)) throw new AppsError("invalid_document", "a key holds a lone surrogate");
+        this.visit(v[k], depth + 1);
+      }
+    } else if (Array.isArray(v)) {
+      for (const x of v) this.visit(x, depth + 1);
+    } else if (v instanceof TaggedString) {
+      // `{tag}value` is how msgpack (and every Mix wire) writes it: a "}" would end the tag early.
+      if (v.tag.includes("}")) throw new AppsError("invalid_document", "a tag holds a } character");
+      this.visit(v.tag, depth);
+      this.visit(v.value, depth);
+    } else if (v instanceof MixCase) {
+      this.visit(v.name, depth);
+      this.visit(v.arg, depth + 1);
+    }
+  }
+}
 
 /**
  * Rejects what the store cannot hold faithfully: too deep, too big, non-map,
@@ -56,33 +92,7 @@ const LONE_SURROGATE = /\p{Cs}/u;
  */
 export function checkDocument(doc: unknown, limits: DocumentLimits): MixMap {
   if (!isMixMap(doc)) throw new AppsError("invalid_document", "a document is a map");
-  let nodes = 0;
-  const visit = (v: MixValue, depth: number): void => {
-    if (++nodes > limits.maxNodes) throw new AppsError("invalid_document", "document has too many values");
-    if (depth > limits.maxDepth) {
-      throw new AppsError("invalid_document", `document is nested deeper than ${limits.maxDepth}`);
-    }
-    if (typeof v === "string") {
-      if (LONE_SURROGATE.test(v)) throw new AppsError("invalid_document", "a string holds a lone surrogate");
-    } else if (v instanceof TaggedString) {
-      // `{tag}value` is how msgpack (and every Mix wire) writes it: a "}" would end the tag early.
-      if (v.tag.includes("}")) throw new AppsError("invalid_document", "a tag holds a } character");
-      visit(v.tag, depth);
-      visit(v.value, depth);
-    } else if (v instanceof MixCase) {
-      visit(v.name, depth);
-      visit(v.arg, depth + 1);
-    } else if (Array.isArray(v)) {
-      for (const x of v) visit(x, depth + 1);
-    } else if (isMixMap(v)) {
-      for (const k of Object.keys(v)) {
-        if (k === "__proto__") throw new AppsError("invalid_document", "the key __proto__ is not allowed");
-        if (LONE_SURROGATE.test(k)) throw new AppsError("invalid_document", "a key holds a lone surrogate");
-        visit(v[k], depth + 1);
-      }
-    }
-  };
-  visit(doc, 0);
+  new DocumentCheck(limits).visit(doc, 0);
   const id = doc._rmx_id;
   if (id !== undefined && (typeof id !== "string" || !checkItemName(id))) {
     throw new AppsError("invalid_document", "_rmx_id must be a string");

@@ -1,4 +1,4 @@
-import type { MixMap } from "@amp/codec";
+import type { MixMap, MixValue } from "@amp/codec";
 import type { Database, RootDatabase } from "lmdb";
 import { AppsError } from "../errors.js";
 import {
@@ -28,8 +28,8 @@ export interface IndexChange {
 export class IndexSet {
   private readonly table: Database<string, Buffer>;
   private indexed: string[];
-  /** Per field, precomputed for the write path: its key prefix and its path. */
-  private layout: { field: string; prefix: Buffer; path: Path }[] = [];
+  /** Per field, precomputed for the write path: its key prefix, its path and its recent keys. */
+  private layout: FieldLayout[] = [];
 
   constructor(env: RootDatabase, fields: readonly string[]) {
     this.table = env.openDB({ name: "index", dupSort: true, keyEncoding: "binary", encoding: "string" });
@@ -47,6 +47,7 @@ export class IndexSet {
       field,
       prefix: fieldPrefix(field),
       path: fieldPath(field),
+      recent: new Map(),
     }));
   }
 
@@ -69,9 +70,9 @@ export class IndexSet {
    */
   changes(id: string, before: MixMap | undefined, after: MixMap | undefined): IndexChange[] {
     const out: IndexChange[] = [];
-    for (const { prefix, path } of this.layout) {
-      const oldKey = before && entryKey(prefix, path, before);
-      const newKey = after && entryKey(prefix, path, after);
+    for (const field of this.layout) {
+      const oldKey = before && entryKey(field, before);
+      const newKey = after && entryKey(field, after);
       if (oldKey && newKey && oldKey.equals(newKey)) continue;
       if (oldKey) out.push({ id, key: oldKey, remove: true });
       if (newKey) out.push({ id, key: newKey, remove: false });
@@ -106,9 +107,32 @@ function fieldPrefix(field: string, terminator = 0): Buffer {
   return Buffer.concat([Buffer.from(field), Buffer.of(terminator)]);
 }
 
-function entryKey(prefix: Buffer, path: Path, doc: MixMap): Buffer | undefined {
-  const key = indexKey(valueAt(doc, path));
-  return key && Buffer.concat([prefix, key]);
+/** Indexed values repeat (types, categories): keys of recent primitive values are built once. */
+const RECENT_KEYS = 1024;
+
+interface FieldLayout {
+  readonly field: string;
+  readonly prefix: Buffer;
+  readonly path: Path;
+  /** Entry keys of recent primitive values (Map's SameValueZero: -0 and 0 share a key, as in indexKey). */
+  readonly recent: Map<MixValue, Buffer>;
+}
+
+function entryKey(field: FieldLayout, doc: MixMap): Buffer | undefined {
+  const value = valueAt(doc, field.path);
+  const primitive = typeof value !== "object" || value === null;
+  if (primitive) {
+    const known = field.recent.get(value);
+    if (known !== undefined) return known;
+  }
+  const key = indexKey(value);
+  if (key === undefined) return undefined;
+  const entry = Buffer.concat([field.prefix, key]);
+  if (primitive) {
+    if (field.recent.size >= RECENT_KEYS) field.recent.clear();
+    field.recent.set(value, entry);
+  }
+  return entry;
 }
 
 function normalize(fields: readonly string[]): string[] {

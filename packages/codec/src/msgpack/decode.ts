@@ -33,11 +33,24 @@ const scratchView = new DataView(scratchBytes.buffer);
 /** Map keys repeat across documents; short ones are decoded once. */
 const keyCache = new KeyCache();
 
+/*
+ * Documents of one kind have the same keys in the same order, so the n-th key
+ * of a value is most likely the n-th key of the value decoded before it. Each
+ * is checked against that prediction by a byte compare, which costs less than
+ * hashing it for the cache; a wrong guess falls back to the cache.
+ */
+const PREDICTED_KEYS = 64;
+const predictedBytes = new Uint8Array(PREDICTED_KEYS * MAX_CACHED_KEY);
+const predictedLength = new Int32Array(PREDICTED_KEYS).fill(-1);
+const predictedKeys = new Array<string>(PREDICTED_KEYS).fill("");
+
 /**
  * Reads msgpack. Every length is checked against the bytes that remain before
  * anything is allocated for it (an element takes at least one byte).
  */
 class MsgpackReader {
+  /** Map keys read so far: the index into the key predictions. */
+  private keyCount = 0;
   /** Made on first use: most documents need none, and making one costs as much as a short string. */
   private dataView: DataView | undefined;
   pos = 0;
@@ -48,6 +61,8 @@ class MsgpackReader {
     private readonly maxDepth: number,
     private readonly strictUtf8: boolean,
     private readonly keys: KeyCache,
+    /** Off for the readers of case and token payloads, which would only disturb the predictions. */
+    private readonly predictKeys: boolean,
   ) {}
 
   private get view(): DataView {
@@ -198,10 +213,25 @@ class MsgpackReader {
     }
   }
 
+  /** A map key of at most MAX_CACHED_KEY bytes (lenient UTF-8). */
   private cachedKey(n: number): string {
     this.need(n, "a string");
+    const bytes = this.bytes;
+    const start = this.pos;
     this.pos += n;
-    return this.keys.get(this.bytes, this.pos - n, this.pos);
+    const k = this.keyCount++;
+    if (k >= PREDICTED_KEYS || !this.predictKeys) return this.keys.get(bytes, start, start + n);
+    const at = k * MAX_CACHED_KEY;
+    if (predictedLength[k] === n) {
+      let i = 0;
+      while (i < n && predictedBytes[at + i] === bytes[start + i]) i++;
+      if (i === n) return predictedKeys[k]!;
+    }
+    const key = this.keys.get(bytes, start, start + n);
+    predictedBytes.set(bytes.subarray(start, start + n), at);
+    predictedLength[k] = n;
+    predictedKeys[k] = key;
+    return key;
   }
 
   /** A msgpack string: a TaggedString when written `{tag}value`. */
@@ -316,7 +346,7 @@ class MsgpackReader {
 
   /** Reads a case or token whose payload is msgpack, within the extension's bounds. */
   private nested(type: number, end: number, depth: number, at: number): MixValue {
-    const inner = new MsgpackReader(this.bytes, end, this.maxDepth, this.strictUtf8, this.keys);
+    const inner = new MsgpackReader(this.bytes, end, this.maxDepth, this.strictUtf8, this.keys, false);
     inner.pos = this.pos;
     const parts = inner.read(depth);
     if (inner.pos !== end)
@@ -357,6 +387,7 @@ export function decodeMsgpack(bytes: Uint8Array, options: MsgpackDecodeOptions =
     options.maxDepth ?? DEFAULT_MAX_DEPTH,
     options.strictUtf8 ?? false,
     keyCache,
+    true,
   );
   const value = withStackGuard(() => reader.read(0));
   if (reader.pos !== bytes.length) {
