@@ -167,8 +167,6 @@ async function pointOps(): Promise<void> {
       rawMs = rawGets();
       storeMs = storeGets();
     }
-    if (process.env.BENCH_DEBUG)
-      log(`round ${r}: store ${storeMs.toFixed(1)} ms, raw ${rawMs.toFixed(1)} ms`);
     if (r < 2) continue; // warm-up
     ratios.push(rawMs / storeMs);
     storeBest = Math.max(storeBest, rate(N, storeMs));

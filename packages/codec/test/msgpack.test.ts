@@ -153,7 +153,7 @@ describe("msgpack writer and reader internals", () => {
       { alphb: 1, betb: 2, gammb: 3 },
       { beta: 1, alpha: 2 },
       { é: 1, alpha: { alpha: 2, beta: [{ gamma: 3 }] } },
-      { ["k".repeat(24)]: 1, ["k".repeat(25)]: 2, ["x".repeat(23) + "y"]: 3 },
+      { ["k".repeat(24)]: 1, ["k".repeat(25)]: 2, [`${"x".repeat(23)}y`]: 3 },
     ];
     for (let round = 0; round < 3; round++) {
       for (const shape of shapes) expect(decodeMsgpack(encodeMsgpack(shape))).toEqual(shape);
