@@ -34,21 +34,31 @@ function storable(doc: object): boolean {
   }
 }
 
+const indexedValue = fc.oneof(
+  fc.integer({ min: -3, max: 3 }),
+  fc.constantFrom("", "a", "ab", "b", "x", "note"),
+);
+
 /** Predicates on the indexed fields, so that the planner has something to use. */
 const indexedTerm: fc.Arbitrary<Expr> = fc.oneof(
   fc.record({
-    op: fc.constantFrom("==" as const, "<" as const, "<=" as const, ">" as const, ">=" as const),
-    path: fc.constantFrom(["a"], ["b"], ["c", "d"], ["_rmx_type"]),
-    value: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom("", "a", "ab", "b", "x", "note")),
+    op: fc.constant("==" as const),
+    path: fc.constantFrom<string[]>(["a"], ["b"], ["c", "d"], ["_rmx_type"]),
+    value: indexedValue,
+  }),
+  fc.record({
+    op: fc.constantFrom("<" as const, "<=" as const, ">" as const, ">=" as const),
+    path: fc.constantFrom<string[]>(["a"], ["b"], ["c", "d"], ["_rmx_type"]),
+    value: indexedValue,
   }),
   fc.record({
     op: fc.constant("in" as const),
-    path: fc.constantFrom(["a"], ["b"]),
+    path: fc.constantFrom<string[]>(["a"], ["b"]),
     values: fc.array(fc.constantFrom(1, 2, "a", "x"), { maxLength: 3 }),
   }),
   fc.record({
     op: fc.constant("startsWith" as const),
-    path: fc.constantFrom(["a"], ["c", "d"]),
+    path: fc.constantFrom<string[]>(["a"], ["c", "d"]),
     value: fc.constantFrom("", "a"),
   }),
 );

@@ -46,9 +46,6 @@ export function newId(): string {
   return String.fromCharCode.apply(null, idCodes);
 }
 
-/** Node 20 has `String.prototype.isWellFormed` (ES2024, native); the ES2023 lib does not declare it. */
-const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
-
 /** One document's walk: a class, so that no closure is made per document. */
 class DocumentCheck {
   private nodes = 0;
@@ -62,13 +59,13 @@ class DocumentCheck {
     }
     if (typeof v === "string") {
       // UTF-8 has no form for a lone surrogate: the stored string would come back changed.
-      if (!isWellFormed(v)) throw new AppsError("invalid_document", "a string holds a lone surrogate");
+      if (!v.isWellFormed()) throw new AppsError("invalid_document", "a string holds a lone surrogate");
     } else if (typeof v !== "object" || v === null) {
       // numbers, bigints, booleans, undefined: nothing to check
     } else if (isMixMap(v)) {
       for (const k of Object.keys(v)) {
         if (k === "__proto__") throw new AppsError("invalid_document", "the key __proto__ is not allowed");
-        if (!isWellFormed(k)) throw new AppsError("invalid_document", "a key holds a lone surrogate");
+        if (!k.isWellFormed()) throw new AppsError("invalid_document", "a key holds a lone surrogate");
         this.visit(v[k], depth + 1);
       }
     } else if (Array.isArray(v)) {
