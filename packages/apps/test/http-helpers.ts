@@ -41,7 +41,7 @@ export function startTestServer(options: Omit<AppsRoutesOptions, "apps"> = {}): 
     request(user, method, path, body, headers = {}) {
       const init: RequestInit = { method, headers: { ...headers } };
       if (user) (init.headers as Record<string, string>)["x-test-user"] = user;
-      if (body instanceof Uint8Array || typeof body === "string") init.body = body as BodyInit;
+      if (body instanceof Uint8Array || typeof body === "string") init.body = body;
       else if (body !== undefined) {
         init.body = JSON.stringify(body);
         (init.headers as Record<string, string>)["content-type"] = "application/json";
