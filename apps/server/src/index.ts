@@ -2,7 +2,6 @@ export { type AdminAuthorizer, bearerCredentialAuthorizer } from "./admin/author
 export { ServerMetrics } from "./admin/metrics.js";
 export { type BuildInfo, readBuildInfo } from "./build-info.js";
 export { EXIT_BAD_CONFIG, EXIT_FAILED, EXIT_OK, type ServeIO, serve } from "./cli/serve.js";
-export { parseDuration } from "./config/duration.js";
 export { ConfigError } from "./config/errors.js";
 export { type CommandLine, loadConfig, serverConfig } from "./config/load.js";
 export { type ServerConfig, type ServerConfigInput, serverConfigSchema } from "./config/schema.js";
@@ -24,4 +23,3 @@ export {
   type StopResult,
 } from "./lifecycle/server.js";
 export { createLogger, type LoggerSettings, loggerOptions } from "./logging/logger.js";
-export { redactUrl } from "./logging/redact.js";

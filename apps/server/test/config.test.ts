@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, parseDuration, serverConfig } from "../src/index.js";
+import { ConfigError, loadConfig, serverConfig } from "../src/index.js";
 
 describe("serverConfig", () => {
   it("fills in the embedded defaults", () => {
@@ -100,30 +99,5 @@ describe("settings the composition reads", () => {
     const attempt = () => loadConfig([], { RMX_MASTER_KEY: "too-short-secret" });
     expect(attempt).toThrow(/^RMX_MASTER_KEY: /);
     expect(attempt).not.toThrow(/too-short-secret/);
-  });
-});
-
-describe("parseDuration", () => {
-  it.each([
-    ["300", 300_000],
-    ["1.5", 1_500],
-    ["250ms", 250],
-    ["90s", 90_000],
-    ["5m", 300_000],
-    ["1h30m", 5_400_000],
-    ["2h", 7_200_000],
-  ])("%s is %d ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
-
-  it.each(["", "m", "5 m", "-5s", "5d", "1h-30m", "abc", "5s5", "1e3s"])("refuses %j", (text) =>
-    expect(parseDuration(text)).toBeUndefined(),
-  );
-
-  it("never throws and only yields finite non-negative numbers", () => {
-    fc.assert(
-      fc.property(fc.string({ maxLength: 30 }), (text) => {
-        const ms = parseDuration(text);
-        expect(ms === undefined || (Number.isFinite(ms) && ms >= 0)).toBe(true);
-      }),
-    );
   });
 });

@@ -13,7 +13,7 @@ export {
 } from "./middleware.js";
 export { createOperatorToken, type OperatorTokenOptions } from "./operator-token.js";
 export { type RateLimitOptions, rateLimit, remoteAddress } from "./rate-limit.js";
-export { redactUrl } from "./redact.js";
+export { REDACTED, redactUrl } from "./redact.js";
 export type { RemoteIssuerOptions } from "./remote-issuer.js";
 export { type KeyVault, SIGNING_ALGORITHMS, type SigningAlgorithm } from "./signing-keys.js";
 export {

@@ -24,7 +24,7 @@ export interface OperatorTokenOptions {
  * last started with. The server accepts it like any token it issued.
  */
 export async function createOperatorToken(options: OperatorTokenOptions): Promise<string> {
-  const ttlSeconds = typeof options.ttl === "string" ? parseDuration(options.ttl) : (options.ttl ?? 3600);
+  const ttlSeconds = tokenLifetimeSeconds(options.ttl);
   const secrets = new Secrets({
     databaseDir: options.databaseDir,
     masterKey: options.masterKey,
@@ -45,4 +45,16 @@ export async function createOperatorToken(options: OperatorTokenOptions): Promis
   } finally {
     await secrets.close();
   }
+}
+
+/** `--ttl` as whole seconds: a number of seconds, or a duration text such as "90m". */
+function tokenLifetimeSeconds(ttl: number | string | undefined): number {
+  if (typeof ttl !== "string") return ttl ?? 3600;
+  const ms = parseDuration(ttl);
+  if (ms === undefined || ms < 1_000) {
+    throw new RangeError(
+      `not a duration of a second or more: ${JSON.stringify(ttl.slice(0, 40))} (e.g. 90m, 12h, 7d)`,
+    );
+  }
+  return Math.ceil(ms / 1_000);
 }

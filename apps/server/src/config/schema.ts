@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
+import { parseDuration } from "@amp/auth";
 import { z } from "zod";
-import { parseDuration } from "./duration.js";
 
 // Values arrive as strings from flags and the environment, or typed from an embedding
 // program; each schema accepts both and yields one typed value.

@@ -1,6 +1,7 @@
+import { redactUrl } from "@amp/auth";
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
 import pretty from "pino-pretty";
-import { CENSOR, REDACT_PATHS, redactUrl } from "./redact.js";
+import { CENSOR, REDACT_PATHS } from "./redact.js";
 
 /** pino's levels as Google Cloud Logging severities. */
 const SEVERITY: Record<string, string> = {
