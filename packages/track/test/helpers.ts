@@ -30,7 +30,15 @@ export function tempDir(): string {
 }
 
 /** A `.remix` archive laid out as the real ones, with `exe` as its executable. */
-export function buildRemix(app: string, exe: Uint8Array, sessionTimeout = 300): Uint8Array {
+export function buildRemix(
+  app: string,
+  exe: Uint8Array,
+  sessionTimeout = 300,
+  extra: { libraries?: Record<string, Uint8Array>; record?: Record<string, unknown> } = {},
+): Uint8Array {
+  const libraries = Object.fromEntries(
+    Object.entries(extra.libraries ?? {}).map(([file, bytes]) => [`apps/${app}/libraries/${file}`, bytes]),
+  );
   return zipSync({
     "manifest.json": strToU8(JSON.stringify({ apps: { [app]: true }, records: {}, setup: "", metadata: {} })),
     [`apps/${app}.mp`]: encode([
@@ -38,9 +46,11 @@ export function buildRemix(app: string, exe: Uint8Array, sessionTimeout = 300): 
         _rmx_type: "app",
         name: app,
         settings: { "start-screen": "home", "session-timeout": sessionTimeout },
+        ...extra.record,
       },
     ]),
     [`apps/${app}/libraries/executable_cross.WASM`]: exe,
+    ...libraries,
   });
 }
 
@@ -127,6 +137,17 @@ export const nativeApp: NativeModule = {
   },
 };
 
+/** A native module an app stores as a library (`$loader_loadLibrary` loads it by these bytes). */
+export const nativeLibrary: NativeModule = {
+  name: "lib-native",
+  entries: {
+    async greet(_args, ctx) {
+      ctx.output("lib.greeting", "1", "hello from the library");
+      return undefined;
+    },
+  },
+};
+
 export interface Stack {
   url: string;
   apps: Apps;
@@ -168,7 +189,7 @@ export async function startStack(
     workspace: "testws",
     baseURL: "http://127.0.0.1/",
     pool: options.pool,
-    nativeModules: [nativeApp],
+    nativeModules: [nativeApp, nativeLibrary],
     ...options.manager,
     ffi: { outbound: { privateHosts: ["127.0.0.1"] }, secrets, tokens, ...options.manager?.ffi },
   });

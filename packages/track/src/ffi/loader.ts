@@ -1,20 +1,35 @@
-import { isMixMap, isRef, type MixMap, ref } from "@amp/codec";
-import type { FfiContext, FfiHandler } from "@amp/machine";
+import { isMixMap, isRef, type MixMap, type MixValue, ref } from "@amp/codec";
+import { type FfiContext, type FfiHandler, MachineError } from "@amp/machine";
 import type { TrackApps } from "../ports.js";
 import { appsError } from "../session/app-code.js";
+import type { Session } from "../session/session.js";
 import { type SessionLookup, sessionOf, stringArg } from "./args.js";
 
 /** `_rmx_id` prefix `@amp/apps` gives library documents (`apps/<app>/libraries/<file>`). */
 const LIBRARY_PREFIX = "_rmx_library:";
 const MAX_LIBRARY_BYTES = 64 * 1024 * 1024;
+/** Libraries one session may load: each one is code in its VM for the VM's whole life. */
+const MAX_LIBRARIES_PER_SESSION = 64;
+
+/**
+ * What loading code into a running VM needs from a machine. The Groovebox backend takes the
+ * library's name as `sendCode`'s third argument (the name `linkCode(id, true)` initializes);
+ * the native backend reads the bytes as a module name and ignores it.
+ */
+interface CodeLoading {
+  sendCode(codeID: number, bytes: Uint8Array, name?: string): Promise<void>;
+  linkCode(codeID: number, initFlag?: boolean): Promise<void>;
+}
 
 /**
  * `$loader_resolveLibrary(name, variant?)` → `{name, variant, dataRef, size}` or null, and
- * `$loader_loadLibrary(name, variant?)` → the library's bytes: libraries stored in the session's app.
+ * `$loader_loadLibrary(name, variant?)` → null once the library stored in the session's app is
+ * sent into the session's VM and linked with its initialization requested — what the Groovebox
+ * JS host expects of amp: `DrvSendCode` and `DrvLinkCode` (initFlag) while the FFI is pending.
+ * A library already loaded into the VM is not loaded again.
  */
 export function loaderFfis(apps: TrackApps, find: SessionLookup): Record<string, FfiHandler> {
-  const resolve = (ctx: FfiContext, name: string, variant: string) => {
-    const session = sessionOf(find, ctx);
+  const resolve = (ctx: FfiContext, session: Session, name: string, variant: string) => {
     let store: ReturnType<TrackApps["store"]>;
     try {
       store = apps.store(session.user, session.app, ["allowed_run", "allowed_agents"]);
@@ -28,11 +43,38 @@ export function loaderFfis(apps: TrackApps, find: SessionLookup): Record<string,
     if (!isMixMap(doc) || !isRef(doc.dataRef)) return undefined;
     return { store, doc };
   };
-  const variantOf = (args: unknown[]) => (typeof args[1] === "string" ? args[1] : "WASM");
+  const variantOf = (args: MixValue[]) => (typeof args[1] === "string" ? args[1] : "WASM");
+
+  const load = async (ctx: FfiContext, session: Session, name: string, variant: string) => {
+    const found = resolve(ctx, session, name, variant);
+    if (!found) throw new Error(`${ctx.name}: no library ${name} in the app`);
+    const r = found.doc.dataRef;
+    const id = isRef(r) ? r.value : ref(String(r)).value;
+    const info = found.store.blobs.info(id);
+    if (!info || info.size > MAX_LIBRARY_BYTES)
+      throw new Error(`${ctx.name}: library ${name} is missing or too large`);
+    const bytes = new Uint8Array(await found.store.blobs.read(id));
+    // A code ID is never reused, even when a load fails half-way (sent but not linked).
+    const codeID = session.nextCodeID++;
+    const machine: CodeLoading = ctx.machine;
+    try {
+      await machine.sendCode(codeID, bytes, name);
+      await machine.linkCode(codeID, true);
+    } catch (e) {
+      if (e instanceof MachineError && e.code === "illegal_state") {
+        throw new Error(
+          `${ctx.name}: cannot load library ${name} into the running VM: @amp/machine does not ` +
+            `accept code while an FFI is pending (${e.message})`,
+        );
+      }
+      throw new Error(`${ctx.name}: library ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+
   return {
     $loader_resolveLibrary: (args, ctx) => {
       const name = stringArg(args, 0, ctx.name, "library name");
-      const found = resolve(ctx, name, variantOf(args));
+      const found = resolve(ctx, sessionOf(find, ctx), name, variantOf(args));
       if (!found) return null;
       const { doc } = found;
       return {
@@ -44,14 +86,23 @@ export function loaderFfis(apps: TrackApps, find: SessionLookup): Record<string,
     },
     $loader_loadLibrary: async (args, ctx) => {
       const name = stringArg(args, 0, ctx.name, "library name");
-      const found = resolve(ctx, name, variantOf(args));
-      if (!found) throw new Error(`${ctx.name}: no library ${name} in the app`);
-      const r = found.doc.dataRef;
-      const id = isRef(r) ? r.value : ref(String(r)).value;
-      const info = found.store.blobs.info(id);
-      if (!info || info.size > MAX_LIBRARY_BYTES)
-        throw new Error(`${ctx.name}: library ${name} is missing or too large`);
-      return new Uint8Array(await found.store.blobs.read(id));
+      const variant = variantOf(args);
+      const session = sessionOf(find, ctx);
+      const key = `${name}.${variant}`;
+      let loading = session.libraries.get(key);
+      if (loading === undefined) {
+        if (session.libraries.size >= MAX_LIBRARIES_PER_SESSION)
+          throw new Error(`${ctx.name}: at most ${MAX_LIBRARIES_PER_SESSION} libraries per session`);
+        loading = load(ctx, session, name, variant);
+        session.libraries.set(key, loading);
+        // A failed load may be tried again (the library may be added to the app meanwhile).
+        const failed = loading;
+        failed.catch(() => {
+          if (session.libraries.get(key) === failed) session.libraries.delete(key);
+        });
+      }
+      await loading;
+      return null;
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Compiler } from "@amp/compiler";
 import { type Cell, type Interaction, MachineError } from "@amp/machine";
 import type { Logger } from "pino";
 import { EXECUTION_TIMED_OUT, errorMessage, NO_SUCH_SESSION, TrackError } from "../errors.js";
+import { appModules } from "../session/app-code.js";
 import type { SessionManager } from "../session/manager.js";
 import type { Session, SessionSink } from "../session/session.js";
 import {
@@ -307,9 +308,12 @@ export class TrackProtocol {
         if (m.level !== undefined) session.logLevel = m.level;
         r.result = { level: session.logLevel };
         break;
-      case "msg_introspect_entries":
-        r.result = { entries: ENTRY_TAGS };
+      case "msg_introspect_entries": {
+        // The Machine API cannot list a VM's entries; the app record lists the app's modules.
+        const modules = appModules(this.sessions.options.apps, session.user, session.app);
+        r.result = modules === undefined ? { entries: ENTRY_TAGS } : { entries: ENTRY_TAGS, modules };
         break;
+      }
       case "msg_introspect_state":
         r.result = {
           state: session.machine.state,

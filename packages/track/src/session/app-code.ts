@@ -1,5 +1,5 @@
 import { AppsError, parse, runStoreQuery } from "@amp/apps";
-import { isMixMap, isRef } from "@amp/codec";
+import { isMixMap, isRef, type MixMap, type MixValue } from "@amp/codec";
 import { NO_EXECUTABLE, TrackError } from "../errors.js";
 import type { ActingUser, TrackApps } from "../ports.js";
 
@@ -70,16 +70,57 @@ function executableRef(store: Store, variant: string): string | undefined {
   return found.refs.get(variant);
 }
 
-/** The app's `session-timeout` setting (seconds, in the imported app record), if any. */
-export function appSessionTimeoutMs(apps: TrackApps, user: ActingUser, app: string): number | undefined {
-  let record: unknown;
+/** The imported app record (`apps/<app>.mp`), if the user may run the app and it has one. */
+function appRecord(apps: TrackApps, user: ActingUser, app: string): MixMap | undefined {
   try {
-    record = apps.store(user, app, ["allowed_run", "allowed_agents"]).get(APP_RECORD_ID);
+    const record = apps.store(user, app, ["allowed_run", "allowed_agents"]).get(APP_RECORD_ID);
+    return isMixMap(record) ? record : undefined;
   } catch {
     return undefined;
   }
-  if (!isMixMap(record) || !isMixMap(record.settings)) return undefined;
+}
+
+/** The app's `session-timeout` setting (seconds, in the imported app record), if any. */
+export function appSessionTimeoutMs(apps: TrackApps, user: ActingUser, app: string): number | undefined {
+  const record = appRecord(apps, user, app);
+  if (record === undefined || !isMixMap(record.settings)) return undefined;
   const value = record.settings["session-timeout"];
   const seconds = typeof value === "bigint" ? Number(value) : value;
   return typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+/** One module of an app, as the Remix editor described it when the app was published. */
+export type AppModule = {
+  name: string;
+  /** `screen`, `settings`, `symbol`, `constants`, `styles`, `annotation`, … */
+  type: string;
+  isFlow: boolean;
+  isDisabled: boolean;
+  agents: MixValue[];
+  libImports: MixValue[];
+};
+
+const MAX_MODULES = 10_000;
+
+/**
+ * The app's modules from its record's `derivedData.modInfos` (written by the Remix editor and
+ * carried in `.remix` exports); undefined when the record has none (e.g. apps not imported).
+ */
+export function appModules(apps: TrackApps, user: ActingUser, app: string): AppModule[] | undefined {
+  const derived = appRecord(apps, user, app)?.derivedData;
+  const infos = isMixMap(derived) ? derived.modInfos : undefined;
+  if (!Array.isArray(infos)) return undefined;
+  const modules: AppModule[] = [];
+  for (const info of infos.slice(0, MAX_MODULES)) {
+    if (!isMixMap(info) || typeof info.name !== "string") continue;
+    modules.push({
+      name: info.name,
+      type: typeof info.type === "string" ? info.type : "",
+      isFlow: info.isFlow === true,
+      isDisabled: info.isDisabled === true,
+      agents: Array.isArray(info.agents) ? info.agents : [],
+      libImports: Array.isArray(info.libImports) ? info.libImports : [],
+    });
+  }
+  return modules;
 }

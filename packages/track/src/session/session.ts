@@ -29,6 +29,10 @@ export class Session {
   logMask = 0;
   /** Interactions queued or running. */
   busy = 0;
+  /** Libraries `$loader_loadLibrary` loaded into the VM, by `name.variant` (a load in flight is shared). */
+  readonly libraries = new Map<string, Promise<void>>();
+  /** The code ID the next library gets (the app's executable is code 0). */
+  nextCodeID = 1;
   readonly #cleanups: Array<() => void | Promise<void>> = [];
   #queue: Promise<unknown> = Promise.resolve();
 

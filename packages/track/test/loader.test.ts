@@ -1,0 +1,139 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { importRemix } from "@amp/apps";
+import type { MixValue } from "@amp/codec";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appModules } from "../src/session/app-code.js";
+import { buildRemix, root, type Stack, startStack, TrackClient } from "./helpers.js";
+
+const SAMPLES = process.env.AMP_REMIX_SAMPLES;
+if (!SAMPLES) console.log("app modules of the real samples: skipped — set AMP_REMIX_SAMPLES to run it");
+
+const encode = (s: string) => new TextEncoder().encode(s);
+const alice = { id: "alice", anonymous: false, root: false, claims: {} };
+const modInfos = [
+  { name: "home", type: "screen", isFlow: false, isDisabled: false, agents: [], libImports: ["greeter"] },
+  { name: "Settings", type: "settings", isFlow: false, isDisabled: false, agents: [], libImports: [] },
+  { name: "old", type: "screen", isFlow: true, isDisabled: true, agents: [], libImports: [] },
+];
+
+describe("libraries and app modules (native backend, real LMDB)", () => {
+  let stack: Stack;
+
+  /** Runs one FFI in a session (the native `call` entry); the session stays open for more. */
+  async function callIn(
+    session: Awaited<ReturnType<Stack["sessions"]["create"]>>["session"],
+    ffi: string,
+    args: MixValue[],
+  ) {
+    const r = await session.enter("load", ["call", [{ ffi, args }, {}]]);
+    const cell = r.cells.find((c) => c.name === "call.result" || c.name === "call.error")!;
+    return cell.name === "call.result" ? { ok: cell.value } : { error: cell.value as string };
+  }
+
+  beforeAll(async () => {
+    stack = await startStack({
+      remix: [
+        buildRemix("libapp", encode("tim-native"), 300, {
+          libraries: { "greeter.WASM": encode("lib-native") },
+          record: { derivedData: { modInfos } },
+        }),
+        buildRemix("plain", encode("tim-native")),
+      ],
+    });
+    await stack.apps.setRules(root, "libapp", { allowed_run: ["alice"] });
+    await stack.apps.setRules(root, "plain", { allowed_run: ["alice"] });
+  });
+  afterAll(() => stack?.close());
+
+  it("$loader_resolveLibrary finds a library stored in the app, null otherwise", async () => {
+    const { session } = await stack.sessions.create({ user: alice, token: "t", app: "libapp" });
+    try {
+      const found = await callIn(session, "$loader_resolveLibrary", ["greeter"]);
+      expect(found.ok).toMatchObject({ name: "greeter", variant: "WASM", size: 10 });
+      expect((found.ok as { dataRef: { tag: string } }).dataRef.tag).toBe("ref");
+      expect((await callIn(session, "$loader_resolveLibrary", ["greeter", "BYTECODE"])).ok).toBeNull();
+      expect((await callIn(session, "$loader_resolveLibrary", ["nope"])).ok).toBeNull();
+      expect((await callIn(session, "$loader_resolveLibrary", ["../x"])).error).toMatch(/bad library name/);
+    } finally {
+      await stack.sessions.destroy(session.id);
+    }
+  });
+
+  it("$loader_loadLibrary: a missing library aborts; a stored one is sent into the VM, which @amp/machine refuses during an FFI", async () => {
+    const { session } = await stack.sessions.create({ user: alice, token: "t", app: "libapp" });
+    try {
+      expect((await callIn(session, "$loader_loadLibrary", ["nope"])).error).toMatch(
+        /\$loader_loadLibrary: no library nope in the app/,
+      );
+      // The load goes through Machine.sendCode/linkCode, which accept code only in Init/Idle;
+      // until @amp/machine allows them while $loader_loadLibrary is pending, the call aborts clearly.
+      const loaded = await callIn(session, "$loader_loadLibrary", ["greeter"]);
+      expect(loaded.error).toMatch(
+        /cannot load library greeter into the running VM: @amp\/machine does not accept code while an FFI is pending/,
+      );
+      // A failed load is not remembered: the next call tries again (and gets a new code ID).
+      expect((await callIn(session, "$loader_loadLibrary", ["greeter"])).error).toMatch(/FFI is pending/);
+      expect(session.libraries.size).toBe(0);
+      expect(session.nextCodeID).toBe(3);
+      // The abort panicked only the calling coroutine: the VM goes on.
+      const home = await session.enter("load", ["home", [{}, {}]]);
+      expect(home.cells.map((c) => c.name)).toContain("home.view");
+    } finally {
+      await stack.sessions.destroy(session.id);
+    }
+  });
+
+  it("msg_introspect_entries lists the app's modules from its record's derivedData.modInfos", async () => {
+    const client = await TrackClient.open(stack.url, "libapp", await stack.token("alice"));
+    try {
+      const { response: created } = await client.request({ _rmx_type: "msg_session_create" });
+      const { response } = await client.request({
+        _rmx_type: "msg_introspect_entries",
+        session: created.session,
+      });
+      expect(response.errors).toBeUndefined();
+      const result = response.result as { entries: string[]; modules: Array<Record<string, unknown>> };
+      expect(result.entries).toContain("load");
+      expect(result.modules).toEqual([
+        {
+          name: "home",
+          type: "screen",
+          isFlow: false,
+          isDisabled: false,
+          agents: [],
+          libImports: ["greeter"],
+        },
+        { name: "Settings", type: "settings", isFlow: false, isDisabled: false, agents: [], libImports: [] },
+        { name: "old", type: "screen", isFlow: true, isDisabled: true, agents: [], libImports: [] },
+      ]);
+    } finally {
+      client.close();
+    }
+    const plain = await TrackClient.open(stack.url, "plain", await stack.token("alice"));
+    try {
+      const { response: created } = await plain.request({ _rmx_type: "msg_session_create" });
+      const { response } = await plain.request({
+        _rmx_type: "msg_introspect_entries",
+        session: created.session,
+      });
+      expect(response.result).toEqual({ entries: expect.arrayContaining(["load", "invoke3"]) });
+    } finally {
+      plain.close();
+    }
+  });
+
+  it.skipIf(!SAMPLES)("the real samples' app records list their modules", async () => {
+    const bytes = readFileSync(join(SAMPLES!, "tim-wasm.remix"));
+    await importRemix(
+      stack.apps,
+      root,
+      (async function* () {
+        yield new Uint8Array(bytes);
+      })(),
+    );
+    const modules = appModules(stack.apps, root, "tim-wasm");
+    expect(modules?.find((m) => m.name === "home")).toMatchObject({ type: "screen", isDisabled: false });
+    expect(modules?.map((m) => m.type)).toEqual(expect.arrayContaining(["settings", "styles"]));
+  });
+});
