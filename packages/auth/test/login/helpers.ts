@@ -80,3 +80,8 @@ export function launchChromium(): Promise<Browser> {
     ],
   });
 }
+
+/** The `Set-Cookie` lines of a response that set or clear login cookies. */
+export function loginCookies(response: Response): string[] {
+  return response.headers.getSetCookie().filter((line) => line.startsWith("amp_login_"));
+}

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Hono } from "hono";
 import Provider from "oidc-provider";
 import * as client from "openid-client";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authRoutes } from "../../src/http.js";
 import { AUTH_VAULT_APP, authMiddleware, type TokenResponse, TokenService } from "../../src/index.js";
@@ -43,6 +43,8 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
   let idp: Server;
   let issuer: string;
   let browser: Browser;
+  /** While set, callbacks stop here (the attacker's browser keeps the URL instead of loading it). */
+  let holdCallback: ((url: string) => void) | undefined;
 
   beforeAll(async () => {
     // The real token core: tokens from a plugin login die with the plugin's configuration.
@@ -60,6 +62,12 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
     ampUrl = `http://127.0.0.1:${amp.port}`;
     app = new Hono<{ Variables: AuthVariables }>();
     app.get("/done", (c) => c.text("logged in"));
+    // The attacker's browser in the login-CSRF test: it keeps the provider's redirect instead of following it.
+    app.use("/x/auth/oidc/callback", async (c, next) => {
+      if (!holdCallback) return next();
+      holdCallback(c.req.url);
+      return c.text("kept by the attacker");
+    });
     app.use("/x/*", authMiddleware({ tokens }));
     app.route("/", authRoutes({ tokens, loginCodes: codes }));
     app.route(
@@ -156,7 +164,17 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
       callbackUrl = response.url();
       callbackStatus = response.status();
     });
-    await page.goto(`${ampUrl}/x/auth/${handler}?return_to=${encodeURIComponent(`${ampUrl}/done`)}`);
+    await page.goto(startUrl(handler));
+    await passProvider(page, login);
+    await page.waitForLoadState();
+    return { page, callbackUrl, callbackStatus };
+  }
+
+  const startUrl = (handler = "oidc") =>
+    `${ampUrl}/x/auth/${handler}?return_to=${encodeURIComponent(`${ampUrl}/done`)}`;
+
+  /** Fills the provider's login form (and its consent prompt when shown) until it sends the browser back to amp. */
+  async function passProvider(page: Page, login: string): Promise<void> {
     await page.fill('input[name="login"]', login);
     await page.fill('input[name="password"]', "any password");
     await page.click('button[type="submit"]');
@@ -165,8 +183,13 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
       await page.click('button[type="submit"]'); // the consent prompt
       await page.waitForURL((url) => url.href.startsWith(ampUrl));
     }
-    await page.waitForLoadState();
-    return { page, callbackUrl, callbackStatus };
+  }
+
+  /** The login cookies a browser context holds for amp. */
+  async function loginCookiesIn(context: BrowserContext) {
+    return (await context.cookies(`${ampUrl}/x/auth/oidc/callback`)).filter((c) =>
+      c.name.startsWith("amp_login_"),
+    );
   }
 
   it("logs in through /x/auth/oidc and the callback; the code becomes an amp token the middleware accepts", async () => {
@@ -199,6 +222,7 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
     });
     const again = await exchange();
     expect(again.status, "a code redeems once").toBe(400);
+    expect(await loginCookiesIn(page.context()), "the callback cleared the login cookie").toEqual([]);
 
     // The provider's redirect back, replayed: its state was spent.
     expect(callbackUrl).toContain("state=");
@@ -233,6 +257,63 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
     expect(authorize.searchParams.get("state")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(authorize.searchParams.get("nonce")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(authorize.searchParams.get("scope")).toBe("openid email");
+  });
+
+  it("sets the login cookie in the browser HttpOnly, Path=/x/auth, SameSite=Lax (not Secure: the public URL is http)", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(startUrl());
+    expect(new URL(page.url()).origin).toBe(issuer);
+    const cookies = await loginCookiesIn(context);
+    expect(cookies).toEqual([
+      expect.objectContaining({
+        path: "/x/auth",
+        httpOnly: true,
+        secure: false,
+        sameSite: "Lax",
+        value: expect.stringMatching(/^[\w-]{43}$/),
+      }),
+    ]);
+    // It lasts as long as a login may (10 min), not the browser session.
+    expect(cookies[0]!.expires * 1000 - Date.now()).toBeGreaterThan(590_000);
+    expect(cookies[0]!.expires * 1000 - Date.now()).toBeLessThanOrEqual(600_000);
+    await context.close();
+  });
+
+  it("login CSRF: the attacker's callback opened in a victim's browser is refused with 400 browser_mismatch and issues no code", async () => {
+    /** The attacker logs in as mallory and keeps the provider's redirect back to amp: its URL. */
+    const attackersCallback = async (): Promise<string> => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(startUrl());
+      let kept = "";
+      holdCallback = (url) => {
+        kept = url;
+      };
+      try {
+        await passProvider(page, "mallory");
+      } finally {
+        holdCallback = undefined;
+        await context.close();
+      }
+      expect(kept).toContain("code=");
+      return kept;
+    };
+    const victims: Record<string, (page: Page) => Promise<unknown>> = {
+      "no login cookie": async () => {},
+      "a login of its own": (page) => page.goto(startUrl()), // holds its own login's cookie
+    };
+    for (const [victim, prepare] of Object.entries(victims)) {
+      const forged = await attackersCallback();
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await prepare(page);
+      const answer = await page.goto(forged);
+      expect(answer?.status(), victim).toBe(400);
+      expect(page.url(), "no redirect to the return URL").toBe(forged);
+      expect(JSON.parse((await page.textContent("body")) ?? "{}").error.code).toBe("browser_mismatch");
+      await context.close();
+    }
   });
 
   it("rejects a PKCE verifier that does not match the challenge with 400 (the real provider refuses the code)", async () => {

@@ -8,6 +8,15 @@ export interface PendingLogin {
   returnUrl: string;
   /** The configuration's `updatedAt` at start: a callback after a change is refused. */
   configVersion: string;
+  /** Hash of the id in the login's browser cookie; the callback must bring that cookie. */
+  browserBinding: string;
+}
+
+/** How the provider comes back to the callback: a redirect (GET), or a cross-site form post (Apple). */
+export type CallbackMode = "redirect" | "form_post";
+
+export function callbackMode(config: { kind: string }): CallbackMode {
+  return config.kind === "apple" ? "form_post" : "redirect";
 }
 
 /** A provider's answer after a successful code exchange. */

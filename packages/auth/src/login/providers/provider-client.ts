@@ -4,7 +4,7 @@ import type { PluginConfigStore } from "../config/store.js";
 import { LoginError } from "../errors.js";
 import { assertAllowedUrl, guardedFetch, type OutboundPolicy } from "../outbound.js";
 import { APPLE_ISSUER, appleClientSecret } from "./apple-client-secret.js";
-import type { PendingLogin } from "./login-provider.js";
+import { callbackMode, type PendingLogin } from "./login-provider.js";
 
 /** Discovery documents are re-read after this long. */
 const METADATA_TTL_MS = 10 * 60_000;
@@ -46,7 +46,7 @@ export class ProviderClient {
       code_challenge_method: "S256",
     };
     if (usesIdToken(config)) parameters.nonce = pending.nonce;
-    if (config.kind === "apple") parameters.response_mode = "form_post";
+    if (callbackMode(config) === "form_post") parameters.response_mode = "form_post";
     return client.buildAuthorizationUrl(configuration, parameters);
   }
 

@@ -11,11 +11,15 @@ import type { PluginConfigStore } from "../config/store.js";
 import { LoginError } from "../errors.js";
 import type { OutboundPolicy } from "../outbound.js";
 import { assertAllowedUrl } from "../outbound.js";
+import { callbackMode } from "../providers/login-provider.js";
+import type { LoginBrowserBinding } from "./browser-binding.js";
 import { actingUser, errorResponses, loginApp } from "./context.js";
 
 export interface AuthConfigRouteDeps {
   configs: PluginConfigStore;
   outbound: OutboundPolicy;
+  /** Refuses plugins whose callback could not carry the login cookie (Apple on plain http). */
+  browserBinding: LoginBrowserBinding;
   logger: Logger;
 }
 
@@ -95,6 +99,7 @@ export function authConfigRoutes(deps: AuthConfigRouteDeps) {
       throw new LoginError("forbidden", "only admins manage confidential plugins", 403);
     }
     for (const url of providerUrls(input)) assertAllowedUrl(deps.outbound, url);
+    deps.browserBinding.assertPossible(callbackMode(input));
     if (!deps.configs.get(id)) {
       const created = await deps.configs.create(id, input, user.id);
       deps.logger.info({ plugin: id, kind: input.kind, by: user.id }, "login plugin created");

@@ -11,6 +11,7 @@ import type { PendingLogin } from "../providers/login-provider.js";
 import { ProviderClient } from "../providers/provider-client.js";
 import { SingleUseStore } from "../single-use-store.js";
 import { authConfigRoutes } from "./auth-config-routes.js";
+import { LoginBrowserBinding } from "./browser-binding.js";
 import { loginApp } from "./context.js";
 import { passkeyRoutes } from "./passkey-routes.js";
 import { pluginLoginRoutes } from "./plugin-login-routes.js";
@@ -55,16 +56,17 @@ export function loginRoutes(options: LoginRoutesOptions) {
   for (const path of ["/x/auth/*", "/x/pubkey/*", "/x/authConfig", "/x/authConfig/*"])
     app.use(path, limitBody);
 
+  const loginTtlMs = options.loginTtlMs ?? 600_000;
   const pendingLogins =
-    options.pendingLogins ??
-    new SingleUseStore<PendingLogin>({ ttlMs: options.loginTtlMs ?? 600_000, now: options.now });
+    options.pendingLogins ?? new SingleUseStore<PendingLogin>({ ttlMs: loginTtlMs, now: options.now });
+  const browserBinding = new LoginBrowserBinding({ publicUrl: options.publicUrl, ttlMs: loginTtlMs });
   const providers = new ProviderClient({
     configs: options.configs,
     outbound: options.outbound,
     now: options.now,
   });
-  app.route("/", pluginLoginRoutes({ ...options, providers, pendingLogins }));
-  app.route("/", authConfigRoutes(options));
+  app.route("/", pluginLoginRoutes({ ...options, providers, pendingLogins, browserBinding }));
+  app.route("/", authConfigRoutes({ ...options, browserBinding }));
   if (options.passkeys) app.route("/", passkeyRoutes({ ...options, passkeys: options.passkeys }));
 
   app.onError((error, c) => {

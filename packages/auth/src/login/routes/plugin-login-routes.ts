@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import * as client from "openid-client";
 import type { Logger } from "pino";
 import type { PluginConfig } from "../config/schema.js";
@@ -6,10 +7,11 @@ import { PluginIdSchema } from "../config/schema.js";
 import type { PluginConfigStore } from "../config/store.js";
 import { LoginError } from "../errors.js";
 import type { LoginCodeStore } from "../login-codes.js";
-import type { PendingLogin } from "../providers/login-provider.js";
+import { callbackMode, type PendingLogin } from "../providers/login-provider.js";
 import type { ProviderClient } from "../providers/provider-client.js";
 import type { SingleUseStore } from "../single-use-store.js";
 import { identityFromClaims } from "../user-name.js";
+import type { LoginBrowserBinding } from "./browser-binding.js";
 import { errorResponses, loginApp } from "./context.js";
 
 export interface PluginLoginDeps {
@@ -17,6 +19,7 @@ export interface PluginLoginDeps {
   providers: ProviderClient;
   codes: LoginCodeStore;
   pendingLogins: SingleUseStore<PendingLogin>;
+  browserBinding: LoginBrowserBinding;
   /** The server's external base URL; callbacks are `<publicUrl>/x/auth/<id>/callback`. */
   publicUrl: string;
   logger: Logger;
@@ -78,25 +81,33 @@ export function pluginLoginRoutes(deps: PluginLoginDeps) {
   app.openapi(startRoute, async (c) => {
     const { handler } = c.req.valid("param");
     const config = activeConfig(deps.configs, handler);
+    const state = client.randomState();
     const pending: PendingLogin = {
       plugin: config.id,
-      state: client.randomState(),
+      state,
       nonce: client.randomNonce(),
       codeVerifier: client.randomPKCECodeVerifier(),
       returnUrl: allowedReturnUrl(config, c.req.valid("query").return_to),
       configVersion: config.updatedAt,
+      browserBinding: deps.browserBinding.bind(c, state, callbackMode(config)),
     };
     const url = await deps.providers.authorizationUrl(config, pending, callbackUrl(deps, config.id));
     deps.pendingLogins.put(pending.state, pending);
     return c.redirect(url.href, 302);
   });
 
-  const finish = async (handler: string, params: z.infer<typeof CallbackParams>): Promise<string> => {
+  const finish = async (
+    c: Context,
+    handler: string,
+    params: z.infer<typeof CallbackParams>,
+  ): Promise<string> => {
     const pending = params.state ? deps.pendingLogins.take(params.state) : undefined;
     if (!pending || pending.plugin !== handler) {
       throw new LoginError("state_mismatch", "unknown, used or expired login state");
     }
     const config = activeConfig(deps.configs, handler);
+    // Before anything reaches the provider: an attacker's code must not be redeemed in a victim's browser.
+    deps.browserBinding.verify(c, pending.state, callbackMode(config), pending.browserBinding);
     if (config.updatedAt !== pending.configVersion) {
       throw new LoginError("config_changed", "the plugin configuration changed during the login");
     }
@@ -124,12 +135,12 @@ export function pluginLoginRoutes(deps: PluginLoginDeps) {
 
   app.openapi(callbackGetRoute, async (c) => {
     const { handler } = c.req.valid("param");
-    return c.redirect(await finish(handler, c.req.valid("query")), 302);
+    return c.redirect(await finish(c, handler, c.req.valid("query")), 302);
   });
 
   app.openapi(callbackPostRoute, async (c) => {
     const { handler } = c.req.valid("param");
-    return c.redirect(await finish(handler, c.req.valid("form")), 303);
+    return c.redirect(await finish(c, handler, c.req.valid("form")), 303);
   });
 
   return app;
