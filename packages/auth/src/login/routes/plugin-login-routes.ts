@@ -106,8 +106,13 @@ export function pluginLoginRoutes(deps: PluginLoginDeps) {
       throw new LoginError("state_mismatch", "unknown, used or expired login state");
     }
     const config = activeConfig(deps.configs, handler);
-    // Before anything reaches the provider: an attacker's code must not be redeemed in a victim's browser.
-    deps.browserBinding.verify(c, pending.state, callbackMode(config), pending.browserBinding);
+    try {
+      // Before anything reaches the provider: an attacker's code must not be redeemed in a victim's browser.
+      deps.browserBinding.verify(c, pending.state, callbackMode(config), pending.browserBinding);
+    } catch (error) {
+      deps.logger.warn({ plugin: handler }, "login callback from another browser refused (login CSRF?)");
+      throw error;
+    }
     if (config.updatedAt !== pending.configVersion) {
       throw new LoginError("config_changed", "the plugin configuration changed during the login");
     }
