@@ -30,6 +30,13 @@ interface LateAnswer {
   readonly deliver: () => void;
 }
 
+/**
+ * The one FFI during which code may be sent and linked into the running VM: it loads a
+ * library and answers once the library is linked (the Groovebox JS host's only exception to
+ * its driver rules).
+ */
+export const LOADER_FFI = "$loader_loadLibrary";
+
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MEMORY_LIMIT = 256 * 1024 * 1024;
 
@@ -63,6 +70,8 @@ export abstract class MachineBase extends EventEmitter<MachineEvents> implements
   #lateQueue: LateAnswer[] = [];
   #lateToken = 0;
   #vmIdle = false;
+  /** `$loader_loadLibrary` calls whose answer has not reached the VM yet. */
+  readonly #loadersPending = new Set<FfiAnswerSink>();
   /**
    * The Groovebox takes a late answer only while idle (it is blocked in a sync FFI
    * otherwise); a native entry awaits its FFI, so it takes late answers at once.
@@ -86,7 +95,7 @@ export abstract class MachineBase extends EventEmitter<MachineEvents> implements
     return this.#state;
   }
 
-  abstract sendCode(codeID: number, bytes: Uint8Array): Promise<void>;
+  abstract sendCode(codeID: number, bytes: Uint8Array, name?: string): Promise<void>;
   abstract linkCode(codeID: number, initFlag?: boolean): Promise<void>;
   abstract init(env: import("./types.js").InitEnv): Promise<Interaction>;
   abstract enter(
@@ -113,6 +122,22 @@ export abstract class MachineBase extends EventEmitter<MachineEvents> implements
         `${op} is not allowed in state ${this.#state} (allowed: ${allowed.join(", ")})`,
       );
     }
+  }
+
+  /**
+   * Code may be sent and linked in Init and Idle, and while this machine's VM waits for the
+   * answer of a `$loader_loadLibrary` call (states FFIcall, or Running once it was deferred
+   * with `later`). Throws `illegal_state` (`destroyed`) otherwise.
+   */
+  protected requireCodeState(op: string): void {
+    const state = this.#state;
+    if (this.#loadersPending.size > 0 && (state === "FFIcall" || state === "Running")) return;
+    if (state === "Init" || state === "Idle") return;
+    const code = state === "Destroyed" ? "destroyed" : "illegal_state";
+    throw new MachineError(
+      code,
+      `${op} is not allowed in state ${state} (allowed: Init, Idle, or while ${LOADER_FFI} is pending)`,
+    );
   }
 
   /** Starts an interaction; the backend then runs the VM and reports what happens. */
@@ -186,7 +211,7 @@ export abstract class MachineBase extends EventEmitter<MachineEvents> implements
   protected vmFfiCall(name: string, args: MixValue[], location: string, sink: FfiAnswerSink): void {
     this.#interaction?.record.ffiCalls.push(name);
     this.setState("FFIcall");
-    const call = this.makeCall(name, args, location, sink);
+    const call = this.makeCall(name, args, location, name === LOADER_FFI ? this.loaderSink(sink) : sink);
     try {
       this.emit("ffiCall", call);
     } catch (e) {
@@ -257,12 +282,31 @@ export abstract class MachineBase extends EventEmitter<MachineEvents> implements
     for (const timer of this.#pendingLater.values()) clearTimeout(timer);
     this.#pendingLater.clear();
     this.#lateQueue = [];
+    this.#loadersPending.clear();
   }
 
   private passThrough(state: MachineState, emit: () => void): void {
     this.setState(state);
     emit();
     if (this.#state === state) this.setState("Running");
+  }
+
+  /** Keeps code loading open from the loader call until its answer goes to the VM. */
+  private loaderSink(sink: FfiAnswerSink): FfiAnswerSink {
+    const pending = this.#loadersPending;
+    const open: FfiAnswerSink = {
+      return: (value) => {
+        pending.delete(open);
+        sink.return(value);
+      },
+      abort: (message) => {
+        pending.delete(open);
+        sink.abort(message);
+      },
+      later: () => sink.later(),
+    };
+    pending.add(open);
+    return open;
   }
 
   private makeCall(name: string, args: MixValue[], location: string, sink: FfiAnswerSink): FfiCall {

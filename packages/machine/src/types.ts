@@ -145,9 +145,15 @@ export interface Machine {
   readonly state: MachineState;
   readonly session: string | undefined;
   readonly user: MachineUser | undefined;
-  /** Loads app code under `codeID` (compiled Mix Wasm for the Groovebox). State Init or Idle. */
-  sendCode(codeID: number, bytes: Uint8Array): Promise<void>;
-  /** Links code sent before; `initFlag` runs its library initializers on the next init. */
+  /**
+   * Loads app code under `codeID` (compiled Mix Wasm for the Groovebox; a module name for the
+   * native backend). `name` is the unit name `linkCode(codeID, true)` initializes (Groovebox;
+   * default `code-<codeID>`). States Init and Idle, and while a `$loader_loadLibrary` call of
+   * this machine waits for its answer (FFIcall, or Running once deferred with `later`): the
+   * library is loaded into the running VM, then the FFI answered.
+   */
+  sendCode(codeID: number, bytes: Uint8Array, name?: string): Promise<void>;
+  /** Links code sent before; `initFlag` marks its library for initialization. Same states as `sendCode`. */
   linkCode(codeID: number, initFlag?: boolean): Promise<void>;
   /** Runs initialization with the environment; resolves when the VM is Idle. */
   init(env: InitEnv): Promise<Interaction>;

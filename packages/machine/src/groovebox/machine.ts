@@ -54,13 +54,17 @@ export class GrooveboxMachine extends MachineBase {
   }
 
   async sendCode(codeID: number, bytes: Uint8Array, name = `code-${codeID}`): Promise<void> {
-    this.requireState("sendCode", "Init", "Idle");
+    this.requireCodeState("sendCode");
     checkCodeID(codeID);
+    checkName(name, "code name");
+    if (name.length === 0) throw new MachineError("bad_args", "code name must not be empty");
     if (this.#codeIDs.has(codeID)) throw new MachineError("unknown_code", `code ${codeID} was already sent`);
     if (!(bytes instanceof Uint8Array)) throw new MachineError("bad_args", "code must be a Uint8Array");
     if (isWasm(bytes)) {
       const compiled = await this.pool.compile(bytes);
       await this.pool.ensureModule(this.slot, compiled, this.vm);
+      // Compiling took time: a loader's FFI may have been answered meanwhile.
+      this.requireCodeState("sendCode");
       await this.call({ op: "sendCode", vm: this.vm, codeID, hash: compiled.hash, name });
     } else {
       await this.call({ op: "sendBytecode", vm: this.vm, codeID, bytes: bytes.slice(), name });
@@ -69,7 +73,7 @@ export class GrooveboxMachine extends MachineBase {
   }
 
   async linkCode(codeID: number, initFlag = false): Promise<void> {
-    this.requireState("linkCode", "Init", "Idle");
+    this.requireCodeState("linkCode");
     if (!this.#codeIDs.has(codeID)) throw new MachineError("unknown_code", `code ${codeID} was never sent`);
     await this.call({ op: "linkCode", vm: this.vm, codeID, initFlag });
     this.#linked.add(codeID);

@@ -55,8 +55,9 @@ export class NativeMachine extends MachineBase {
     this.#available = new Map(options.modules.map((m) => [m.name, m]));
   }
 
-  async sendCode(codeID: number, bytes: Uint8Array): Promise<void> {
-    this.requireState("sendCode", "Init", "Idle");
+  /** The bytes name the module (UTF-8); `name` is not needed here. */
+  async sendCode(codeID: number, bytes: Uint8Array, _name?: string): Promise<void> {
+    this.requireCodeState("sendCode");
     if (this.#sent.has(codeID)) throw new MachineError("unknown_code", `code ${codeID} was already sent`);
     const name = new TextDecoder().decode(bytes);
     const module = this.#available.get(name);
@@ -65,8 +66,9 @@ export class NativeMachine extends MachineBase {
     this.#sent.set(codeID, module);
   }
 
-  async linkCode(codeID: number): Promise<void> {
-    this.requireState("linkCode", "Init", "Idle");
+  /** Adds the module's entries; its `init` runs on the next `init` (there is no library init of its own). */
+  async linkCode(codeID: number, _initFlag?: boolean): Promise<void> {
+    this.requireCodeState("linkCode");
     const module = this.#sent.get(codeID);
     if (module === undefined) throw new MachineError("unknown_code", `code ${codeID} was never sent`);
     if (!this.#linked.includes(module)) this.#linked.push(module);
