@@ -60,23 +60,24 @@ describe("libraries and app modules (native backend, real LMDB)", () => {
     }
   });
 
-  it("$loader_loadLibrary: a missing library aborts; a stored one is sent into the VM, which @amp/machine refuses during an FFI", async () => {
+  it("$loader_loadLibrary loads a stored library into the running VM: its entries become callable", async () => {
     const { session } = await stack.sessions.create({ user: alice, token: "t", app: "libapp" });
     try {
       expect((await callIn(session, "$loader_loadLibrary", ["nope"])).error).toMatch(
         /\$loader_loadLibrary: no library nope in the app/,
       );
-      // The load goes through Machine.sendCode/linkCode, which accept code only in Init/Idle;
-      // until @amp/machine allows them while $loader_loadLibrary is pending, the call aborts clearly.
-      const loaded = await callIn(session, "$loader_loadLibrary", ["greeter"]);
-      expect(loaded.error).toMatch(
-        /cannot load library greeter into the running VM: @amp\/machine does not accept code while an FFI is pending/,
-      );
-      // A failed load is not remembered: the next call tries again (and gets a new code ID).
-      expect((await callIn(session, "$loader_loadLibrary", ["greeter"])).error).toMatch(/FFI is pending/);
-      expect(session.libraries.size).toBe(0);
-      expect(session.nextCodeID).toBe(3);
-      // The abort panicked only the calling coroutine: the VM goes on.
+      // Not loaded yet: the library's entry does not exist in the session's VM.
+      await expect(session.enter("greet", [])).rejects.toMatchObject({ code: "no_such_entry" });
+      // Sent (fresh code ID) and linked while the FFI is pending, then answered with null.
+      expect(await callIn(session, "$loader_loadLibrary", ["greeter"])).toEqual({ ok: null });
+      expect([...session.libraries.keys()]).toEqual(["greeter.WASM"]);
+      expect(session.nextCodeID).toBe(2);
+      const greet = await session.enter("greet", []);
+      expect(greet.cells).toEqual([{ name: "lib.greeting", version: "1", value: "hello from the library" }]);
+      // A second load is answered at once: no new code ID, nothing sent again.
+      expect(await callIn(session, "$loader_loadLibrary", ["greeter"])).toEqual({ ok: null });
+      expect(session.nextCodeID).toBe(2);
+      // The app goes on.
       const home = await session.enter("load", ["home", [{}, {}]]);
       expect(home.cells.map((c) => c.name)).toContain("home.view");
     } finally {
