@@ -1,5 +1,5 @@
 import { isMixMap, isRef, type MixMap, type MixValue, ref } from "@amp/codec";
-import { type FfiContext, type FfiHandler, MachineError } from "@amp/machine";
+import type { FfiContext, FfiHandler } from "@amp/machine";
 import type { TrackApps } from "../ports.js";
 import { appsError } from "../session/app-code.js";
 import type { Session } from "../session/session.js";
@@ -10,16 +10,6 @@ const LIBRARY_PREFIX = "_rmx_library:";
 const MAX_LIBRARY_BYTES = 64 * 1024 * 1024;
 /** Libraries one session may load: each one is code in its VM for the VM's whole life. */
 const MAX_LIBRARIES_PER_SESSION = 64;
-
-/**
- * What loading code into a running VM needs from a machine. The Groovebox backend takes the
- * library's name as `sendCode`'s third argument (the name `linkCode(id, true)` initializes);
- * the native backend reads the bytes as a module name and ignores it.
- */
-interface CodeLoading {
-  sendCode(codeID: number, bytes: Uint8Array, name?: string): Promise<void>;
-  linkCode(codeID: number, initFlag?: boolean): Promise<void>;
-}
 
 /**
  * `$loader_resolveLibrary(name, variant?)` → `{name, variant, dataRef, size}` or null, and
@@ -56,17 +46,11 @@ export function loaderFfis(apps: TrackApps, find: SessionLookup): Record<string,
     const bytes = new Uint8Array(await found.store.blobs.read(id));
     // A code ID is never reused, even when a load fails half-way (sent but not linked).
     const codeID = session.nextCodeID++;
-    const machine: CodeLoading = ctx.machine;
     try {
-      await machine.sendCode(codeID, bytes, name);
-      await machine.linkCode(codeID, true);
+      // Allowed while this `$loader_loadLibrary` call is pending; the name is what `linkCode(…, true)` initializes.
+      await ctx.machine.sendCode(codeID, bytes, name);
+      await ctx.machine.linkCode(codeID, true);
     } catch (e) {
-      if (e instanceof MachineError && e.code === "illegal_state") {
-        throw new Error(
-          `${ctx.name}: cannot load library ${name} into the running VM: @amp/machine does not ` +
-            `accept code while an FFI is pending (${e.message})`,
-        );
-      }
       throw new Error(`${ctx.name}: library ${name}: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
