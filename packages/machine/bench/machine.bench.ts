@@ -179,6 +179,44 @@ const taps = await pair(
   () => tapM.enter("invoke3", "", 0, tapArgs),
   () => rawTap(tapVm),
 );
+
+// Sessions created one after another with no pause (a burst of users arriving): each
+// create→init→load starts when the previous one is loaded; the sessions stay live.
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function backToBack(n: number) {
+  const ready: number[] = [];
+  const loaded: number[] = [];
+  const live: GrooveboxMachine[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const m = await pool.createMachine({ ffi, code });
+    await m.init(env);
+    ready.push(performance.now() - t0);
+    await m.enter("load", "", 0, loadArgs);
+    loaded.push(performance.now() - t0);
+    live.push(m);
+  }
+  for (const m of live) await m.destroy();
+  return { ready, loaded };
+}
+console.log("back-to-back sessions…");
+await sleep(500); // every worker back to its spares
+const burst = await backToBack(40);
+
+// The same burst while a live session taps every 2 ms: refilling spares must not stall its taps.
+console.log("taps during a burst of sessions…");
+await sleep(500);
+let bursting = true;
+const churned = backToBack(40).finally(() => {
+  bursting = false;
+});
+const churnTaps: number[] = [];
+while (bursting) {
+  churnTaps.push(await time(() => tapM.enter("invoke3", "", 0, tapArgs)));
+  await sleep(2);
+}
+const burstWithTaps = await churned;
+console.log(`${churnTaps.length} taps during the burst`);
 await tapM.destroy();
 
 // memory per idle VM (RSS growth over 40 idle loaded VMs)
@@ -238,8 +276,20 @@ row("create→init→load, cold (p50)", pct(cold.ours, 0.5), pct(cold.raw, 0.5))
 row("pooled session ready: create→init (p50)", pct(readyOurs, 0.5), pct(readyRaw, 0.5));
 row("pooled create→init→load (p50)", pct(pooledOurs, 0.5), pct(pooledRaw, 0.5));
 row("pooled create→init→load vs raw cold (p50)", pct(pooledOurs, 0.5), pct(cold.raw, 0.5));
+row("back-to-back create→init, 40 in a row (p50)", pct(burst.ready, 0.5), pct(readyRaw, 0.5));
+row("back-to-back create→init, 40 in a row (p90)", pct(burst.ready, 0.9), pct(readyRaw, 0.9));
+row("back-to-back create→init→load (p50)", pct(burst.loaded, 0.5), pct(pooledRaw, 0.5));
+row("back-to-back create→init→load (p90)", pct(burst.loaded, 0.9), pct(pooledRaw, 0.9));
+row("back-to-back vs paced create→init→load (p50)", pct(burst.loaded, 0.5), pct(pooledOurs, 0.5));
 row("tap p50", pct(taps.ours, 0.5), pct(taps.raw, 0.5));
 row("tap p99", pct(taps.ours, 0.99), pct(taps.raw, 0.99));
+row("tap p50 during a burst of sessions", pct(churnTaps, 0.5), pct(taps.raw, 0.5));
+row("tap p99 during a burst of sessions", pct(churnTaps, 0.99), pct(taps.raw, 0.99));
+row(
+  "burst create→init→load with a tapping session (p50)",
+  pct(burstWithTaps.loaded, 0.5),
+  pct(pooledRaw, 0.5),
+);
 row("resident memory per idle VM (RSS growth)", perVm, undefined, "MiB");
 row("linear memory per idle VM", linear, undefined, "MiB");
 row("load+tap throughput, 50 VMs (per s)", ours, raw, "/s");

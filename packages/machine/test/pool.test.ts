@@ -83,6 +83,24 @@ describe.skipIf(!haveArtifacts)("GrooveboxPool spares", () => {
     await Promise.all(sessions.map((s) => s.m.destroy()));
   });
 
+  it("sessions created back to back, beyond the spares, keep getting pre-initialized VMs of their own", async () => {
+    // Each create comes right after the previous session's load: the worker never has a
+    // quiet spell, so the spares must be rebuilt between (and handed over from) requests.
+    const envs = Array.from({ length: 6 }, (_, i) => ({ ...testEnv, token: `b2b-${i}-${randomUUID()}` }));
+    const sessions = [];
+    for (const env of envs) sessions.push(await session(warm, env));
+    for (const [i, s] of sessions.entries()) {
+      expect(await s.m.memoryContains(encode(neutralToken))).toBe(true);
+      for (let j = 0; j < sessions.length; j++) {
+        expect(await s.m.memoryContains(encode(`b2b-${j}-`))).toBe(i === j);
+      }
+      const reference = await session(fresh, envs[i]!);
+      expect(s.load).toEqual(reference.load);
+      await reference.m.destroy();
+    }
+    await Promise.all(sessions.map((s) => s.m.destroy()));
+  });
+
   it("a session whose env answers the init-time queries differently gets a VM that inits for real", async () => {
     const env = { ...testEnv, isMQTTEnabled: true };
     const mqtt = await session(warm, env);
@@ -126,6 +144,19 @@ describe.skipIf(!haveArtifacts)("GrooveboxPool spares", () => {
     await overridden.enter("load", "", 0, loadHome);
     expect(shown).toBe(2); // the override still reaches the host
     await overridden.destroy();
+
+    // A handler registered after the machine's first interaction takes over from the worker.
+    const late = ffi.extend();
+    const later = await warm.createMachine({ ffi: late, code: code() });
+    await later.init(testEnv);
+    await later.enter("load", "", 0, loadHome);
+    late.register("$showHook", () => {
+      shown++;
+      return null;
+    });
+    await later.enter("load", "", 0, loadHome);
+    expect(shown).toBe(3);
+    await later.destroy();
   });
 });
 

@@ -274,7 +274,9 @@ export class GrooveboxPool implements SlotOwner {
   /**
    * The worker with the fewest VMs, avoiding one that is stuck in a long run. Among
    * workers within one VM of the fewest, one holding a spare for `code` wins (it is
-   * ready at once) without letting the load drift apart.
+   * ready at once) without letting the load drift apart; the one holding the most
+   * spares first, so back-to-back sessions take turns and each worker refills while
+   * the others serve.
    */
   pickSlot(code?: CodeSpec[]): WorkerSlot {
     const live = this.#slots.filter((s) => !s.ended);
@@ -287,7 +289,10 @@ export class GrooveboxPool implements SlotOwner {
     const withSpare = candidates.filter(
       (s) => s.vms.size <= least.vms.size + 1 && (s.spares.get(key) ?? 0) > 0,
     );
-    return withSpare.reduce((a, b) => (b.vms.size < a.vms.size ? b : a), withSpare[0] ?? least);
+    const spares = (s: WorkerSlot) => s.spares.get(key) ?? 0;
+    const better = (a: WorkerSlot, b: WorkerSlot) =>
+      spares(b) > spares(a) || (spares(b) === spares(a) && b.vms.size < a.vms.size) ? b : a;
+    return withSpare.reduce(better, withSpare[0] ?? least);
   }
 }
 

@@ -49,6 +49,8 @@ interface Spare {
 
 interface Hosted extends Spare {
   spec: BuildSpec;
+  /** Entries run so far (the first is the session's load, part of its setup). */
+  entries: number;
 }
 
 interface WarmTarget extends BuildSpec {
@@ -56,15 +58,35 @@ interface WarmTarget extends BuildSpec {
   initEnv: Uint8Array | undefined;
 }
 
-/** The worker builds spares only after it has had no request for this long. */
-const REFILL_IDLE_MS = 10;
+/**
+ * A spare under construction. It is built in steps (instantiate the Groovebox, add each
+ * app module, link and pre-initialize) with the event loop let in between, so a request
+ * that arrives meanwhile waits for one step (≈2 ms) rather than a whole build (≈6 ms).
+ */
+interface Building {
+  key: string;
+  warm: WarmTarget;
+  steps: Generator<void, Spare, void>;
+}
+
+/**
+ * Spares are refilled as soon as the worker has nothing else to do, except while a live
+ * session interacts: after one of its requests the worker waits this long first, so a
+ * session tapping away is not made to wait for build steps. A session's setup (create,
+ * init, its first entry) does not count: back-to-back sessions keep finding spares.
+ */
+const REFILL_AFTER_LIVE_MS = 10;
 
 const modules = new Map<string, WebAssembly.Module>();
 const vms = new Map<number, Hosted>();
 const stash = new Map<string, Spare[]>();
 const warmTargets = new Map<string, WarmTarget>();
 let linesFor = 0;
-let refillTimer: ReturnType<typeof setTimeout> | undefined;
+let building: Building | undefined;
+/** When a live session's last request came in (`performance.now()`). */
+let lastLive = Number.NEGATIVE_INFINITY;
+/** Cancels the scheduled refill step, when one is scheduled. */
+let cancelRefill: (() => void) | undefined;
 
 function module(hash: string): WebAssembly.Module {
   const m = modules.get(hash);
@@ -72,14 +94,30 @@ function module(hash: string): WebAssembly.Module {
   return m;
 }
 
-function build(spec: BuildSpec): GrooveboxVM {
+/** Runs a stepwise build to its end. */
+function finish<T>(steps: Generator<void, T, void>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Builds a VM with the spec's code linked, yielding between the costly steps. */
+function* buildSteps(spec: BuildSpec): Generator<void, GrooveboxVM, void> {
   const vm = GrooveboxVM.create(module(spec.gbHash), {
     ...spec.settings,
     onLine: (line) => port.postMessage({ seq: -1, ok: true, line, vm: linesFor } satisfies WorkerReply),
   });
-  for (const c of spec.code) vm.addCode(c.codeID, module(c.hash), c.name);
+  for (const c of spec.code) {
+    yield;
+    vm.addCode(c.codeID, module(c.hash), c.name);
+  }
   for (const c of spec.code) vm.linkCode(c.codeID, c.initFlag);
   return vm;
+}
+
+function build(spec: BuildSpec): GrooveboxVM {
+  return finish(buildSteps(spec));
 }
 
 /** Runs the first init with the warm-time env; undefined when that init was not pure. */
@@ -90,39 +128,105 @@ function preinitialize(vm: GrooveboxVM, env: Uint8Array): PreInit | undefined {
   return { events: run.events.filter((e) => e.t === "builtin"), ...vm.initFlags() };
 }
 
-function buildSpare(warm: WarmTarget): Spare {
-  const vm = build(warm);
+function* spareSteps(warm: WarmTarget): Generator<void, Spare, void> {
+  const vm = yield* buildSteps(warm);
   if (warm.initEnv === undefined) return { vm, preinit: undefined };
+  yield;
   const preinit = preinitialize(vm, warm.initEnv);
+  if (preinit !== undefined) return { vm, preinit };
   // An app whose init is not pure gets linked spares from now on (a fresh one: this VM ran an init).
-  if (preinit === undefined) {
-    warm.initEnv = undefined;
-    return { vm: build(warm), preinit: undefined };
-  }
-  return { vm, preinit };
+  warm.initEnv = undefined;
+  yield;
+  return { vm: yield* buildSteps(warm), preinit: undefined };
 }
 
-/** Tops up one spare, then schedules the next; stays out of the way of live sessions. */
-function refillOne(): void {
-  refillTimer = undefined;
-  for (const [key, warm] of warmTargets) {
-    const spares = stash.get(key) ?? [];
+function sparesOf(key: string): Spare[] {
+  let spares = stash.get(key);
+  if (spares === undefined) {
+    spares = [];
     stash.set(key, spares);
-    if (spares.length >= warm.target) continue;
-    try {
-      spares.push(buildSpare(warm));
-      port.postMessage({ seq: -1, ok: true, vm: 0, spares: key, count: spares.length } satisfies WorkerReply);
-    } catch {
-      warmTargets.delete(key); // a spec that cannot be built is not retried
-    }
-    scheduleRefill();
-    return;
+  }
+  return spares;
+}
+
+/** The next spare to build: for the first warm target short of spares. */
+function nextBuild(): Building | undefined {
+  for (const [key, warm] of warmTargets) {
+    if (sparesOf(key).length < warm.target) return { key, warm, steps: spareSteps(warm) };
+  }
+  return undefined;
+}
+
+/** Ends a build; its spare joins the stash unless the warm target changed meanwhile. */
+function completeBuild(done: Building, spare: Spare): void {
+  if (building === done) building = undefined;
+  if (warmTargets.get(done.key) !== done.warm) return;
+  const spares = sparesOf(done.key);
+  spares.push(spare);
+  port.postMessage({
+    seq: -1,
+    ok: true,
+    vm: 0,
+    spares: done.key,
+    count: spares.length,
+  } satisfies WorkerReply);
+}
+
+/** A build that throws is dropped, and its warm target with it (a spec that cannot be built is not retried). */
+function failBuild(failed: Building): void {
+  if (building === failed) building = undefined;
+  if (warmTargets.get(failed.key) === failed.warm) warmTargets.delete(failed.key);
+}
+
+/** Takes the spare under construction for `key`, finishing it now (a session is waiting for it). */
+function adoptBuilding(key: string): Spare | undefined {
+  const b = building;
+  if (b === undefined || b.key !== key || warmTargets.get(key) !== b.warm) return undefined;
+  building = undefined;
+  try {
+    return finish(b.steps);
+  } catch {
+    failBuild(b);
+    return undefined;
   }
 }
 
+/** One step of building a spare; the next one runs after any request that came in meanwhile. */
+function refillStep(): void {
+  cancelRefill = undefined;
+  building ??= nextBuild();
+  const b = building;
+  if (b === undefined) return;
+  try {
+    const step = b.steps.next();
+    if (step.done) completeBuild(b, step.value);
+  } catch {
+    failBuild(b);
+  }
+  // An immediate runs after the event loop polled for messages: a waiting request goes first.
+  const next = setImmediate(refillStep);
+  cancelRefill = () => clearImmediate(next);
+}
+
+/** (Re)schedules the next refill step: at once, or once live sessions have been quiet for a while. */
 function scheduleRefill(): void {
-  if (refillTimer !== undefined) clearTimeout(refillTimer);
-  refillTimer = setTimeout(refillOne, REFILL_IDLE_MS);
+  cancelRefill?.();
+  const wait = lastLive + REFILL_AFTER_LIVE_MS - performance.now();
+  if (wait <= 0) {
+    const next = setImmediate(refillStep);
+    cancelRefill = () => clearImmediate(next);
+  } else {
+    const timer = setTimeout(refillStep, wait);
+    cancelRefill = () => clearTimeout(timer);
+  }
+}
+
+/** Whether a request is a live session's interaction (past its setup). */
+function isLive(req: WorkerRequest): boolean {
+  const hosted = vms.get(req.vm);
+  if (hosted === undefined) return false;
+  if (req.op === "enter") return ++hosted.entries > 1;
+  return hosted.entries > 1 && (req.op === "return" || req.op === "abort" || req.op === "later");
 }
 
 /** The first init of a session on a pre-initialized spare: a re-init with the session's env. */
@@ -170,11 +274,10 @@ function handle(req: WorkerRequest): WorkerReply {
       };
       warmTargets.set(key, warm);
       // Spares built for another env (or none) are replaced by ones for this one.
-      const spares = (stash.get(key) ?? []).filter(
-        (s) => (s.preinit !== undefined) === (req.initEnv !== undefined),
-      );
+      const spares = sparesOf(key).filter((s) => (s.preinit !== undefined) === (req.initEnv !== undefined));
       stash.set(key, spares);
-      if (req.now) while (spares.length < warm.target) spares.push(buildSpare(warm));
+      if (building?.key === key) building = undefined;
+      if (req.now) while (spares.length < warm.target) spares.push(finish(spareSteps(warm)));
       else scheduleRefill();
       return { seq: req.seq, ok: true, value: spares.length };
     }
@@ -190,9 +293,10 @@ function handle(req: WorkerRequest): WorkerReply {
         });
       }
       const spec = { gbHash: req.gbHash, settings: req.settings, code: req.code };
-      const spare = stash.get(key)?.shift() ?? { vm: build(spec), preinit: undefined };
+      // A ready spare, else the one under construction (finished now), else a fresh VM.
+      const spare = stash.get(key)?.shift() ?? adoptBuilding(key) ?? { vm: build(spec), preinit: undefined };
       spare.vm.configure(req.settings);
-      vms.set(req.vm, { ...spare, spec });
+      vms.set(req.vm, { ...spare, spec, entries: 0 });
       if (warmTargets.has(key)) scheduleRefill();
       return { seq: req.seq, ok: true, value: stash.get(key)?.length ?? 0 };
     }
@@ -239,6 +343,7 @@ function handle(req: WorkerRequest): WorkerReply {
 }
 
 port.on("message", (req: WorkerRequest) => {
+  if (isLive(req)) lastLive = performance.now();
   let reply: WorkerReply;
   try {
     reply = handle(req);
@@ -258,5 +363,5 @@ port.on("message", (req: WorkerRequest) => {
     if (reply.run.stop.type === "ffi") transfer.push(reply.run.stop.args.buffer as ArrayBuffer);
   }
   port.postMessage(reply, transfer);
-  if (refillTimer !== undefined) scheduleRefill(); // a request came in: wait for quiet again
+  if (cancelRefill !== undefined) scheduleRefill(); // a live request pushes the refill back
 });
