@@ -23,8 +23,8 @@ export class GrooveboxMachine extends MachineBase {
   readonly backend = "groovebox" as const;
   readonly #codeIDs = new Set<number>();
   readonly #linked = new Set<number>();
-  /** The local answers the worker holds for this VM, as last sent. */
-  #localSent = "";
+  /** The local answer of each of `STANDARD_HOOKS` the worker holds for this VM, as last sent. */
+  #localSent: (LocalAnswer | undefined)[] | undefined;
 
   /** @internal created by GrooveboxPool.createMachine */
   constructor(
@@ -142,19 +142,22 @@ export class GrooveboxMachine extends MachineBase {
   /**
    * Standard hooks the worker may answer in place (saving a round trip per call):
    * those the registry maps to `standardHooks()` handlers, and only while nobody
-   * listens to `ffiCall` (a listener must see every host FFI). Sent when it changes.
+   * listens to `ffiCall` (a listener must see every host FFI). Sent when it changes:
+   * the registry and the listeners may change between interactions, so each one
+   * compares the few hooks' answers with what was sent (no allocation when equal).
    */
   private localAnswers(): Record<string, LocalAnswer> | undefined {
+    const listened = this.listenerCount("ffiCall") > 0;
+    const answerOf = (name: string) => (listened ? undefined : localAnswerOf(this.ffi?.get(name)));
+    const sent = this.#localSent;
+    if (sent !== undefined && STANDARD_HOOKS.every((name, i) => answerOf(name) === sent[i])) return undefined;
+    const answers = STANDARD_HOOKS.map(answerOf);
+    this.#localSent = answers;
     const local: Record<string, LocalAnswer> = {};
-    if (this.listenerCount("ffiCall") === 0) {
-      for (const name of STANDARD_HOOKS) {
-        const answer = localAnswerOf(this.ffi?.get(name));
-        if (answer !== undefined) local[name] = answer;
-      }
+    for (const [i, name] of STANDARD_HOOKS.entries()) {
+      const answer = answers[i];
+      if (answer !== undefined) local[name] = answer;
     }
-    const key = JSON.stringify(local);
-    if (key === this.#localSent) return undefined;
-    this.#localSent = key;
     return local;
   }
 
