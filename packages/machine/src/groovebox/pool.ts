@@ -66,6 +66,12 @@ export interface PoolStats {
 }
 
 /**
+ * Time a request may wait behind the worker's earlier requests on top of the VM's own hard limit.
+ * Modules are sent (and compiled) beforehand, so this is queueing only.
+ */
+const QUEUE_SLACK_MS = 5_000;
+
+/**
  * Runs Groovebox VMs in a pool of worker threads. Compiles the Groovebox and every
  * app once (by content hash), spreads machines over the workers, keeps pre-created
  * VMs for warmed apps, and replaces a worker whose VM never yields.
@@ -193,7 +199,9 @@ export class GrooveboxPool implements SlotOwner {
         initEnv: warm.initEnv,
         now,
       },
-      60_000,
+      // Each spare is a VM under the default limits: a spare that never yields ends like any VM.
+      machineLimits({ ...this.options.machineDefaults }).hardTimeoutMs * Math.max(1, warm.spares) +
+        QUEUE_SLACK_MS,
     );
     if (!reply.ok) throw new MachineError(reply.code, reply.message);
     if (typeof reply.value === "number")
@@ -226,7 +234,7 @@ export class GrooveboxPool implements SlotOwner {
         code,
         warm: this.#warm.get(key)?.spares ?? 0,
       },
-      machine.limits.hardTimeoutMs + 30_000,
+      machine.limits.hardTimeoutMs + QUEUE_SLACK_MS,
     );
     const spares = slot.spares.get(stash) ?? 0;
     // A worker holding a spare hands it out without fail, and handles requests in order:

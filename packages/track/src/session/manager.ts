@@ -14,7 +14,13 @@ import {
   type NativeModule,
 } from "@amp/machine";
 import type { Logger } from "pino";
-import { errorMessage, NO_SUCH_SESSION, SESSION_TIMED_OUT, TrackError } from "../errors.js";
+import {
+  EXECUTION_TIMED_OUT,
+  errorMessage,
+  NO_SUCH_SESSION,
+  SESSION_TIMED_OUT,
+  TrackError,
+} from "../errors.js";
 import { type TrackFfiOptions, trackFfis } from "../ffi/index.js";
 import type { TrackApps, TrackVmOwners } from "../ports.js";
 import { emptyResponse, type ResponseError } from "../protocol/response.js";
@@ -181,6 +187,8 @@ export class SessionManager {
     } catch (e) {
       if (created) await this.destroy(created.id).catch(() => {});
       else await machine?.destroy().catch(() => {});
+      if (e instanceof MachineError && e.code === "timeout")
+        throw new TrackError("Track-executionTimedOut", EXECUTION_TIMED_OUT, { reason: e.message });
       if (e instanceof MachineError)
         throw new TrackError("Track-machine", e.message, { machineError: e.code });
       throw e;
@@ -375,8 +383,10 @@ export class SessionManager {
       const pool = this.options.pool;
       if (!pool) throw new TrackError("Track-machine", "this server has no Groovebox configured");
       const appCode = [{ codeID: 0, bytes: code.bytes }];
+      const machine = await pool.createMachine({ ...common, code: appCode });
+      // Warm only once the code has linked: an app that loops while linking must not take every worker with it.
       if (this.options.warm ?? true) this.warm(pool, appCode, code.hash, app);
-      return pool.createMachine({ ...common, code: appCode });
+      return machine;
     }
     const machine = new NativeMachine({ ...common, modules: this.options.nativeModules ?? [] });
     await machine.sendCode(0, code.bytes);
