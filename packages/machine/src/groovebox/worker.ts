@@ -70,11 +70,13 @@ interface Building {
 }
 
 /**
- * Spares are refilled as soon as the worker has nothing else to do, except while a live
- * session interacts: after one of its requests the worker waits this long first, so a
- * session tapping away is not made to wait for build steps. A session's setup (create,
- * init, its first entry) does not count: back-to-back sessions keep finding spares.
+ * Spares are refilled once the worker has had no request for `REFILL_AFTER_ANY_MS` (a
+ * session's init and load follow its create within that), and no live session's request
+ * for `REFILL_AFTER_LIVE_MS`, so a session tapping away is not made to wait for build
+ * steps. A session's setup (create, init, its first entry) is not live: sessions created
+ * back to back keep finding spares.
  */
+const REFILL_AFTER_ANY_MS = 2;
 const REFILL_AFTER_LIVE_MS = 10;
 
 const modules = new Map<string, WebAssembly.Module>();
@@ -83,7 +85,8 @@ const stash = new Map<string, Spare[]>();
 const warmTargets = new Map<string, WarmTarget>();
 let linesFor = 0;
 let building: Building | undefined;
-/** When a live session's last request came in (`performance.now()`). */
+/** When the last request, and the last live session's request, came in (`performance.now()`). */
+let lastRequest = Number.NEGATIVE_INFINITY;
 let lastLive = Number.NEGATIVE_INFINITY;
 /** Cancels the scheduled refill step, when one is scheduled. */
 let cancelRefill: (() => void) | undefined;
@@ -211,7 +214,8 @@ function refillStep(): void {
 /** (Re)schedules the next refill step: at once, or once live sessions have been quiet for a while. */
 function scheduleRefill(): void {
   cancelRefill?.();
-  const wait = lastLive + REFILL_AFTER_LIVE_MS - performance.now();
+  const wait =
+    Math.max(lastRequest + REFILL_AFTER_ANY_MS, lastLive + REFILL_AFTER_LIVE_MS) - performance.now();
   if (wait <= 0) {
     const next = setImmediate(refillStep);
     cancelRefill = () => clearImmediate(next);
@@ -343,7 +347,8 @@ function handle(req: WorkerRequest): WorkerReply {
 }
 
 port.on("message", (req: WorkerRequest) => {
-  if (isLive(req)) lastLive = performance.now();
+  lastRequest = performance.now();
+  if (isLive(req)) lastLive = lastRequest;
   let reply: WorkerReply;
   try {
     reply = handle(req);
@@ -363,5 +368,5 @@ port.on("message", (req: WorkerRequest) => {
     if (reply.run.stop.type === "ffi") transfer.push(reply.run.stop.args.buffer as ArrayBuffer);
   }
   port.postMessage(reply, transfer);
-  if (cancelRefill !== undefined) scheduleRefill(); // a live request pushes the refill back
+  if (cancelRefill !== undefined) scheduleRefill(); // a request pushes the refill back
 });
