@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { findViewNodes, viewTexts } from "@amp/track";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { runBin, ServerProcess } from "./helpers/server-process.js";
@@ -59,31 +60,6 @@ class TrackSocket {
   close(): void {
     this.ws.close();
   }
-}
-
-/** Every `props.value` text of the `dom_*` nodes in a tagged-JSON view. */
-function texts(view: unknown, out: string[] = []): string[] {
-  if (Array.isArray(view)) for (const v of view) texts(v, out);
-  else if (view && typeof view === "object") {
-    const node = view as { _rmx_type?: unknown; props?: { value?: unknown } };
-    if (
-      typeof node._rmx_type === "string" &&
-      node._rmx_type.startsWith("dom_") &&
-      typeof node.props?.value === "string"
-    )
-      out.push(node.props.value);
-    for (const v of Object.values(view)) texts(v, out);
-  }
-  return out;
-}
-
-function find(view: unknown, kind: string): Record<string, unknown> | undefined {
-  if (Array.isArray(view)) return view.map((v) => find(v, kind)).find(Boolean);
-  if (!view || typeof view !== "object") return undefined;
-  if ((view as { _rmx_type?: unknown })._rmx_type === kind) return view as Record<string, unknown>;
-  return Object.values(view)
-    .map((v) => find(v, kind))
-    .find(Boolean);
 }
 
 describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a real amp process", () => {
@@ -146,10 +122,10 @@ describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a
       });
       expect(load.response.errors).toBeUndefined();
       const view = load.cells.filter((c) => c.name === "home.view").at(-1)?.value;
-      expect(texts(view)).toEqual(expect.arrayContaining(["Hello there!", "Click me"]));
+      expect(viewTexts(view)).toEqual(expect.arrayContaining(["Hello there!", "Click me"]));
 
-      const ontap = (find(view, "dom_button")!.events as { ontap: { name: string; env: unknown }[] })
-        .ontap[0]!;
+      const [button] = findViewNodes(view, (node) => node._rmx_type === "dom_button");
+      const ontap = (button!.events as { ontap: { name: string; env: unknown }[] }).ontap[0]!;
       const tap = await client.request({
         _rmx_type: "msg_view_invoke",
         session,
@@ -187,7 +163,7 @@ describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a
         argsEscEnabled: true,
       });
       expect(load.response.errors).toBeUndefined();
-      const shown = load.cells.flatMap((c) => texts(c.value));
+      const shown = load.cells.flatMap((c) => viewTexts(c.value));
       // The app renders the title as a markdown heading, then one line per item.
       expect(shown).toEqual(expect.arrayContaining(["# T", "a", "b"]));
     } finally {

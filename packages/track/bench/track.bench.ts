@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FfiRegistry, GrooveboxPool, NativeMachine, standardHooks } from "@amp/machine";
 import { unzipSync } from "fflate";
-import { buildRemix, findAll, nativeApp, type Stack, startStack, TrackClient } from "../test/helpers.js";
+import { findViewNodes } from "../src/index.js";
+import { buildRemix, nativeApp, type Stack, startStack, TrackClient } from "../test/helpers.js";
 
 const GB = process.env.AMP_GROOVEBOX_WASM;
 const SAMPLES = process.env.AMP_REMIX_SAMPLES;
@@ -98,7 +99,7 @@ async function main() {
           .filter((x) => x.name === "home.view")
           .at(-1)!.value;
         const ontap = (
-          findAll(view, (x) => x._rmx_type === "dom_button")[0]!.events as {
+          findViewNodes(view, (x) => x._rmx_type === "dom_button")[0]!.events as {
             ontap: Array<{ name: string; env: unknown }>;
           }
         ).ontap[0]!;

@@ -49,3 +49,4 @@ export {
   Transforms,
   type TransformsOptions,
 } from "./transforms.js";
+export { findViewNodes, type ViewNode, viewTexts } from "./view.js";

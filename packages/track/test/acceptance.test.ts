@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { GrooveboxPool } from "@amp/machine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildRemix, findAll, type Stack, startStack, TrackClient, texts } from "./helpers.js";
+import { findViewNodes, viewTexts } from "../src/index.js";
+import { buildRemix, type Stack, startStack, TrackClient } from "./helpers.js";
 
 const GROOVEBOX = process.env.AMP_GROOVEBOX_WASM;
 const SAMPLES = process.env.AMP_REMIX_SAMPLES;
@@ -91,9 +92,9 @@ function acceptance(
           expect.arrayContaining(["$location", "home.view", "$nextActions"]),
         );
         const view = cells.filter((c) => c.name === "home.view").at(-1)!.value;
-        expect(texts(view)).toEqual(expect.arrayContaining(["Hello there!", "Click me"]));
+        expect(viewTexts(view)).toEqual(expect.arrayContaining(["Hello there!", "Click me"]));
 
-        const [button] = findAll(view, (n) => n._rmx_type === "dom_button");
+        const [button] = findViewNodes(view, (n) => n._rmx_type === "dom_button");
         const ontap = (button!.events as { ontap: Array<{ name: string; env: unknown }> }).ontap[0]!;
         const tap = await client.request({
           _rmx_type: "msg_view_invoke",
@@ -131,7 +132,7 @@ function acceptance(
           .flatMap((m) => m.cellMessages)
           .filter((c) => c.name === "collection.view")
           .at(-1)!.value;
-        const shown = texts(view);
+        const shown = viewTexts(view);
         expect(shown.some((t) => t.includes("T"))).toBe(true);
         expect(shown).toEqual(expect.arrayContaining(["a", "b"]));
 
@@ -159,7 +160,7 @@ function acceptance(
           .flatMap((m) => m.cellMessages)
           .filter((c) => c.name === "collection.view")
           .at(-1)?.value;
-        expect(texts(view2)).toContain("c");
+        expect(viewTexts(view2)).toContain("c");
       } finally {
         client.close();
       }

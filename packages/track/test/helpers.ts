@@ -277,41 +277,6 @@ export class TrackClient {
   }
 }
 
-/** All `props.value` texts of `dom_*` nodes in a tagged-JSON view tree. */
-export function texts(view: unknown): string[] {
-  const out: string[] = [];
-  const walk = (v: unknown) => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") {
-      const o = v as Record<string, unknown>;
-      const props = o.props as Record<string, unknown> | undefined;
-      if (
-        typeof o._rmx_type === "string" &&
-        o._rmx_type.startsWith("dom_") &&
-        typeof props?.value === "string"
-      ) {
-        out.push(props.value);
-      }
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(view);
-  return out;
-}
-
-export function findAll(
-  v: unknown,
-  pred: (x: Record<string, unknown>) => boolean,
-  out: Record<string, unknown>[] = [],
-) {
-  if (Array.isArray(v)) for (const x of v) findAll(x, pred, out);
-  else if (v && typeof v === "object") {
-    if (pred(v as Record<string, unknown>)) out.push(v as Record<string, unknown>);
-    for (const x of Object.values(v)) findAll(x, pred, out);
-  }
-  return out;
-}
-
 export async function importInto(apps: Apps, archive: Uint8Array): Promise<void> {
   await importRemix(apps, root, once(archive));
 }

@@ -4,7 +4,8 @@ import { GrooveboxPool } from "@amp/machine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The machine package's WAT app shells (a Wasm "app" whose link never returns).
 import { appFixture } from "../../machine/test/fixtures.js";
-import { buildRemix, findAll, type Stack, startStack, TrackClient } from "./helpers.js";
+import { findViewNodes } from "../src/index.js";
+import { buildRemix, type Stack, startStack, TrackClient } from "./helpers.js";
 
 const GROOVEBOX = process.env.AMP_GROOVEBOX_WASM;
 const SAMPLES = process.env.AMP_REMIX_SAMPLES;
@@ -29,7 +30,7 @@ async function timSession(stack: Stack) {
   const session = (await client.request({ _rmx_type: "msg_session_create" })).response.session;
   const load = await client.request({ _rmx_type: "msg_view_load", session, ...loadHome });
   const view = load.pushed.flatMap((m) => m.cellMessages).find((c) => c.name === "home.view")!.value;
-  const [button] = findAll(view, (n) => n._rmx_type === "dom_button");
+  const [button] = findViewNodes(view, (n) => n._rmx_type === "dom_button");
   const ontap = (button!.events as { ontap: Array<{ name: string; env: unknown }> }).ontap[0]!;
   const tap = { _rmx_type: "msg_view_invoke", session, name: ontap.name, env: ontap.env, arg: null };
   return { client, session, tap };
