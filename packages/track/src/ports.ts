@@ -1,4 +1,5 @@
 import type { ActingUser, Apps, Role } from "@amp/apps";
+import type { AmpUser } from "@amp/auth";
 import type { MessageBus } from "@amp/broker";
 
 /**
@@ -15,7 +16,7 @@ export type { ActingUser, Role };
 export interface TrackMqtt {
   bus: MessageBus;
   /** `@amp/broker`'s `TopicAcl.allows`, so the VM has exactly its user's rights. */
-  allows(user: ActingUser, action: "publish" | "subscribe", topic: string): boolean | Promise<boolean>;
+  allows(user: AmpUser, action: "publish" | "subscribe", topic: string): boolean | Promise<boolean>;
 }
 
 /** Secrets for `$secret_get`: `@amp/secrets`' `Secrets` fits. */

@@ -118,7 +118,7 @@ describe("FFIs with the session user's rights (real LMDB, broker, secrets)", () 
     });
     stack = await startStack({
       remix: [buildRemix("ffiapp", new TextEncoder().encode("tim-native"))],
-      manager: { ffi: { mqtt: { bus: broker, allows: (u, a, t) => acl.allows(u as never, a, t) } } },
+      manager: { ffi: { mqtt: { bus: broker, allows: (u, a, t) => acl.allows(u, a, t) } } },
     });
     await stack.apps.setRules(root, "ffiapp", { allowed_run: ["alice", "dave"], allowed_read: ["dave"] });
     await stack.secrets.set("ffiapp", "api-key", "s3cret");

@@ -43,8 +43,7 @@ export async function openSessions(
       tokens: security.tokens,
       mqtt: {
         bus: messaging.broker,
-        // Track hands over the session's user; its type only promises the identity fields.
-        allows: (user, action, topic) => messaging.broker.allows({ claims: {}, ...user }, action, topic),
+        allows: (user, action, topic) => messaging.broker.allows(user, action, topic),
       },
     },
   });
