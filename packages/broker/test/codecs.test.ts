@@ -21,7 +21,11 @@ const envelope = fc.record({
   sender: field,
   route: fc.array(field, { maxLength: 4 }),
 });
-const jsonValue = fc.jsonValue().filter((v) => v !== null && !Object.is(v, -0));
+// JSON text has no -0 (the codec writes it as 0, as Remix's JS host does): generate only what JSON can carry.
+const jsonValue = fc
+  .jsonValue()
+  .map((v) => JSON.parse(JSON.stringify(v)) as unknown)
+  .filter((v) => v !== null);
 
 const message: fc.Arbitrary<RemixMessage> = fc.oneof(
   fc.tuple(envelope, fc.string()).map(([e, body]) => ({ ...e, encoding: "text" as const, body })),
