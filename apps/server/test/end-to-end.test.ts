@@ -2,16 +2,15 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { remixArtifactsFor } from "@amp/test-support";
 import { findViewNodes, viewTexts } from "@amp/track";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { runBin, ServerProcess } from "./helpers/server-process.js";
 
-const wasm = process.env.AMP_GROOVEBOX_WASM;
-const samples = process.env.AMP_REMIX_SAMPLES;
-if (!wasm || !samples) {
-  console.log("end-to-end with the real Groovebox skipped: set AMP_GROOVEBOX_WASM and AMP_REMIX_SAMPLES");
-}
+const artifacts = remixArtifactsFor("end-to-end with the real Groovebox");
+const wasm = artifacts?.groovebox;
+const samples = artifacts?.samples;
 
 interface Response {
   _rmx_type: string;

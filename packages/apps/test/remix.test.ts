@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { mixEqual } from "@amp/codec";
+import { remixArtifactsFor } from "@amp/test-support";
 import { strToU8, unzipSync, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Apps, type ArchiveProgress, exportRemix, importRemix } from "../src/index.js";
@@ -203,9 +204,8 @@ describe(".remix import and export", () => {
     expect(() => exportRemix(s.apps, user("mallory"), { apps: { demo: true } })).toThrow(/no such app/);
   });
 
-  const samples = process.env.AMP_REMIX_SAMPLES;
-  if (!samples) console.log("skipping the public sample apps: AMP_REMIX_SAMPLES is not set");
-  describe.skipIf(!samples)("the public sample apps (AMP_REMIX_SAMPLES)", () => {
+  const samples = remixArtifactsFor("the public sample apps")?.samples;
+  describe.skipIf(!samples)("the public sample apps", () => {
     for (const file of ["tim-wasm.remix", "collection.remix"]) {
       it(`imports ${file}, finds its executable, exports and re-imports it equal`, async () => {
         const bytes = new Uint8Array(readFileSync(join(samples!, file)));

@@ -13,6 +13,7 @@ import { open, type RootDatabase } from "lmdb";
 import { type Logger, pino } from "pino";
 import { AuthError } from "./errors.js";
 import type { IssueOptions, LoginIdentity, TokenIssuer } from "./login-identity.js";
+import { CARRIED_PROFILE_CLAIMS, withProfileClaims } from "./profile-claims.js";
 import { RemoteIssuer, type RemoteIssuerOptions } from "./remote-issuer.js";
 import { RevocationList } from "./revocations.js";
 import { type KeyVault, SIGNING_ALGORITHMS, type SigningAlgorithm, SigningKeys } from "./signing-keys.js";
@@ -87,7 +88,7 @@ type KeyLike = Awaited<ReturnType<JWTVerifyGetKey>>;
 const REGISTERED = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "auth_time", "amp_plugin"]);
 const USER_NAME = /^[\p{L}\p{N}\p{P}\p{S}]{1,256}$/u;
 /** Claims copied from an exchanged external token. */
-const EXCHANGED_CLAIMS = ["name", "email", "roles"];
+const EXCHANGED_CLAIMS = [...CARRIED_PROFILE_CLAIMS, "roles"];
 
 /**
  * Issues and verifies amp tokens: JWTs signed with the server's own rotating keys
@@ -387,7 +388,7 @@ export class TokenService implements TokenIssuer {
     if (!Number.isSafeInteger(opts.ttlSeconds) || opts.ttlSeconds <= 0 || opts.ttlSeconds > MAX_TTL_SECONDS) {
       throw new AuthError("invalid_request", `ttl must be 1..${MAX_TTL_SECONDS} seconds`, 400);
     }
-    const claims = publicClaims(opts.claims ?? {});
+    const claims = withProfileClaims(publicClaims(opts.claims ?? {}));
     if (JSON.stringify(claims).length > MAX_CLAIMS_CHARS) {
       throw new AuthError(
         "invalid_request",

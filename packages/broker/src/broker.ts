@@ -239,7 +239,7 @@ export class Broker implements MessageBus {
     }
     const token = tokenFromPassword(password);
     const accept = (user: AmpUser) => {
-      if (username !== user.id) {
+      if (!usernameNamesUser(username, user)) {
         this.#log.info({ clientId: client.id, username }, "CONNECT username does not match the token's user");
         done(refusal(NOT_AUTHORIZED, "username does not match the token"), false);
         return;
@@ -404,4 +404,14 @@ export class Broker implements MessageBus {
       | undefined;
     if (this.#options.cluster) await persistence?.destroy?.();
   }
+}
+
+/**
+ * The identity comes from the token; the CONNECT username may only confirm it. It may be
+ * the user id, the token's `email` claim (Remix's web runtime sends that), or empty.
+ */
+function usernameNamesUser(username: string | undefined, user: AmpUser): boolean {
+  if (username === undefined || username === "" || username === user.id) return true;
+  const email = user.claims.email;
+  return typeof email === "string" && email !== "" && username === email;
 }

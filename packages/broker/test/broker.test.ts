@@ -65,6 +65,26 @@ describe("authentication", () => {
     expect(await connackCode({ username: "alice", password: token })).toBe(0);
   });
 
+  it("takes the token's email claim (Remix's web runtime sends it) or no username; the token names the user", async () => {
+    const token = await tokens.sign("alice", "1h", { email: "alice@example.com" });
+    expect(await connackCode({ username: "alice@example.com", password: `Bearer ${token}` })).toBe(0);
+    expect(await connackCode({ username: "", password: `Bearer ${token}` })).toBe(0);
+    // Another user's email, or an email the token does not carry, is refused.
+    expect(await connackCode({ username: "bob@example.com", password: `Bearer ${token}` })).toBe(5);
+    const noEmail = await tokens.sign("alice", "1h", { email: "" });
+    expect(await connackCode({ username: "alice@example.com", password: `Bearer ${noEmail}` })).toBe(5);
+    // Connected by email, the client acts as the token's user: alice's VM topic is hers.
+    const c = await mqtt.connectAsync(url, {
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+      username: "alice@example.com",
+      password: `Bearer ${token}`,
+    });
+    clients.push(c);
+    const granted = await c.subscribeAsync(`${VM}/output`);
+    expect(granted[0]?.qos).toBe(0);
+  });
+
   it("answers CONNACK not authorized for a bad, foreign, expired or mismatched token", async () => {
     const other = await TestTokens.create();
     const expired = await tokens.sign("alice", Math.floor(Date.now() / 1000) - 10);

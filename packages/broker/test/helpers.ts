@@ -26,8 +26,12 @@ export class TestTokens implements TokenVerifier {
     return exportJWK(this.publicKey);
   }
 
-  sign(user: string, expiresIn: string | number = "1h"): Promise<string> {
-    return new SignJWT({ root: user === "root" })
+  sign(
+    user: string,
+    expiresIn: string | number = "1h",
+    claims: Record<string, unknown> = {},
+  ): Promise<string> {
+    return new SignJWT({ ...claims, root: user === "root" })
       .setProtectedHeader({ alg: "EdDSA" })
       .setSubject(user)
       .setIssuer("amp-test")

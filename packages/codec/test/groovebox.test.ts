@@ -1,3 +1,4 @@
+import { remixArtifactsFor } from "@amp/test-support";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -14,8 +15,7 @@ import {
 import { mixValue } from "./arbitraries.js";
 import { GrooveboxIO } from "./groovebox-io.js";
 
-const wasm = process.env.AMP_GROOVEBOX_WASM;
-if (!wasm) console.log("skipping the Groovebox I/O tests: set AMP_GROOVEBOX_WASM to machine-wasm-code.wasm");
+const wasm = remixArtifactsFor("the Groovebox I/O tests")?.groovebox;
 
 /**
  * What the VM heap can hold: it turns 64-bit integers into numbers, does not

@@ -1,16 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { remixArtifactsFor } from "@amp/test-support";
 import { unzipSync } from "fflate";
 
-/** The public sample apps, read from AMP_REMIX_SAMPLES (a folder holding tim-wasm.remix and collection.remix). */
-export const samplesDir = process.env.AMP_REMIX_SAMPLES;
+/** The public sample apps (a folder holding tim-wasm.remix and collection.remix): see @amp/test-support. */
+export const samplesDir = remixArtifactsFor("the .remix sample tests")?.samples;
 export const sampleFiles = ["tim-wasm.remix", "collection.remix"];
-
-if (!samplesDir) {
-  console.log(
-    "skipping the .remix sample tests: set AMP_REMIX_SAMPLES to the folder holding tim-wasm.remix and collection.remix",
-  );
-}
 
 export function openSample(file: string): Record<string, Uint8Array> {
   return unzipSync(readFileSync(join(samplesDir!, file)));

@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeRmx, encodeRmx } from "@amp/codec";
+import { findRemixArtifacts } from "@amp/test-support";
 import { unzipSync } from "fflate";
 import { GrooveboxVM } from "../src/groovebox/vm.js";
 import { wasiImports } from "../src/groovebox/wasi.js";
@@ -21,14 +22,13 @@ import {
   standardHooks,
 } from "../src/index.js";
 
-const wasmPath = process.env.AMP_GROOVEBOX_WASM;
-const samples = process.env.AMP_REMIX_SAMPLES;
-if (!wasmPath || !samples) {
-  console.log("skipped: set AMP_GROOVEBOX_WASM and AMP_REMIX_SAMPLES");
+const artifacts = findRemixArtifacts();
+if (!artifacts) {
+  console.log("skipped: Remix's public build not found (AMP_GROOVEBOX_WASM/AMP_REMIX_SAMPLES or ../shared/remix-public)");
   process.exit(0);
 }
-const gbBytes = new Uint8Array(readFileSync(wasmPath));
-const zip = unzipSync(new Uint8Array(readFileSync(join(samples, "tim-wasm.remix"))));
+const gbBytes = new Uint8Array(readFileSync(artifacts.groovebox));
+const zip = unzipSync(new Uint8Array(readFileSync(join(artifacts.samples, "tim-wasm.remix"))));
 const app = zip["apps/tim-wasm/libraries/executable_cross.WASM"]!;
 const env: InitEnv = {
   org: "o",

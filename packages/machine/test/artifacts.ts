@@ -1,18 +1,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { remixArtifactsFor } from "@amp/test-support";
 import { unzipSync } from "fflate";
 
-/** Paths of the public Remix artifacts, from the environment (never committed). */
-export const GROOVEBOX_WASM = process.env.AMP_GROOVEBOX_WASM;
-export const REMIX_SAMPLES = process.env.AMP_REMIX_SAMPLES;
-export const haveArtifacts = GROOVEBOX_WASM !== undefined && REMIX_SAMPLES !== undefined;
+/** Paths of the public Remix artifacts (never committed): see @amp/test-support. */
+const artifacts = remixArtifactsFor("@amp/machine's Groovebox suites");
+export const GROOVEBOX_WASM = artifacts?.groovebox;
+export const REMIX_SAMPLES = artifacts?.samples;
+export const haveArtifacts = artifacts !== undefined;
 
 export function skipReason(suite: string): void {
-  if (!haveArtifacts) {
-    console.log(
-      `${suite}: skipped — set AMP_GROOVEBOX_WASM and AMP_REMIX_SAMPLES to run against the real Groovebox`,
-    );
-  }
+  if (!haveArtifacts) console.log(`${suite}: skipped — Remix's public build not found`);
 }
 
 export function grooveboxBytes(): Uint8Array {

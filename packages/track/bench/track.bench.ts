@@ -6,13 +6,15 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FfiRegistry, GrooveboxPool, NativeMachine, standardHooks } from "@amp/machine";
+import { findRemixArtifacts } from "@amp/test-support";
 import { unzipSync } from "fflate";
 import { findViewNodes } from "../src/index.js";
 import { buildRemix, nativeApp, type Stack, startStack, TrackClient } from "../test/helpers.js";
 
-const GB = process.env.AMP_GROOVEBOX_WASM;
-const SAMPLES = process.env.AMP_REMIX_SAMPLES;
-const real = GB !== undefined && SAMPLES !== undefined;
+const artifacts = findRemixArtifacts();
+const GB = artifacts?.groovebox;
+const SAMPLES = artifacts?.samples;
+const real = artifacts !== undefined;
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;

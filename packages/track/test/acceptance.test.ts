@@ -4,17 +4,14 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { GrooveboxPool } from "@amp/machine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { remixArtifactsFor } from "@amp/test-support";
 import { findViewNodes, viewTexts } from "../src/index.js";
 import { buildRemix, type Stack, startStack, TrackClient } from "./helpers.js";
 
-const GROOVEBOX = process.env.AMP_GROOVEBOX_WASM;
-const SAMPLES = process.env.AMP_REMIX_SAMPLES;
-const haveArtifacts = GROOVEBOX !== undefined && SAMPLES !== undefined;
-if (!haveArtifacts) {
-  console.log(
-    "track acceptance (Groovebox): skipped — set AMP_GROOVEBOX_WASM and AMP_REMIX_SAMPLES to run it",
-  );
-}
+const artifacts = remixArtifactsFor("track acceptance (Groovebox)");
+const GROOVEBOX = artifacts?.groovebox;
+const SAMPLES = artifacts?.samples;
+const haveArtifacts = artifacts !== undefined;
 
 /**
  * The end-to-end acceptance: a client opens /{app}/track.ws with a token, creates a session,

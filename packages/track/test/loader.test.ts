@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { importRemix } from "@amp/apps";
+import { remixArtifactsFor } from "@amp/test-support";
 import type { MixValue } from "@amp/codec";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appModules } from "../src/session/app-code.js";
 import { buildRemix, root, type Stack, startStack, TrackClient } from "./helpers.js";
 
-const SAMPLES = process.env.AMP_REMIX_SAMPLES;
-if (!SAMPLES) console.log("app modules of the real samples: skipped — set AMP_REMIX_SAMPLES to run it");
+const SAMPLES = remixArtifactsFor("app modules of the real samples")?.samples;
 
 const encode = (s: string) => new TextEncoder().encode(s);
 const alice = { id: "alice", anonymous: false, root: false, claims: {} };

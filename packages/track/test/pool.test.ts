@@ -2,18 +2,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type GrooveboxMachine, GrooveboxPool, standardHooks, type WarmOptions } from "@amp/machine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { remixArtifactsFor } from "@amp/test-support";
 // The machine package's WAT app shells (a Wasm "app" whose link never returns).
 import { appFixture } from "../../machine/test/fixtures.js";
 import { type Stack, startStack, TrackClient } from "./helpers.js";
 
-const GROOVEBOX = process.env.AMP_GROOVEBOX_WASM;
-const SAMPLES = process.env.AMP_REMIX_SAMPLES;
-const haveArtifacts = GROOVEBOX !== undefined && SAMPLES !== undefined;
-if (!haveArtifacts) {
-  console.log(
-    "track pool tests (Groovebox): skipped — set AMP_GROOVEBOX_WASM and AMP_REMIX_SAMPLES to run them",
-  );
-}
+const artifacts = remixArtifactsFor("track pool tests (Groovebox)");
+const GROOVEBOX = artifacts?.groovebox;
+const SAMPLES = artifacts?.samples;
+const haveArtifacts = artifacts !== undefined;
 
 const alice = { id: "alice", anonymous: false, root: false, claims: {} };
 const loadHome = { module: "home", args: [{}, { type: "start" }], argsEscEnabled: true };

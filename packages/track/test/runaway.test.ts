@@ -2,19 +2,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GrooveboxPool } from "@amp/machine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { remixArtifactsFor } from "@amp/test-support";
 // The machine package's WAT app shells (a Wasm "app" whose link never returns).
 import { appFixture } from "../../machine/test/fixtures.js";
 import { findViewNodes } from "../src/index.js";
 import { buildRemix, type Stack, startStack, TrackClient } from "./helpers.js";
 
-const GROOVEBOX = process.env.AMP_GROOVEBOX_WASM;
-const SAMPLES = process.env.AMP_REMIX_SAMPLES;
-const haveArtifacts = GROOVEBOX !== undefined && SAMPLES !== undefined;
-if (!haveArtifacts) {
-  console.log(
-    "track runaway test (Groovebox): skipped — set AMP_GROOVEBOX_WASM and AMP_REMIX_SAMPLES to run it",
-  );
-}
+const artifacts = remixArtifactsFor("track runaway test (Groovebox)");
+const GROOVEBOX = artifacts?.groovebox;
+const SAMPLES = artifacts?.samples;
+const haveArtifacts = artifacts !== undefined;
 
 const alice = "alice";
 const loadHome = { module: "home", args: [{}, { type: "start" }], argsEscEnabled: true };

@@ -1,9 +1,10 @@
 import type { LoginIdentity } from "../login-identity.js";
+import { CARRIED_PROFILE_CLAIMS } from "../profile-claims.js";
 import type { PluginConfig } from "./config/schema.js";
 import { LoginError } from "./errors.js";
 
 /** Provider claims worth carrying into an amp token; everything else stays behind. */
-const CARRIED_CLAIMS = ["email", "email_verified", "name", "preferred_username"] as const;
+const CARRIED_CLAIMS = [...CARRIED_PROFILE_CLAIMS, "email_verified", "preferred_username"] as const;
 
 const DEFAULT_USER_CLAIM: Record<PluginConfig["kind"], string> = {
   oidc: "sub",

@@ -1,0 +1,1 @@
+export { findRemixArtifacts, type RemixArtifacts, remixArtifactsFor, SHARED_REMIX_PUBLIC } from "./remix-artifacts.js";
