@@ -24,7 +24,9 @@ import {
 
 const artifacts = findRemixArtifacts();
 if (!artifacts) {
-  console.log("skipped: Remix's public build not found (AMP_GROOVEBOX_WASM/AMP_REMIX_SAMPLES or ../shared/remix-public)");
+  console.log(
+    "skipped: Remix's public build not found (AMP_GROOVEBOX_WASM/AMP_REMIX_SAMPLES or ../shared/remix-public)",
+  );
   process.exit(0);
 }
 const gbBytes = new Uint8Array(readFileSync(artifacts.groovebox));

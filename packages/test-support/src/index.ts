@@ -1,1 +1,6 @@
-export { findRemixArtifacts, type RemixArtifacts, remixArtifactsFor, SHARED_REMIX_PUBLIC } from "./remix-artifacts.js";
+export {
+  findRemixArtifacts,
+  type RemixArtifacts,
+  remixArtifactsFor,
+  SHARED_REMIX_PUBLIC,
+} from "./remix-artifacts.js";

@@ -28,11 +28,15 @@ export const SHARED_REMIX_PUBLIC = resolve(
  * `../shared/remix-public`; undefined when neither has them. Never committed here.
  */
 export function findRemixArtifacts(env: NodeJS.ProcessEnv = process.env): RemixArtifacts | undefined {
-  const shared = existsSync(join(SHARED_REMIX_PUBLIC, "machine-wasm-code.wasm")) ? SHARED_REMIX_PUBLIC : undefined;
+  const shared = existsSync(join(SHARED_REMIX_PUBLIC, "machine-wasm-code.wasm"))
+    ? SHARED_REMIX_PUBLIC
+    : undefined;
   const groovebox = env.AMP_GROOVEBOX_WASM ?? (shared && join(shared, "machine-wasm-code.wasm"));
   const samples = env.AMP_REMIX_SAMPLES ?? shared;
   if (!groovebox || !samples || !existsSync(groovebox)) return undefined;
-  const runtime = [samples, shared].find((dir) => dir !== undefined && existsSync(join(dir, "rmx-runtime.js")));
+  const runtime = [samples, shared].find(
+    (dir) => dir !== undefined && existsSync(join(dir, "rmx-runtime.js")),
+  );
   return { groovebox, samples, runtime };
 }
 

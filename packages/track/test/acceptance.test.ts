@@ -3,8 +3,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { GrooveboxPool } from "@amp/machine";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { remixArtifactsFor } from "@amp/test-support";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findViewNodes, viewTexts } from "../src/index.js";
 import { buildRemix, type Stack, startStack, TrackClient } from "./helpers.js";
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { importRemix } from "@amp/apps";
-import { remixArtifactsFor } from "@amp/test-support";
 import type { MixValue } from "@amp/codec";
+import { remixArtifactsFor } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appModules } from "../src/session/app-code.js";
 import { buildRemix, root, type Stack, startStack, TrackClient } from "./helpers.js";

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type GrooveboxMachine, GrooveboxPool, standardHooks, type WarmOptions } from "@amp/machine";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { remixArtifactsFor } from "@amp/test-support";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The machine package's WAT app shells (a Wasm "app" whose link never returns).
 import { appFixture } from "../../machine/test/fixtures.js";
 import { type Stack, startStack, TrackClient } from "./helpers.js";

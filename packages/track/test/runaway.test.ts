@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GrooveboxPool } from "@amp/machine";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { remixArtifactsFor } from "@amp/test-support";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The machine package's WAT app shells (a Wasm "app" whose link never returns).
 import { appFixture } from "../../machine/test/fixtures.js";
 import { findViewNodes } from "../src/index.js";
