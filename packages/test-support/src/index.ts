@@ -1,3 +1,4 @@
+export { CHROMIUM, launchChromium } from "./chromium.js";
 export {
   findRemixArtifacts,
   type RemixArtifacts,

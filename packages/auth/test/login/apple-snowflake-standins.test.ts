@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { launchChromium } from "@amp/test-support";
 import { Hono } from "hono";
 import {
   exportJWK,
@@ -12,14 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LoginCodeStore, loginRoutes, PluginConfigStore } from "../../src/login/index.js";
 import type { AuthVariables } from "../../src/user.js";
 import { errorCode } from "../json.js";
-import {
-  launchChromium,
-  listen,
-  loginCookies,
-  silentLogger,
-  tempLoginStores,
-  testUserMiddleware,
-} from "./helpers.js";
+import { listen, loginCookies, silentLogger, tempLoginStores, testUserMiddleware } from "./helpers.js";
 
 /**
  * Sign in with Apple and Snowflake cannot be reached from here. These tests run the

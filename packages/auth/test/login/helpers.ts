@@ -6,7 +6,6 @@ import { Secrets } from "@amp/secrets";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import { pino } from "pino";
-import { type Browser, chromium } from "playwright-core";
 import { LOGIN_SECRETS_APP, openLoginDatabase } from "../../src/login/index.js";
 import type { AmpUser } from "../../src/user.js";
 
@@ -63,21 +62,6 @@ export async function listen(app: Hono<never> | { fetch: Hono["fetch"] }, hostna
           }),
       });
     });
-  });
-}
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--disable-sync",
-    ],
   });
 }
 

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { launchChromium } from "@amp/test-support";
 import { Hono } from "hono";
 import Provider from "oidc-provider";
 import * as client from "openid-client";
@@ -16,7 +17,7 @@ import {
 } from "../../src/login/index.js";
 import type { AuthVariables } from "../../src/user.js";
 import { errorCode, jsonBody } from "../json.js";
-import { launchChromium, listen, silentLogger, tempLoginStores } from "./helpers.js";
+import { listen, silentLogger, tempLoginStores } from "./helpers.js";
 
 /** A pending-login store whose entries a test may alter between start and callback. */
 class TamperablePendingLogins extends SingleUseStore<PendingLogin> {

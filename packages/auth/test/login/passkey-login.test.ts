@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { launchChromium } from "@amp/test-support";
 import { Hono } from "hono";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +14,7 @@ import {
   PluginConfigStore,
 } from "../../src/login/index.js";
 import type { AuthVariables } from "../../src/user.js";
-import { launchChromium, listen, silentLogger, tempLoginStores } from "./helpers.js";
+import { listen, silentLogger, tempLoginStores } from "./helpers.js";
 
 // The package's exports map hides its UMD bundle; read it from the package folder.
 const browserBundle = readFileSync(
