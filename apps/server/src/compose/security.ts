@@ -10,7 +10,7 @@ import {
   TokenService,
 } from "@amp/auth";
 import { authRoutes, loginRoutes } from "@amp/auth/http";
-import { Secrets } from "@amp/secrets";
+import { GcpKmsProvider, type KeyProvider, Secrets } from "@amp/secrets";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
 import type { Component } from "../lifecycle/component.js";
@@ -31,6 +31,7 @@ export async function openSecurity(config: ServerConfig, logger: Logger): Promis
     databaseDir: config.databaseDir,
     logger: logger.child({ component: "secrets" }),
     ...(config.masterKey ? { masterKey: config.masterKey } : {}),
+    ...keyProvider(config, logger),
   });
   const loginDb = openLoginDatabase(config.databaseDir);
   const configs = new PluginConfigStore({ db: loginDb, secrets: secrets.scoped(LOGIN_SECRETS_APP) });
@@ -42,6 +43,15 @@ export async function openSecurity(config: ServerConfig, logger: Logger): Promis
     pluginActive: (id) => configs.isActive(id),
     logger: logger.child({ component: "auth" }),
     ...(config.rootUser ? { rootUser: config.rootUser } : {}),
+    ...(config.centralIssuer
+      ? {
+          centralIssuer: {
+            issuer: config.centralIssuer,
+            jwksUrl: config.centralJwks ?? `${config.centralIssuer.replace(/\/+$/, "")}/x/jwks.json`,
+            ...(config.centralAudience ? { audience: config.centralAudience } : {}),
+          },
+        }
+      : {}),
   });
   const codes = new LoginCodeStore();
   const origin = new URL(publicUrl(config));
@@ -75,6 +85,21 @@ export async function openSecurity(config: ServerConfig, logger: Logger): Promis
     },
   };
   return { secrets, tokens, component };
+}
+
+/** `--kms-key`: GCP KMS wraps the data keys instead of the local keyring. */
+function keyProvider(config: ServerConfig, logger: Logger): { provider?: KeyProvider } {
+  if (!config.kmsKey || !config.kmsCredentials) return {};
+  const { client_email, private_key, token_uri } = config.kmsCredentials;
+  logger.info({ key: config.kmsKey }, "secrets: data keys wrapped by GCP KMS");
+  return {
+    provider: new GcpKmsProvider({
+      keyName: config.kmsKey,
+      credentials: { client_email, private_key, ...(token_uri ? { token_uri } : {}) },
+      logger: logger.child({ component: "kms" }),
+      ...(config.kmsEndpoint ? { endpoint: config.kmsEndpoint } : {}),
+    }),
+  };
 }
 
 /** Puts the caller on every request (`c.get("user")`); a bad token is a 401, never anonymous. */

@@ -47,11 +47,22 @@ export async function openSessions(
       },
     },
   });
+  // The operator named these remotes, so the proxy may reach exactly their hosts, private or not.
+  const remoteHosts = [...new Set(Object.values(config.proxyRemotes).map((base) => new URL(base).hostname))];
+  const proxy =
+    remoteHosts.length > 0
+      ? {
+          remotes: config.proxyRemotes,
+          outbound: new OutboundHttp({ allowedHosts: remoteHosts, privateHosts: remoteHosts }),
+        }
+      : undefined;
   const protocol = new TrackProtocol({ sessions, logger: log, compiler: messaging.compiler });
   const transforms = new Transforms({ sessions, logger: log });
   return {
     name: "track",
-    routes: [{ path: "/", app: trackRoutes({ protocol, transforms, logger: log }) }],
+    routes: [
+      { path: "/", app: trackRoutes({ protocol, transforms, logger: log, ...(proxy ? { proxy } : {}) }) },
+    ],
     async stop() {
       await transforms.close();
       await sessions.close();

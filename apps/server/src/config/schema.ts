@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseDuration } from "@amp/auth";
 import { z } from "zod";
@@ -81,6 +81,161 @@ const hostList = commaList(
   1000,
 );
 
+/**
+ * An exact web origin (`https://app.example.com`, `http://localhost:5173`): a scheme, a host and
+ * an optional port, nothing else. Case and a trailing "/" are normalised away.
+ */
+const origin = z.string().transform((text, ctx) => {
+  const trimmed = text.replace(/\/$/, "");
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(trimmed);
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    !parsed ||
+    !/^https?:$/.test(parsed.protocol) ||
+    parsed.origin.toLowerCase() !== trimmed.toLowerCase()
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      message: `expected exact origins such as https://app.example.com (scheme, host, optional port; no path), got "${text}"`,
+    });
+    return z.NEVER;
+  }
+  return parsed.origin;
+});
+
+/** `--cors-origins`: "*" alone (any origin, never with credentials) or a list of exact origins. */
+const corsOrigins = z
+  .union([z.array(z.string()), z.string().transform((text) => text.split(","))])
+  .transform((items) => items.map((i) => i.trim()).filter((i) => i.length > 0))
+  .pipe(
+    z.union([
+      z.tuple([z.literal("*")]),
+      z
+        .array(
+          z
+            .string()
+            .refine((i) => i !== "*", '"*" must stand alone')
+            .pipe(origin),
+        )
+        .max(100, "expected at most 100 origins"),
+    ]),
+  )
+  .transform((list): string[] => [...new Set(list)]);
+
+function isSecureUrl(text: string): boolean {
+  try {
+    const u = new URL(text);
+    return (
+      u.protocol === "https:" ||
+      (u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname))
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** An https URL, or http on a loopback host (a local stand-in, an emulator). */
+const secureUrl = (what: string, keepAsGiven = false) =>
+  z
+    .url({ protocol: /^https?$/, error: `expected the ${what} URL (https, or http on loopback)` })
+    .refine(isSecureUrl, {
+      message: `expected the ${what} URL to be https (plain http only on loopback)`,
+    })
+    .transform((url) => (keepAsGiven ? url : url.replace(/\/+$/, "")));
+
+/** `--proxy-remotes name=https://base,…`: the remotes `/{app}/proxy/{remote}/…` may reach. */
+const proxyRemotes = z
+  .union([
+    z.record(z.string(), z.string()),
+    z.string().transform((text, ctx) => {
+      const out: Record<string, string> = {};
+      for (const item of text
+        .split(",")
+        .map((i) => i.trim())
+        .filter(Boolean)) {
+        const eq = item.indexOf("=");
+        if (eq <= 0) {
+          ctx.addIssue({ code: "custom", message: `expected name=https://base, got "${item}"` });
+          return z.NEVER;
+        }
+        const name = item.slice(0, eq).trim();
+        if (Object.hasOwn(out, name)) {
+          ctx.addIssue({ code: "custom", message: `remote "${name}" is named twice` });
+          return z.NEVER;
+        }
+        out[name] = item.slice(eq + 1).trim();
+      }
+      return out;
+    }),
+  ])
+  .superRefine((remotes, ctx) => {
+    const entries = Object.entries(remotes);
+    if (entries.length > 100) ctx.addIssue({ code: "custom", message: "expected at most 100 remotes" });
+    for (const [name, base] of entries) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(name)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `bad remote name "${name}": expected letters, digits, '.', '_', '-'`,
+        });
+        continue;
+      }
+      let url: URL | undefined;
+      try {
+        url = new URL(base);
+      } catch {
+        url = undefined;
+      }
+      if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password) {
+        ctx.addIssue({
+          code: "custom",
+          message: `remote "${name}": expected an http(s) base URL without query, fragment or credentials, got "${base}"`,
+        });
+      }
+    }
+  });
+
+const KMS_KEY = /^projects\/[^/\s]+\/locations\/[^/\s]+\/keyRings\/[^/\s]+\/cryptoKeys\/[^/\s]+$/;
+
+/** A GCP service-account JSON key file: read and checked at config load, kept as its fields. */
+const serviceAccountFile = absolutePath.transform((path, ctx) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? "not JSON";
+    ctx.addIssue({ code: "custom", message: `expected a readable service-account JSON key file (${why})` });
+    return z.NEVER;
+  }
+  const fields = parsed as Record<string, unknown> | null;
+  if (
+    typeof fields !== "object" ||
+    fields === null ||
+    typeof fields.client_email !== "string" ||
+    typeof fields.private_key !== "string" ||
+    (fields.token_uri !== undefined && typeof fields.token_uri !== "string")
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      message: "expected a service-account JSON key file with client_email and private_key",
+    });
+    return z.NEVER;
+  }
+  if (typeof fields.token_uri === "string" && !isSecureUrl(fields.token_uri)) {
+    ctx.addIssue({ code: "custom", message: "its token_uri must be https (plain http only on loopback)" });
+    return z.NEVER;
+  }
+  return {
+    path,
+    client_email: fields.client_email,
+    private_key: fields.private_key,
+    ...(typeof fields.token_uri === "string" ? { token_uri: fields.token_uri } : {}),
+  };
+});
+
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -133,8 +288,53 @@ export const serverConfigSchema = z
     bodyLimitBytes: integer(1, 1 << 30).default(16 * 1024 * 1024),
     /** Bearer credential for the admin debug routes until root tokens exist. */
     adminToken: z.string().min(16, "expected at least 16 characters").max(512).optional(),
+
+    /** Origins (besides the server's own) whose pages may call the API and open its WebSockets. */
+    corsOrigins: corsOrigins.default([]),
+    /** A central Remix issuer whose tokens are accepted (its `iss`). */
+    centralIssuer: secureUrl("central issuer", true).optional(),
+    /** Its JWKS; default `<centralIssuer>/x/jwks.json`. */
+    centralJwks: secureUrl("central JWKS").optional(),
+    /** The `aud` its tokens carry for this server; default this server's own audience. */
+    centralAudience: z.string().trim().min(1).max(512).optional(),
+    /** A GCP KMS CryptoKey wrapping the secrets' data keys instead of the local keyring. */
+    kmsKey: z
+      .string()
+      .trim()
+      .regex(KMS_KEY, "expected projects/<p>/locations/<l>/keyRings/<r>/cryptoKeys/<k>")
+      .optional(),
+    kmsCredentials: serviceAccountFile.optional(),
+    /** The KMS API root (default https://cloudkms.googleapis.com); for emulators and tests. */
+    kmsEndpoint: secureUrl("KMS endpoint").optional(),
+    /** Remotes of `/{app}/proxy/{remote}/{path}`: name → base URL. */
+    proxyRemotes: proxyRemotes.default({}),
   })
   .superRefine((config, ctx) => {
+    if (config.centralJwks !== undefined && config.centralIssuer === undefined) {
+      ctx.addIssue({ code: "custom", path: ["centralJwks"], message: "only used with --central-issuer" });
+    }
+    if (config.centralAudience !== undefined && config.centralIssuer === undefined) {
+      ctx.addIssue({ code: "custom", path: ["centralAudience"], message: "only used with --central-issuer" });
+    }
+    if (config.kmsKey !== undefined && config.kmsCredentials === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["kmsCredentials"],
+        message: "required with --kms-key: the service-account JSON key file",
+      });
+    }
+    for (const key of ["kmsCredentials", "kmsEndpoint"] as const) {
+      if (config[key] !== undefined && config.kmsKey === undefined) {
+        ctx.addIssue({ code: "custom", path: [key], message: "only used with --kms-key" });
+      }
+    }
+    if (config.kmsKey !== undefined && config.masterKey !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["masterKey"],
+        message: "seals the local keyring, which --kms-key replaces: set one of them",
+      });
+    }
     if (config.solo) return;
     for (const key of Object.keys(STATIC_MOUNTS) as StaticMountSetting[]) {
       if (config[key] !== undefined) {

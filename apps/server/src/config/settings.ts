@@ -93,6 +93,50 @@ export const SETTINGS: { readonly [K in keyof ServerConfigInput]-?: SettingSourc
     secret: true,
     help: "bearer credential (16+ chars) for /x/debug/* on the admin port; unset = debug routes closed",
   },
+  corsOrigins: {
+    flag: "cors-origins",
+    env: "RMX_CORS_ORIGINS",
+    value: "origins",
+    help: 'origins (comma-separated, e.g. https://app.example.com) whose pages may call the API and open its WebSockets; "*" = any, never with credentials (default: same origin only)',
+  },
+  centralIssuer: {
+    flag: "central-issuer",
+    env: "RMX_CENTRAL_ISSUER",
+    value: "url",
+    help: "a central Remix issuer (its iss) whose tokens are accepted, verified through its JWKS",
+  },
+  centralJwks: {
+    flag: "central-jwks",
+    env: "RMX_CENTRAL_JWKS",
+    value: "url",
+    help: "JWKS of the central issuer (default <central-issuer>/x/jwks.json)",
+  },
+  centralAudience: {
+    env: "RMX_CENTRAL_AUDIENCE",
+    help: "aud the central issuer's tokens carry for this server (default this server's own audience)",
+  },
+  kmsKey: {
+    flag: "kms-key",
+    env: "RMX_KMS_KEY",
+    value: "key",
+    help: "GCP KMS CryptoKey (projects/…/cryptoKeys/…) wrapping secrets and signing keys instead of the local keyring",
+  },
+  kmsCredentials: {
+    flag: "kms-credentials",
+    env: "RMX_KMS_CREDENTIALS",
+    value: "file",
+    help: "service-account JSON key file used to call KMS (required with --kms-key)",
+  },
+  kmsEndpoint: {
+    env: "RMX_KMS_ENDPOINT",
+    help: "KMS API root (default https://cloudkms.googleapis.com; http only on loopback)",
+  },
+  proxyRemotes: {
+    flag: "proxy-remotes",
+    env: "RMX_PROXY_REMOTES",
+    value: "name=url,…",
+    help: "remotes of /{app}/proxy/{remote}/{path}, e.g. api=https://api.example.com (default none)",
+  },
 };
 
 /** How a setting is named to the user: the flag if it has one, else its variable. */

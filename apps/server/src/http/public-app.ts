@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import type { ServerMetrics } from "../admin/metrics.js";
 import { type ServerConfig, STATIC_MOUNTS, type StaticMountSetting } from "../config/schema.js";
+import { corsMiddleware, type OriginPolicy, webSocketOriginCheck } from "./cors.js";
 import { errorHandler, errorResponse, notFoundHandler, validationHook } from "./errors.js";
 import { healthRoutes, type Phase } from "./health.js";
 import { requestLog } from "./request-log.js";
@@ -24,8 +25,8 @@ export interface PublicAppOptions {
 }
 
 /**
- * The app of the public port, before any component routes: metrics, request log, body
- * limit, a gate answering 503 until ready, health, serverinfo, the OpenAPI document and,
+ * The app of the public port, before any component routes: metrics, request log, CORS
+ * (`--cors-origins`) and the WebSocket origin check, body limit, a gate answering 503 until ready, health, serverinfo, the OpenAPI document and,
  * in solo mode, the static folders.
  */
 export function createPublicApp(options: PublicAppOptions): OpenAPIHono {
@@ -36,6 +37,12 @@ export function createPublicApp(options: PublicAppOptions): OpenAPIHono {
 
   app.use(options.metrics.middleware());
   app.use(requestLog(logger));
+  const origins: OriginPolicy = {
+    origins: config.corsOrigins,
+    ownOrigin: () => new URL(options.info().baseURL).origin,
+  };
+  app.use(corsMiddleware(origins));
+  app.use(webSocketOriginCheck(origins));
   app.use(
     bodyLimit({
       maxSize: config.bodyLimitBytes,
@@ -50,6 +57,8 @@ export function createPublicApp(options: PublicAppOptions): OpenAPIHono {
   );
   app.use(readinessGate(options.phase));
 
+  // Browsers ask for it on their own; without this it would be read as an app name (400).
+  app.get("/favicon.ico", notFoundHandler);
   app.route("/", healthRoutes(options.phase));
   app.route("/", serverInfoRoutes(options.info));
   app.doc31(OPENAPI_PATH, () => ({
