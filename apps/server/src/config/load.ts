@@ -57,6 +57,7 @@ function validate(input: object, nameOf: (key: SettingKey) => string): ServerCon
   const issue = result.error.issues[0]!;
   const key = issue.path[0] as SettingKey;
   const value = (input as Record<string, unknown>)[key];
+  if (value === undefined) throw new ConfigError(nameOf(key), issueMessage(issue));
   const shown = SETTINGS[key]?.secret ? "" : ` ${JSON.stringify(value)}`;
   throw new ConfigError(nameOf(key), `invalid value${shown}: ${issueMessage(issue)}`);
 }
