@@ -14,6 +14,7 @@ import type { WebSocket } from "ws";
 import { type AppRoles, type TokenVerifier, VmOwners } from "./access.js";
 import { anonymousUser, tokenFromPassword } from "./anonymous.js";
 import type { MessageBus, MessageHandler, PublishOptions, Unsubscribe } from "./bus.js";
+import { ClientIdOwners } from "./client-id-owners.js";
 import { redisCluster } from "./cluster.js";
 import { BrokerError } from "./errors.js";
 import { type BrokerLimits, defaultLimits, guardPacketSize, RateLimiter } from "./limits.js";
@@ -83,6 +84,9 @@ export class Broker implements MessageBus {
   readonly #expiryTimers = new WeakMap<Client, NodeJS.Timeout>();
   /** CONNECTs with an empty client id and clean session 0, refused with CONNACK 2 ([MQTT-3.1.3-8]). */
   readonly #emptyIdPersistent = new WeakSet<Client>();
+  /** CONNECTs with clean session 0: their client id keeps its owner after they go. */
+  readonly #persistentConnects = new WeakSet<Client>();
+  readonly #clientIdOwners = new ClientIdOwners();
   /** Publishes the ACL refused: acknowledged to the client but never routed. */
   readonly #denied = new WeakSet<object>();
   #aedes: Aedes | undefined;
@@ -118,6 +122,7 @@ export class Broker implements MessageBus {
       connectTimeout: this.#limits.connectTimeoutMs,
       preConnect: (client, packet, done) => {
         if (packet.clientId === "" && !packet.clean) this.#emptyIdPersistent.add(client);
+        if (!packet.clean) this.#persistentConnects.add(client);
         done(null, true);
       },
       authenticate: (client, username, password, done) =>
@@ -141,7 +146,11 @@ export class Broker implements MessageBus {
     aedes.on("connectionError", (client, error) =>
       this.#log.debug({ clientId: client.id, err: error.message }, "connection error"),
     );
-    aedes.on("clientDisconnect", (client) => clearTimeout(this.#expiryTimers.get(client)));
+    aedes.on("clientDisconnect", (client) => {
+      clearTimeout(this.#expiryTimers.get(client));
+      const holder = aedes.clients[client.id];
+      this.#clientIdOwners.release(client.id, holder !== undefined && holder !== client);
+    });
 
     const port = this.#options.port === undefined ? 8002 : this.#options.port;
     if (port === null) return { port: undefined };
@@ -233,8 +242,7 @@ export class Broker implements MessageBus {
         done(refusal(NOT_AUTHORIZED, "anonymous clients are not allowed"), false);
         return;
       }
-      this.#users.set(client, anonymousUser(client.id));
-      done(null, true);
+      this.#admit(client, anonymousUser(client.id), done);
       return;
     }
     const token = tokenFromPassword(password);
@@ -244,9 +252,7 @@ export class Broker implements MessageBus {
         done(refusal(NOT_AUTHORIZED, "username does not match the token"), false);
         return;
       }
-      this.#users.set(client, user);
-      this.#closeAtExpiry(client, user);
-      done(null, true);
+      this.#admit(client, user, done);
     };
     const cached = this.#tokenCache.get(token);
     if (cached) {
@@ -263,6 +269,23 @@ export class Broker implements MessageBus {
         done(refusal(NOT_AUTHORIZED, "bad token"), false);
       },
     );
+  }
+
+  /** Lets an authenticated client in, unless its client id (its session) belongs to another user. */
+  #admit(
+    client: Client,
+    user: AmpUser,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    if (!this.#clientIdOwners.mayUse(client.id, user.id)) {
+      this.#log.info({ clientId: client.id, user: user.id }, "CONNECT with another user's client id refused");
+      done(refusal(IDENTIFIER_REJECTED, "client id belongs to another user"), false);
+      return;
+    }
+    this.#clientIdOwners.claim(client.id, user.id, this.#persistentConnects.has(client));
+    this.#users.set(client, user);
+    this.#closeAtExpiry(client, user);
+    done(null, true);
   }
 
   /** MQTT 3.1.1 cannot re-authenticate a live connection, so a client is closed when its token expires. */

@@ -152,6 +152,57 @@ describe("authentication", () => {
   });
 });
 
+describe("client ids belong to one user", () => {
+  // Reproduces the takeover: bob's persistent session (QoS 1, clean: false) is queued while he is
+  // away; a client that connects with his client id must not receive it or disconnect him.
+  it("refuses another user's or an anonymous CONNECT with a client id in use, live or persistent", async () => {
+    const bob = await mqtt.connectAsync(url, {
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+      clientId: "bob-laptop",
+      clean: false,
+      username: "bob",
+      password: `Bearer ${await tokens.sign("bob")}`,
+    });
+    await bob.subscribeAsync(`${APP}/inbox`, { qos: 1 });
+    // While bob is connected, nobody else may take his id (that would also disconnect him).
+    expect(await connackCode({ clientId: "bob-laptop", clean: true })).toBe(2);
+    expect(bob.connected).toBe(true);
+    await bob.endAsync();
+
+    await broker.publish(`${APP}/inbox`, new TextEncoder().encode("for bob"), { qos: 1 });
+    const anonymousTakeover = await connackCode({ clientId: "bob-laptop", clean: false });
+    const aliceTakeover = await connackCode({
+      clientId: "bob-laptop",
+      clean: false,
+      username: "alice",
+      password: `Bearer ${await tokens.sign("alice")}`,
+    });
+    expect([anonymousTakeover, aliceTakeover]).toEqual([2, 2]);
+
+    // Bob himself gets his queued message (listening before CONNACK: it follows right after).
+    const back = mqtt.connect(url, {
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+      clientId: "bob-laptop",
+      clean: false,
+      username: "bob",
+      password: `Bearer ${await tokens.sign("bob")}`,
+    });
+    clients.push(back);
+    const got = received(back);
+    await eventually(() => got.length === 1);
+    expect(got[0]).toMatchObject({ topic: `${APP}/inbox`, payload: "for bob", qos: 1 });
+  });
+
+  it("frees an id once its last clean-session connection goes", async () => {
+    const alice = await client("alice", { clientId: "shared-kiosk", clean: true });
+    expect(await connackCode({ clientId: "shared-kiosk" })).toBe(2);
+    await alice.endAsync();
+    await eventually(async () => (await connackCode({ clientId: "shared-kiosk" })) === 0);
+  });
+});
+
 describe("topic ACL", () => {
   it("answers SUBACK 0x80 where the user has no role, no ownership or no root", async () => {
     const alice = await client("alice");
