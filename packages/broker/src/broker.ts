@@ -148,8 +148,7 @@ export class Broker implements MessageBus {
     );
     aedes.on("clientDisconnect", (client) => {
       clearTimeout(this.#expiryTimers.get(client));
-      const holder = aedes.clients[client.id];
-      this.#clientIdOwners.release(client.id, holder !== undefined && holder !== client);
+      this.#clientIdOwners.release(client.id, client);
     });
 
     const port = this.#options.port === undefined ? 8002 : this.#options.port;
@@ -282,7 +281,7 @@ export class Broker implements MessageBus {
       done(refusal(IDENTIFIER_REJECTED, "client id belongs to another user"), false);
       return;
     }
-    this.#clientIdOwners.claim(client.id, user.id, this.#persistentConnects.has(client));
+    this.#clientIdOwners.claim(client.id, user.id, this.#persistentConnects.has(client), client);
     this.#users.set(client, user);
     this.#closeAtExpiry(client, user);
     done(null, true);

@@ -9,7 +9,7 @@
  * Local to one process: a cluster (Redis persistence) shares sessions, not these claims.
  */
 export class ClientIdOwners {
-  readonly #owners = new Map<string, { user: string; persistent: boolean }>();
+  readonly #owners = new Map<string, { user: string; persistent: boolean; live: Set<object> }>();
 
   /** Whether `user` may connect as `clientId`. */
   mayUse(clientId: string, user: string): boolean {
@@ -17,18 +17,19 @@ export class ClientIdOwners {
     return owner === undefined || owner.user === user;
   }
 
-  /** Records an accepted CONNECT; `persistent` is its `clean: false` flag. */
-  claim(clientId: string, user: string, persistent: boolean): void {
-    this.#owners.set(clientId, { user, persistent });
-  }
-
-  /** A connection with this id closed; `stillLive` when another connection now holds the id. */
-  release(clientId: string, stillLive: boolean): void {
+  /** Records an accepted CONNECT on `connection`; `persistent` is its `clean: false` flag. */
+  claim(clientId: string, user: string, persistent: boolean, connection: object): void {
     const owner = this.#owners.get(clientId);
-    if (owner && !owner.persistent && !stillLive) this.#owners.delete(clientId);
+    const live = owner?.user === user ? owner.live : new Set<object>();
+    live.add(connection);
+    this.#owners.set(clientId, { user, persistent, live });
   }
 
-  get size(): number {
-    return this.#owners.size;
+  /** `connection` closed; the id is free once no connection holds it and no session persists. */
+  release(clientId: string, connection: object): void {
+    const owner = this.#owners.get(clientId);
+    if (!owner) return;
+    owner.live.delete(connection);
+    if (owner.live.size === 0 && !owner.persistent) this.#owners.delete(clientId);
   }
 }
