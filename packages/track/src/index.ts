@@ -8,6 +8,12 @@ export {
 } from "./errors.js";
 export { type TrackFfiOptions, trackFfis } from "./ffi/index.js";
 export { UNSUPPORTED_FFIS } from "./ffi/misc.js";
+export {
+  DEFAULT_MQTT_TRACK_LIMITS,
+  MqttTrack,
+  type MqttTrackLimits,
+  type MqttTrackOptions,
+} from "./mqtt-mode/index.js";
 export { isPrivateAddress } from "./outbound/addresses.js";
 export {
   OutboundHttp,
@@ -23,7 +29,13 @@ export type {
   TrackTokens,
   TrackVmOwners,
 } from "./ports.js";
-export { type TrackConnection, TrackProtocol, type TrackProtocolOptions } from "./protocol/dispatch.js";
+export {
+  SERVER_MACHINES,
+  type ServerMachineSinks,
+  type TrackConnection,
+  TrackProtocol,
+  type TrackProtocolOptions,
+} from "./protocol/dispatch.js";
 export {
   AnyMessageSchema,
   isMessageType,

@@ -1,6 +1,6 @@
 import type { Apps } from "@amp/apps";
 import { GrooveboxPool } from "@amp/machine";
-import { OutboundHttp, SessionManager, TrackProtocol, Transforms } from "@amp/track";
+import { MqttTrack, OutboundHttp, SessionManager, TrackProtocol, Transforms } from "@amp/track";
 import { trackRoutes } from "@amp/track/http";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
@@ -58,12 +58,16 @@ export async function openSessions(
       : undefined;
   const protocol = new TrackProtocol({ sessions, logger: log, compiler: messaging.compiler });
   const transforms = new Transforms({ sessions, logger: log });
+  // Remix's runtime in vm-init="server:mqtt" / "server:groovebox" drives its session over the broker.
+  const mqttTrack = new MqttTrack({ protocol, bus: messaging.broker, logger: log });
+  await mqttTrack.start();
   return {
     name: "track",
     routes: [
       { path: "/", app: trackRoutes({ protocol, transforms, logger: log, ...(proxy ? { proxy } : {}) }) },
     ],
     async stop() {
+      await mqttTrack.close();
       await transforms.close();
       await sessions.close();
       await pool?.close();

@@ -45,6 +45,19 @@ export interface TrackProtocolOptions {
   compiler?: Compiler;
 }
 
+/**
+ * Where the pushes of a session go when its client drives it from outside this connection: Remix's
+ * runtime in `vm-init="server:mqtt"` / `"server:groovebox"` creates the session over HTTP with
+ * `machine: "server"` / `"server_g"`, then talks to the VM over MQTT (see `MqttTrack`).
+ */
+export interface ServerMachineSinks {
+  /** The sink for a session just created for such a client (called once per session). */
+  sinkFor(session: Session): SessionSink;
+}
+
+/** The `machine` values of `msg_session_create` that ask for a server VM driven over MQTT. */
+export const SERVER_MACHINES: ReadonlySet<string> = new Set(["server", "server_g"]);
+
 /** The entry tag of each view message (see the reference's entry tags table). */
 const VIEW_TAGS = {
   msg_view_load: "load",
@@ -67,6 +80,7 @@ const ENTRY_TAGS = ["load", "push", "invoke3", "input", "pop", "reset", "refresh
  */
 export class TrackProtocol {
   readonly #log: Logger;
+  #serverMachines: ServerMachineSinks | undefined;
 
   constructor(private readonly options: TrackProtocolOptions) {
     this.#log = options.logger.child({ component: "track" });
@@ -74,6 +88,14 @@ export class TrackProtocol {
 
   get sessions(): SessionManager {
     return this.options.sessions;
+  }
+
+  /**
+   * Sessions created over HTTP with `machine: "server"` or `"server_g"` push to these sinks from
+   * then on (the MQTT mode); without it they are plain HTTP sessions.
+   */
+  useServerMachines(sinks: ServerMachineSinks | undefined): void {
+    this.#serverMachines = sinks;
   }
 
   async handle(raw: unknown, conn: TrackConnection): Promise<TrackResponse> {
@@ -185,6 +207,10 @@ export class TrackProtocol {
       sink: conn.sink,
     });
     conn.sessions?.add(session.id);
+    if (!conn.sink && m.machine !== undefined && SERVER_MACHINES.has(m.machine) && this.#serverMachines) {
+      // Init cells still answer this request; later pushes go to the client's MQTT topics.
+      this.sessions.attach(session, this.#serverMachines.sinkFor(session));
+    }
     if (!conn.sink) cells.push(...init.cells);
     else for (const cell of init.cells) conn.sink.send(this.cellResponse(session, cell));
     const r = this.finish(session, m._rmx_type, m._rmx_echo, init, cells);
