@@ -6,8 +6,12 @@ export {
   TrackError,
   type TrackErrorCode,
 } from "./errors.js";
-export { type TrackFfiOptions, trackFfis } from "./ffi/index.js";
+export { type TrackFfiCatalog, type TrackFfiOptions, trackFfiCatalog, trackFfis } from "./ffi/index.js";
 export { UNSUPPORTED_FFIS } from "./ffi/misc.js";
+export { REFUSED_FFIS, type RefusedFfi, type RefusedFfiName } from "./ffi/refused.js";
+export { MAX_SLEEP_SECONDS } from "./ffi/sleep.js";
+export { DEFAULT_WASM_LIMITS, type WasmLimits } from "./ffi/wasm.js";
+export { DEFAULT_WEBSOCKET_LIMITS, type WebSocketLimits } from "./ffi/websocket.js";
 export {
   DEFAULT_MQTT_TRACK_LIMITS,
   MqttTrack,
@@ -44,7 +48,13 @@ export {
   type MessageType,
   type TrackMessage,
 } from "./protocol/messages.js";
-export { type ResponseError, type TrackResponse, TrackResponseSchema } from "./protocol/response.js";
+export {
+  cellMessage,
+  type ResponseError,
+  type TrackResponse,
+  TrackResponseSchema,
+} from "./protocol/response.js";
+export { clientJson, OPAQUE_TOKEN } from "./protocol/values.js";
 export { CodeCache } from "./session/code-cache.js";
 export {
   type CreateSessionOptions,

@@ -1,8 +1,9 @@
 import type { Role } from "@amp/apps";
 import type { AmpUser } from "@amp/auth";
-import { isMixMap, type MixMap, type MixValue, toTaggedJson } from "@amp/codec";
+import { isMixMap, type MixMap, type MixValue } from "@amp/codec";
 import type { Logger } from "pino";
 import { errorMessage, TrackError } from "./errors.js";
+import { clientJson } from "./protocol/values.js";
 import type { SessionManager } from "./session/manager.js";
 import type { Session } from "./session/session.js";
 
@@ -79,7 +80,7 @@ export class Transforms {
           cells: interaction.cells.map((c) => ({
             name: c.name,
             version: c.version,
-            value: toTaggedJson(c.value),
+            value: clientJson(c.value),
           })),
         },
       };
@@ -121,7 +122,7 @@ export class Transforms {
 
 function httpAnswer(value: MixValue): TransformResult {
   if (!isMixMap(value) || !("body" in value || "status" in value)) {
-    return { status: 200, headers: { "content-type": "application/json" }, body: toTaggedJson(value) };
+    return { status: 200, headers: { "content-type": "application/json" }, body: clientJson(value) };
   }
   const status =
     typeof value.status === "number" && value.status >= 200 && value.status <= 599 ? value.status : 200;
@@ -137,5 +138,5 @@ function httpAnswer(value: MixValue): TransformResult {
     return { status, headers, body: value.body };
   }
   headers["content-type"] ??= "application/json";
-  return { status, headers, body: toTaggedJson(value.body ?? null) };
+  return { status, headers, body: clientJson(value.body ?? null) };
 }

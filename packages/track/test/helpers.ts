@@ -34,11 +34,29 @@ export function buildRemix(
   app: string,
   exe: Uint8Array,
   sessionTimeout = 300,
-  extra: { libraries?: Record<string, Uint8Array>; record?: Record<string, unknown> } = {},
+  extra: {
+    libraries?: Record<string, Uint8Array>;
+    record?: Record<string, unknown>;
+    /** Public files: `resources.json` name → stored identifier and bytes (`apps/<app>/public/<identifier>`). */
+    resources?: Record<string, { identifier: string; bytes: Uint8Array }>;
+  } = {},
 ): Uint8Array {
   const libraries = Object.fromEntries(
     Object.entries(extra.libraries ?? {}).map(([file, bytes]) => [`apps/${app}/libraries/${file}`, bytes]),
   );
+  const resources = Object.entries(extra.resources ?? {});
+  const files: Record<string, Uint8Array> = Object.fromEntries(
+    resources.map(([, r]) => [`apps/${app}/public/${r.identifier}`, r.bytes]),
+  );
+  if (resources.length > 0) {
+    files[`apps/${app}/resources.json`] = strToU8(
+      JSON.stringify(
+        Object.fromEntries(
+          resources.map(([name, r]) => [name, { public: true, identifier: r.identifier, bundled: false }]),
+        ),
+      ),
+    );
+  }
   return zipSync({
     "manifest.json": strToU8(JSON.stringify({ apps: { [app]: true }, records: {}, setup: "", metadata: {} })),
     [`apps/${app}.mp`]: encode([
@@ -51,6 +69,7 @@ export function buildRemix(
     ]),
     [`apps/${app}/libraries/executable_cross.WASM`]: exe,
     ...libraries,
+    ...files,
   });
 }
 

@@ -35,3 +35,14 @@ export function numberOf(v: MixValue): number | undefined {
   if (typeof v === "bigint") return Number(v);
   return undefined;
 }
+
+/**
+ * The error an FFI aborts with: a `TrackError` keeps its stable code in the message
+ * (`<ffi>: <code>: <text>`), since only a message reaches the VM.
+ */
+export function ffiFailure(ffi: string, e: unknown): Error {
+  if (e instanceof Error && "code" in e && typeof e.code === "string" && e.code.startsWith("Track-")) {
+    return new Error(`${ffi}: ${e.code}: ${e.message}`);
+  }
+  return new Error(`${ffi}: ${e instanceof Error ? e.message : String(e)}`);
+}

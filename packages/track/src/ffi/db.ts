@@ -1,5 +1,5 @@
 import { fromAst, parse, print, type Query, runStoreQuery, type WriteOp } from "@amp/apps";
-import { isMixArray, isMixMap, type MixMap, type MixValue } from "@amp/codec";
+import { isMixArray, isMixMap, MixCase, type MixMap, type MixValue } from "@amp/codec";
 import type { FfiContext, FfiHandler } from "@amp/machine";
 import type { TrackApps } from "../ports.js";
 import { appsError } from "../session/app-code.js";
@@ -75,6 +75,14 @@ export function dbFfis(apps: TrackApps, find: SessionLookup): Record<string, Ffi
     $db_parse: (args, ctx) => asValue(parse(stringArg(args, 0, ctx.name, "query"))),
     $db_fromString: (args, ctx) => asValue(parse(stringArg(args, 0, ctx.name, "query"))),
     $db_fromAST: (args, ctx) => asValue(toQuery(args[0], ctx.name)),
+    // Our design (no public host answers it): `$db_fromAST` as a result case, `ok(ast)` or `error(message)`.
+    $db_fromAST_result: (args, ctx) => {
+      try {
+        return new MixCase("ok", asValue(toQuery(args[0], ctx.name)));
+      } catch (e) {
+        return new MixCase("error", e instanceof Error ? e.message : String(e));
+      }
+    },
     $db_toString: (args, ctx) => print(toQuery(args[0], ctx.name)),
   };
 }

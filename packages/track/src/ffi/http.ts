@@ -30,7 +30,8 @@ export function httpFfis(outbound: OutboundHttp): Record<string, FfiHandler> {
       type === "" || TEXT_TYPES.test(type) ? new TextDecoder().decode(res.body) : res.body;
     return { status: res.status, headers: res.headers, requested_url: req.url, body } satisfies MixMap;
   };
-  return { $http_do: handler, $http_do_server: handler };
+  // `$http_do_client` is the reference host's name for its own `$http_do`: on a server, the same request.
+  return { $http_do: handler, $http_do_server: handler, $http_do_client: handler };
 }
 
 function stringMap(v: MixValue): Record<string, string> {

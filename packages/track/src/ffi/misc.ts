@@ -1,8 +1,9 @@
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { isBinary, isToken, type MixValue } from "@amp/codec";
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual, webcrypto } from "node:crypto";
+import { isBinary, isToken, MixCase, type MixValue } from "@amp/codec";
 import { type FfiHandler, standardHooks } from "@amp/machine";
 import type { TrackSecrets, TrackTokens } from "../ports.js";
 import { numberOf, type SessionLookup, sessionOf, stringArg } from "./args.js";
+import { REFUSED_FFIS, type RefusedFfi, refusedFfis } from "./refused.js";
 
 const HASHES = new Set(["sha1", "sha256", "sha384", "sha512", "md5"]);
 
@@ -110,16 +111,86 @@ export function tokenFfis(tokens: TrackTokens | undefined, find: SessionLookup):
   };
 }
 
-/** FFIs amp does not implement: each aborts the call with a message naming it (as the Go server does). */
-export const UNSUPPORTED_FFIS = ["$binary_compress", "$binary_decompress"] as const;
+/** Names of `REFUSED_FFIS` (kept for callers of the earlier list). */
+export const UNSUPPORTED_FFIS: readonly string[] = Object.keys(REFUSED_FFIS);
 
-export function unsupportedFfis(names: readonly string[] = UNSUPPORTED_FFIS): Record<string, FfiHandler> {
-  return Object.fromEntries(
-    names.map((name) => [
-      name,
-      () => {
-        throw new Error(`${name} is not supported by amp`);
-      },
-    ]),
+/** FFIs an embedder configured as unsupported: each aborts naming it. */
+export function unsupportedFfis(names: readonly string[]): Record<string, FfiHandler> {
+  return refusedFfis(
+    Object.fromEntries(
+      names.map((name) => [
+        name,
+        (REFUSED_FFIS as Record<string, RefusedFfi>)[name] ?? {
+          answer: "abort" as const,
+          reason: "configured as unsupported on this server",
+        },
+      ]),
+    ),
   );
+}
+
+const AES_NONCE_BYTES = 12;
+const MAX_AES_BYTES = 16 * 1024 * 1024;
+
+function aesBytes(v: MixValue, ffi: string): Uint8Array<ArrayBuffer> {
+  if (typeof v === "string") return new TextEncoder().encode(v);
+  if (isBinary(v)) return new Uint8Array(v);
+  if (isToken(v)) {
+    // The reference host asks the VM whether the token may serve as a key; amp cannot ask.
+    throw new Error(`${ffi}: token values as keys or data are not supported on the server`);
+  }
+  throw new Error(`${ffi}: parameter is neither string nor binary nor token`);
+}
+
+/**
+ * `$crypto_AESGCMEncrypt(key, authData?, message)` → `ok(nonce ‖ ciphertext ‖ tag)` with a random
+ * 96-bit nonce, and `$crypto_AESGCMDecrypt(key, authData?, sealed)` → `ok(plaintext)`; a failure
+ * (bad key length, wrong tag) is `error(message)`; an undefined key or message answers undefined
+ * — all as the reference host (WebCrypto AES-GCM). Inputs over 16 MiB are refused.
+ */
+export function aesFfis(): Record<string, FfiHandler> {
+  const parts = (args: MixValue[], ffi: string) => {
+    const key = aesBytes(args[0], ffi);
+    const data = args[1] === undefined || args[1] === null ? undefined : aesBytes(args[1], ffi);
+    const message = aesBytes(args[2], ffi);
+    if (message.byteLength > MAX_AES_BYTES || (data?.byteLength ?? 0) > MAX_AES_BYTES) {
+      throw new Error(`${ffi}: Track-tooLarge: inputs over ${MAX_AES_BYTES} bytes`);
+    }
+    return { key, data, message };
+  };
+  const params = (iv: Uint8Array<ArrayBuffer>, data: Uint8Array<ArrayBuffer> | undefined): AesGcmParams =>
+    data === undefined ? { name: "AES-GCM", iv } : { name: "AES-GCM", iv, additionalData: data };
+  return {
+    $crypto_AESGCMEncrypt: async (args, ctx) => {
+      if (args[0] === undefined || args[2] === undefined) return undefined;
+      const { key, data, message } = parts(args, ctx.name);
+      try {
+        const nonce = new Uint8Array(randomBytes(AES_NONCE_BYTES));
+        const k = await webcrypto.subtle.importKey("raw", key, "AES-GCM", false, ["encrypt"]);
+        const sealed = new Uint8Array(await webcrypto.subtle.encrypt(params(nonce, data), k, message));
+        const out = new Uint8Array(AES_NONCE_BYTES + sealed.byteLength);
+        out.set(nonce);
+        out.set(sealed, AES_NONCE_BYTES);
+        return new MixCase("ok", out);
+      } catch (e) {
+        return new MixCase("error", (e as Error).message);
+      }
+    },
+    $crypto_AESGCMDecrypt: async (args, ctx) => {
+      if (args[0] === undefined || args[2] === undefined) return undefined;
+      const { key, data, message } = parts(args, ctx.name);
+      if (message.byteLength < AES_NONCE_BYTES) return new MixCase("error", "message too short");
+      try {
+        const k = await webcrypto.subtle.importKey("raw", key, "AES-GCM", false, ["decrypt"]);
+        const plain = await webcrypto.subtle.decrypt(
+          params(message.slice(0, AES_NONCE_BYTES), data),
+          k,
+          message.slice(AES_NONCE_BYTES),
+        );
+        return new MixCase("ok", new Uint8Array(plain));
+      } catch (e) {
+        return new MixCase("error", (e as Error).message || "decryption failed");
+      }
+    },
+  };
 }

@@ -109,6 +109,35 @@ export class OutboundHttp {
     }
   }
 
+  /**
+   * A DNS lookup for connections to `host` that refuses loopback, private and link-local
+   * addresses unless `host` is one of `privateHosts` (checked on the resolved addresses, so DNS
+   * cannot smuggle one in). For any socket client that takes a `lookup` option (HTTP, WebSocket).
+   */
+  guardedLookup(host: string): LookupFunction {
+    const allowPrivate = hostMatches(this.#private, host.replace(/^\[|\]$/g, ""));
+    return (hostname, options, callback) => {
+      dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+        if (err) return callback(err, "", 4);
+        const bad = addresses.find((a) => isPrivateAddress(a.address));
+        if (bad && !allowPrivate) {
+          return callback(
+            new TrackError(
+              "Track-outboundDenied",
+              `${hostname} resolves to the private address ${bad.address}`,
+            ),
+            "",
+            4,
+          );
+        }
+        if ((options as { all?: boolean }).all)
+          return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        const first = addresses[0]!;
+        callback(null, first.address, first.family);
+      });
+    };
+  }
+
   async request(req: OutboundRequest, signal?: AbortSignal): Promise<OutboundResponse> {
     let url = parseUrl(req.url);
     let method = (req.method ?? "GET").toUpperCase();
@@ -150,27 +179,7 @@ export class OutboundHttp {
     body: Uint8Array | undefined,
     signal: AbortSignal,
   ): Promise<Omit<OutboundResponse, "url">> {
-    const allowPrivate = hostMatches(this.#private, url.hostname.replace(/^\[|\]$/g, ""));
-    const lookup: LookupFunction = (hostname, options, callback) => {
-      dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-        if (err) return callback(err, "", 4);
-        const bad = addresses.find((a) => isPrivateAddress(a.address));
-        if (bad && !allowPrivate) {
-          return callback(
-            new TrackError(
-              "Track-outboundDenied",
-              `${hostname} resolves to the private address ${bad.address}`,
-            ),
-            "",
-            4,
-          );
-        }
-        if ((options as { all?: boolean }).all)
-          return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-        const first = addresses[0]!;
-        callback(null, first.address, first.family);
-      });
-    };
+    const lookup = this.guardedLookup(url.hostname);
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, { method, headers, lookup, signal }, (res) => {

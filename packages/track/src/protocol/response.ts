@@ -1,7 +1,8 @@
-import { type MixValue, toTaggedJson } from "@amp/codec";
+import type { MixValue } from "@amp/codec";
 import type { Cell, LogMessage } from "@amp/machine";
 import { z } from "@hono/zod-openapi";
 import { errorMessage, TrackError } from "../errors.js";
+import { clientJson } from "./values.js";
 
 /** One error as the Remix client decodes it (`errors.message`, `errors.code`, …). */
 export interface ResponseError {
@@ -70,7 +71,7 @@ export function emptyResponse(address: ResponseAddress): TrackResponse {
 }
 
 export function cellMessage(cell: Cell): TrackResponse["cellMessages"][number] {
-  return { name: cell.name, version: cell.version, value: toTaggedJson(cell.value) };
+  return { name: cell.name, version: cell.version, value: clientJson(cell.value) };
 }
 
 /** The error object of a response; unexpected errors keep their message but get a generic code. */
@@ -81,7 +82,7 @@ export function responseError(e: unknown): ResponseError {
 
 /** A VM `$outputError` value, passed on as the client expects it (a map with `message`). */
 export function outputErrorObject(value: MixValue): ResponseError {
-  const json = toTaggedJson(value);
+  const json = clientJson(value);
   if (json !== null && typeof json === "object" && !Array.isArray(json)) {
     const o = json as Record<string, unknown>;
     return { ...o, code: typeof o.code === "string" ? o.code : "", message: String(o.message ?? "") };
