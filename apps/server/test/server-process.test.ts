@@ -175,6 +175,18 @@ describe("the admin port", () => {
     expect(listening?.admin.host).toBe("127.0.0.1");
   });
 
+  it("binds every listener, the MQTT broker's too, to --host", async () => {
+    const local = await new ServerProcess(["--host", "127.0.0.1"]).ready();
+    try {
+      const listening = local.logs.find((l) => l.message === "listening") as { http: { host: string } };
+      const broker = local.logs.find((l) => l.message === "MQTT broker listening") as { address: string };
+      expect(listening.http.host).toBe("127.0.0.1");
+      expect(broker.address).toBe("127.0.0.1");
+    } finally {
+      await local.dispose();
+    }
+  });
+
   it("refuses the debug routes without the admin credential", async () => {
     for (const path of ["/x/debug/profile?seconds=1", "/x/debug/heap"]) {
       const none = await fetch(amp.adminUrl(path));

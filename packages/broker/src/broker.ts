@@ -168,8 +168,8 @@ export class Broker implements MessageBus {
         resolve();
       });
     });
-    const bound = (tcp.address() as { port: number }).port;
-    this.#log.info({ port: bound, cluster: Boolean(cluster) }, "MQTT broker listening");
+    const { address, port: bound } = tcp.address() as { address: string; port: number };
+    this.#log.info({ address, port: bound, cluster: Boolean(cluster) }, "MQTT broker listening");
     return { port: bound };
   }
 

@@ -36,6 +36,7 @@ export async function openMessaging(
     verifier: security.tokens,
     appRoles: { can: (user: AmpUser, app: string, role: AppRole) => apps.can(user, app, APP_ROLE[role]) },
     port: config.brokerPort,
+    host: config.host,
     acl: {
       org: config.org,
       workspace: config.workspace,
@@ -44,8 +45,7 @@ export async function openMessaging(
     },
   });
   // The compiler bridge subscribes through the broker, so the broker runs before anything else.
-  const { port } = await broker.start();
-  logger.info({ port }, "MQTT broker listening");
+  await broker.start();
   const compiler: Compiler = config.compiler
     ? await CompilerClient.start({ bus: broker, logger: logger.child({ component: "compiler" }) })
     : new DisabledCompiler();
