@@ -11,7 +11,7 @@ import {
   type OpenApiDocument,
 } from "./helpers/json.js";
 import { rawGet } from "./helpers/raw-http.js";
-import { ServerProcess } from "./helpers/server-process.js";
+import { type LogLine, ServerProcess } from "./helpers/server-process.js";
 
 const ADMIN_TOKEN = "admin-credential-for-tests-0123";
 const statics = mkdtempSync(join(tmpdir(), "amp-static-"));
@@ -178,10 +178,14 @@ describe("the admin port", () => {
   it("binds every listener, the MQTT broker's too, to --host", async () => {
     const local = await new ServerProcess(["--host", "127.0.0.1"]).ready();
     try {
-      const listening = local.logs.find((l) => l.message === "listening") as { http: { host: string } };
-      const broker = local.logs.find((l) => l.message === "MQTT broker listening") as { address: string };
-      expect(listening.http.host).toBe("127.0.0.1");
-      expect(broker.address).toBe("127.0.0.1");
+      const listening = local.logs.find((l) => l.message === "listening") as
+        | (LogLine & { http: { host: string } })
+        | undefined;
+      const broker = local.logs.find((l) => l.message === "MQTT broker listening") as
+        | (LogLine & { address: string })
+        | undefined;
+      expect(listening?.http.host).toBe("127.0.0.1");
+      expect(broker?.address).toBe("127.0.0.1");
     } finally {
       await local.dispose();
     }
