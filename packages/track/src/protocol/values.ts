@@ -82,6 +82,13 @@ function withoutTokens(v: MixValue, depth: number): MixValue {
   if (v instanceof MixToken) return OPAQUE_TOKEN;
   if (Array.isArray(v)) return v.map((x) => withoutTokens(x, depth + 1));
   if (v instanceof MixCase) return new MixCase(v.name, withoutTokens(v.arg, depth + 1));
+  if (
+    v instanceof Uint8Array ||
+    v instanceof TaggedString ||
+    v instanceof MixOpaque ||
+    v instanceof MixHandle
+  )
+    return v;
   const out: MixMap = {};
   for (const key of Object.keys(v)) setEntry(out, key, withoutTokens((v as MixMap)[key], depth + 1));
   return out;
