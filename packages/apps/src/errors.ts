@@ -9,7 +9,8 @@ export type AppsErrorCode =
   | "conflict"
   | "too_large"
   | "bad_archive"
-  | "unsupported_media_type";
+  | "unsupported_media_type"
+  | "unsupported_version";
 
 const STATUS: Record<AppsErrorCode, number> = {
   bad_request: 400,
@@ -22,6 +23,7 @@ const STATUS: Record<AppsErrorCode, number> = {
   conflict: 409,
   too_large: 413,
   unsupported_media_type: 415,
+  unsupported_version: 400,
 };
 
 /** Every refusal from `@amp/apps` is one of these; HTTP maps `status` and `code` to `{error:{code,message}}`. */
@@ -36,5 +38,15 @@ export class AppsError extends Error {
 
   get status(): number {
     return STATUS[this.code];
+  }
+}
+
+/**
+ * A `.remix` whose manifest declares a format major version this code does not know (newer
+ * than `REMIX_FORMAT_VERSION`): refused before anything is imported.
+ */
+export class UnsupportedRemixVersionError extends AppsError {
+  constructor(readonly version: string) {
+    super("unsupported_version", `this .remix is format version ${version}; amp reads versions up to 2.x`);
   }
 }

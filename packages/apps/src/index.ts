@@ -1,10 +1,11 @@
 export { type AclRule, ALL_USERS, ANONYMOUS, ROLES, type Role, SERVER_RULE } from "./acl/roles.js";
 export type { ActingUser } from "./acl/user.js";
 export { type AppInfo, Apps, type AppsOptions, type CreateAppOptions } from "./apps.js";
-export { AppsError, type AppsErrorCode } from "./errors.js";
+export { AppsError, type AppsErrorCode, UnsupportedRemixVersionError } from "./errors.js";
 export * from "./query/index.js";
 export { type ExportManifest, type ExportOptions, exportRemix } from "./remix/export.js";
-export { type ImportOptions, importRemix } from "./remix/import.js";
+export { checkFormatVersion, type ImportOptions, importRemix } from "./remix/import.js";
+export { REMIX_FORMAT_VERSION } from "./remix/layout.js";
 export {
   type ArchiveLimits,
   type ArchiveProgress,

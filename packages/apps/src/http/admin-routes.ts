@@ -14,6 +14,7 @@ import {
   jsonBodyLimit,
   type RouteContext,
 } from "./common.js";
+import { multipartBoundary, multipartFile } from "./multipart.js";
 
 const AppInfoSchema = z
   .object({
@@ -84,10 +85,24 @@ const routes = {
     method: "post",
     path: "/x/apps/import",
     summary: "Import a .remix archive (the request body), creating every app it holds",
+    description:
+      "The archive is the body (`application/zip`), or the one file field of a `multipart/form-data` " +
+      "form (a browser upload; other fields are ignored). Either way the body is streamed and refused " +
+      "(413) past the archive limit before it is buffered; a form without a file, or with two, is a 400.",
     request: {
       body: {
         required: true,
-        content: { "application/zip": { schema: z.string().openapi({ format: "binary" }) } },
+        content: {
+          "application/zip": { schema: z.string().openapi({ format: "binary" }) },
+          // A plain OpenAPI schema, not zod: the route streams the form itself (no buffered validation).
+          "multipart/form-data": {
+            schema: {
+              type: "object",
+              properties: { file: { type: "string", format: "binary", description: "the .remix" } },
+              required: ["file"],
+            },
+          },
+        },
       },
     },
     responses: {
@@ -153,7 +168,10 @@ export function adminRoutes(
 
   router.openapi(routes.importApp, async (c) => {
     const user = actingUser(c);
-    const created = await importRemix(apps, user, bodyChunks(c, limits.maxArchiveBytes), {
+    const body = bodyChunks(c, limits.maxArchiveBytes);
+    const boundary = multipartBoundary(c.req.header("content-type"));
+    const source = boundary === undefined ? body : multipartFile(body, boundary);
+    const created = await importRemix(apps, user, source, {
       ...(options.archiveLimits ? { limits: options.archiveLimits } : {}),
     });
     return c.json(created.map(info), 201);

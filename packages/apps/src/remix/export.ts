@@ -4,7 +4,7 @@ import type { ActingUser } from "../acl/user.js";
 import type { Apps } from "../apps.js";
 import { AppsError } from "../errors.js";
 import type { DocumentStore } from "../store/document-store.js";
-import { APP_RECORD_ID, LIBRARY_TYPE_PREFIX, META } from "./layout.js";
+import { APP_RECORD_ID, LIBRARY_TYPE_PREFIX, META, REMIX_FORMAT_VERSION } from "./layout.js";
 import type { ProgressCallback } from "./limits.js";
 import { encodeRemixMsgpack } from "./remix-msgpack.js";
 
@@ -81,7 +81,12 @@ export function exportRemix(
       };
       const write = async () => {
         const stored = stores[0]!.getMeta<MixMap>(META.manifest) ?? {};
-        const out = { ...stored, ...manifest, apps: Object.fromEntries(names.map((n) => [n, true])) };
+        const out = {
+          ...stored,
+          ...manifest,
+          version: REMIX_FORMAT_VERSION,
+          apps: Object.fromEntries(names.map((n) => [n, true])),
+        };
         await add("manifest.json", Buffer.from(JSON.stringify(out)));
         const records: Record<string, MixMap[]> = {};
         for (const store of stores) records[store.app] = appRecords(store);

@@ -3,10 +3,10 @@ import { extname } from "node:path";
 import { isMixMap, type MixMap, type MixValue, ref } from "@amp/codec";
 import type { ActingUser } from "../acl/user.js";
 import type { AppInfo, Apps } from "../apps.js";
-import { AppsError } from "../errors.js";
+import { AppsError, UnsupportedRemixVersionError } from "../errors.js";
 import { checkAppName } from "../names.js";
 import type { WriteOp } from "../store/document-store.js";
-import { APP_RECORD_ID, contentTypeOf, LIBRARY_TYPE_PREFIX, META } from "./layout.js";
+import { APP_RECORD_ID, contentTypeOf, LIBRARY_TYPE_PREFIX, META, REMIX_FORMAT_MAJOR } from "./layout.js";
 import { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, type ProgressCallback } from "./limits.js";
 import { type ArchiveEntries, readArchive } from "./read-archive.js";
 import { decodeRemixMsgpack } from "./remix-msgpack.js";
@@ -88,7 +88,17 @@ function parseManifest(entries: ArchiveEntries): MixMap {
   if (!isMixMap(manifest) || !isMixMap((manifest as MixMap).apps)) {
     throw new AppsError("bad_archive", "manifest.json needs an `apps` object");
   }
+  checkFormatVersion((manifest as MixMap).version);
   return manifest as MixMap;
+}
+
+/** `version` absent (an older archive) or `<major>.<minor>` with a major this code reads. */
+export function checkFormatVersion(version: unknown): void {
+  if (version === undefined) return;
+  const match = typeof version === "string" ? /^(\d{1,6})\.(\d{1,6})$/.exec(version) : null;
+  if (!match)
+    throw new AppsError("bad_archive", 'manifest.json: `version` must be "<major>.<minor>", e.g. "2.1"');
+  if (Number(match[1]) > REMIX_FORMAT_MAJOR) throw new UnsupportedRemixVersionError(version as string);
 }
 
 /** records.mp: a map app name → array of records (an empty map when there are none). */
