@@ -10,8 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { launchChromium, remixArtifactsFor } from "@amp/test-support";
-import type { Browser, Page } from "playwright-core";
+import { type Browser, launchChromium, type Page, remixArtifactsFor } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBin, ServerProcess } from "./helpers/server-process.js";
 
@@ -134,8 +133,10 @@ describe.skipIf(!artifacts?.runtime)("Remix's web runtime against amp, in Chromi
     const problems: string[] = [];
     await page.exposeFunction("__ampTestOpened", (url: string) => opened.push(url));
     await page.addInitScript(() => {
-      window.open = (url?: string | URL) => {
-        (window as unknown as { __ampTestOpened(u: string): void }).__ampTestOpened(String(url));
+      // In the page: window.open is recorded instead of opening a tab.
+      const page = globalThis as unknown as { open(url: unknown): null; __ampTestOpened(url: string): void };
+      page.open = (url) => {
+        page.__ampTestOpened(String(url));
         return null;
       };
     });
@@ -157,7 +158,11 @@ describe.skipIf(!artifacts?.runtime)("Remix's web runtime against amp, in Chromi
 
   /** What the runtime shows inside its shadow root (text as written, before CSS transforms). */
   const shownText = (page: Page) =>
-    page.evaluate(() => document.querySelector("rmx-runtime")?.shadowRoot?.textContent ?? "");
+    page.evaluate(() => {
+      type Node = { shadowRoot?: { textContent: string | null } | null };
+      const dom = globalThis as unknown as { document: { querySelector(s: string): Node | null } };
+      return dom.document.querySelector("rmx-runtime")?.shadowRoot?.textContent ?? "";
+    });
 
   async function waitForText(page: Page, texts: string[], timeoutMs = 20_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;

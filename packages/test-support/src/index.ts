@@ -1,3 +1,4 @@
+export type { Browser, BrowserContext, Page } from "playwright-core";
 export { CHROMIUM, launchChromium } from "./chromium.js";
 export {
   findRemixArtifacts,
