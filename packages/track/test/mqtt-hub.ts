@@ -20,6 +20,9 @@ export interface HubMessage {
  * text bodies are decoded as UTF-8 (json then parsed, as the runtime does), binary kept as bytes;
  * anything without a header line or with another encoding is dropped.
  */
+const utf8 = new TextDecoder();
+let echoes = 0;
+
 export function parseHubPayload(
   topic: string,
   payload: Uint8Array,
@@ -28,7 +31,7 @@ export function parseHubPayload(
   const lf = payload.indexOf(10);
   if (lf < 0) return undefined;
   const header: Record<string, string> = {};
-  for (const prop of new TextDecoder().decode(payload.subarray(0, lf)).split(",")) {
+  for (const prop of utf8.decode(payload.subarray(0, lf)).split(",")) {
     const eq = prop.indexOf("=");
     if (eq < 0) continue;
     const key = prop.slice(0, eq);
@@ -40,10 +43,10 @@ export function parseHubPayload(
   let body: unknown;
   switch (header._rmx_encoding) {
     case "json":
-      body = JSON.parse(new TextDecoder().decode(rest));
+      body = JSON.parse(utf8.decode(rest));
       break;
     case "text":
-      body = new TextDecoder().decode(rest);
+      body = utf8.decode(rest);
       break;
     case "binary":
       body = rest.slice();
@@ -136,7 +139,7 @@ export class MqttHub {
   async request(
     message: Record<string, unknown>,
   ): Promise<{ response: TrackResponse; pushed: TrackResponse[]; messages: HubMessage[] }> {
-    const echo = `e${randomBytes(6).toString("hex")}`;
+    const echo = `m${++echoes}`;
     const start = this.received.length;
     await this.send({ ...message, _rmx_echo: echo });
     const m = await this.next((x) => (x.body as TrackResponse)?._rmx_echo === echo, start);
