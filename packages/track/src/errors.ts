@@ -12,6 +12,8 @@ export type TrackErrorCode =
   | "Track-forbidden"
   | "Track-noApp"
   | "Track-noExecutable"
+  | "Track-noWebhook"
+  | "Track-conflict"
   | "Track-tooManySessions"
   | "Track-panic"
   | "Track-machine"
@@ -33,6 +35,8 @@ const STATUS: Record<TrackErrorCode, number> = {
   "Track-forbidden": 403,
   "Track-noApp": 404,
   "Track-noExecutable": 404,
+  "Track-noWebhook": 404,
+  "Track-conflict": 409,
   "Track-tooManySessions": 429,
   "Track-panic": 500,
   "Track-machine": 500,

@@ -10,7 +10,7 @@ import type { OutboundHttp } from "./outbound/http-client.js";
 import type { TrackConnection, TrackProtocol } from "./protocol/dispatch.js";
 import { AnyMessageSchema, MESSAGE_TYPES } from "./protocol/messages.js";
 import { type TrackResponse, TrackResponseSchema } from "./protocol/response.js";
-import type { TransformKind, Transforms } from "./transforms.js";
+import { MODULE_NAME, type TransformKind, type Transforms, WEBHOOK_ID } from "./transforms.js";
 
 export interface TrackEnv extends Env {
   Variables: { user: AmpUser };
@@ -71,7 +71,8 @@ function userOf(c: Context<TrackEnv>): AmpUser {
  * - `GET /{app}/track.ws?token=…`: the WebSocket (needs a server made with @hono/node-server's
  *   `createAdaptorServer({fetch, websocket: {server: new WebSocketServer({noServer: true})}})`);
  * - `POST /{app}/track/{msgType}` and `POST /{app}/track` (a batch): synchronous;
- * - `/{app}/webhooks/{id}`, `/{app}/agents/{module}`, `/{app}/lambda/{module}` (with `transforms`);
+ * - `/{app}/webhooks/{id}` (a webhook id the app registered), `/{app}/agents/{module}`,
+ *   `/{app}/lambda/{module}`, and `/x/apps/{app}/webhooks[/{id}]` to manage the ids (with `transforms`);
  * - `/{app}/proxy/{remote}/{path}` (with `proxy`).
  */
 export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> {
@@ -228,7 +229,10 @@ export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> 
     },
   );
 
-  if (options.transforms) transformRoutes(router, options.transforms, limits, connection);
+  if (options.transforms) {
+    webhookRoutes(router, options.transforms, limit);
+    transformRoutes(router, options.transforms, limits, connection);
+  }
   if (options.proxy) proxyRoutes(router, options.proxy, limits, protocol);
   return router;
 }
@@ -257,10 +261,12 @@ function transformRoutes(
   for (const [kind, segment] of kinds) {
     router.on(["GET", "POST", "PUT", "DELETE", "PATCH"], `/:app/${segment}/:module`, async (c) => {
       const app = c.req.param("app");
-      const module = c.req.param("module");
-      if (!/^[A-Za-z0-9_.$-]{1,200}$/.test(module))
-        throw new TrackError("Track-badMessage", "bad module name");
       const conn = connection(c, app);
+      // A webhook is called by the id the app registered, never by a module name.
+      const webhook =
+        kind === "webhook" ? transforms.webhooks.resolve(conn.user, app, c.req.param("module")) : undefined;
+      const module = webhook?.module ?? c.req.param("module");
+      if (!MODULE_NAME.test(module)) throw new TrackError("Track-badMessage", "bad module name");
       const declared = Number(c.req.header("content-length") ?? "0");
       if (declared > limits.maxMessageBytes) throw new TrackError("Track-tooLarge", "body too large");
       const raw = c.req.method === "GET" ? "" : await c.req.text();
@@ -278,6 +284,7 @@ function transformRoutes(
         }
       }
       const input: MixMap = {
+        ...(webhook ? { webhook: webhook.id } : {}),
         method: c.req.method,
         path: c.req.path,
         query: c.req.query() as MixMap,
@@ -291,12 +298,151 @@ function transformRoutes(
   }
 }
 
+const WebhookSchema = z
+  .object({
+    id: z.string(),
+    module: z.string(),
+    description: z.string().optional(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+  })
+  .openapi("Webhook");
+const WebhookIdParam = z.object({
+  id: z
+    .string()
+    .regex(WEBHOOK_ID)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+
+/**
+ * The webhook registry's routes (`allowed_build` on the app): list, register (a random id, or
+ * one the builder chooses), delete. The call itself, `/{app}/webhooks/{id}`, is described here
+ * too; it runs in `transformRoutes`.
+ */
+function webhookRoutes(
+  router: OpenAPIHono<TrackEnv>,
+  transforms: Transforms,
+  limit: ReturnType<typeof bodyLimit>,
+): void {
+  const { webhooks } = transforms;
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/x/apps/{app}/webhooks",
+      summary: "The app's registered webhooks (needs allowed_build)",
+      request: { params: AppParam },
+      responses: {
+        200: {
+          description: "Webhooks",
+          content: { "application/json": { schema: z.object({ webhooks: z.array(WebhookSchema) }) } },
+        },
+        403: { description: "Not a builder of the app", content: errorContent },
+        404: { description: "No such app", content: errorContent },
+      },
+    }),
+    (c) => c.json({ webhooks: webhooks.list(userOf(c), c.req.valid("param").app) }, 200),
+  );
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/x/apps/{app}/webhooks",
+      summary: "Register a webhook: /{app}/webhooks/{id} will run `module` (needs allowed_build)",
+      description:
+        "Without `id` the server draws an unguessable one (22 base62 characters, about 131 bits); a builder may choose one instead.",
+      middleware: [limit] as const,
+      request: {
+        params: AppParam,
+        body: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: z.object({
+                module: z.string().regex(MODULE_NAME, "a module name"),
+                id: z.string().regex(WEBHOOK_ID, "1-128 letters, digits, '_' or '-'").optional(),
+                description: z.string().max(500).optional(),
+              }),
+            },
+          },
+        },
+      },
+      responses: {
+        201: { description: "Registered", content: { "application/json": { schema: WebhookSchema } } },
+        400: { description: "Bad module or id", content: errorContent },
+        403: { description: "Not a builder of the app", content: errorContent },
+        404: { description: "No such app", content: errorContent },
+        409: { description: "The id is taken", content: errorContent },
+      },
+    }),
+    async (c) => {
+      const { module, id, description } = c.req.valid("json");
+      const hook = await webhooks.register(userOf(c), c.req.valid("param").app, {
+        module,
+        ...(id !== undefined ? { id } : {}),
+        ...(description !== undefined ? { description } : {}),
+      });
+      return c.json(hook, 201);
+    },
+  );
+  router.openapi(
+    createRoute({
+      method: "delete",
+      path: "/x/apps/{app}/webhooks/{id}",
+      summary: "Remove a webhook (needs allowed_build)",
+      request: { params: AppParam.merge(WebhookIdParam) },
+      responses: {
+        204: { description: "Removed" },
+        403: { description: "Not a builder of the app", content: errorContent },
+        404: { description: "No such app or webhook", content: errorContent },
+      },
+    }),
+    async (c) => {
+      const { app, id } = c.req.valid("param");
+      await webhooks.remove(userOf(c), app, id);
+      return c.body(null, 204);
+    },
+  );
+  for (const method of ["get", "post", "put", "delete", "patch"] as const) {
+    router.openAPIRegistry.registerPath({
+      method,
+      path: "/{app}/webhooks/{id}",
+      summary: "Call a webhook the app registered (needs allowed_run)",
+      description:
+        "Runs the registered module with the request as its input `{webhook, method, path, query, headers, body}`; its `$response` cell `{status?, headers?, body}` is the answer.",
+      request: { params: AppParam.merge(WebhookIdParam) },
+      responses: {
+        200: { description: "The module's answer" },
+        404: { description: "No such app or webhook id", content: errorContent },
+        413: { description: "Too large", content: errorContent },
+      },
+    });
+  }
+}
+
 function proxyRoutes(
   router: OpenAPIHono<TrackEnv>,
   proxy: NonNullable<TrackRoutesOptions["proxy"]>,
   limits: TrackLimits,
   protocol: TrackProtocol,
 ): void {
+  for (const method of ["get", "post", "put", "delete", "patch"] as const) {
+    router.openAPIRegistry.registerPath({
+      method,
+      path: "/{app}/proxy/{remote}/{path}",
+      summary: "Forward a request to a configured remote (needs allowed_run)",
+      description: `Remotes: ${Object.keys(proxy.remotes).join(", ")}. Only content-type and accept are forwarded; the token query parameter is dropped.`,
+      request: {
+        params: AppParam.extend({
+          remote: z.string().openapi({ param: { name: "remote", in: "path" } }),
+          path: z.string().openapi({ param: { name: "path", in: "path" } }),
+        }),
+      },
+      responses: {
+        200: { description: "The remote's answer (status and content-type passed through)" },
+        404: { description: "No such app or remote", content: errorContent },
+        413: { description: "Too large", content: errorContent },
+      },
+    });
+  }
   router.all("/:app/proxy/:remote/*", async (c) => {
     const user = userOf(c);
     const app = c.req.param("app");

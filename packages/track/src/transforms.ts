@@ -1,8 +1,10 @@
+import { randomBytes } from "node:crypto";
 import type { Role } from "@amp/apps";
 import type { AmpUser } from "@amp/auth";
 import { isMixMap, type MixMap, type MixValue } from "@amp/codec";
 import type { Logger } from "pino";
 import { errorMessage, TrackError } from "./errors.js";
+import type { TrackApps } from "./ports.js";
 import { clientJson } from "./protocol/values.js";
 import type { SessionManager } from "./session/manager.js";
 import type { Session } from "./session/session.js";
@@ -20,7 +22,7 @@ export interface TransformRequest {
   user: AmpUser;
   token: string;
   app: string;
-  /** The module to load (for webhooks: the webhook id). */
+  /** The module to load (for webhooks: the module the webhook id is registered to). */
   module: string;
   /** The HTTP request as the module sees it: `{method, path, query, headers, body}`. */
   input: MixMap;
@@ -48,8 +50,12 @@ export interface TransformsOptions {
  */
 export class Transforms {
   readonly #idle = new Map<string, Session[]>();
+  /** The apps' webhook ids (`/{app}/webhooks/{id}` → module). */
+  readonly webhooks: WebhookRegistry;
 
-  constructor(private readonly options: TransformsOptions) {}
+  constructor(private readonly options: TransformsOptions) {
+    this.webhooks = new WebhookRegistry(options.sessions.options.apps);
+  }
 
   async run(kind: TransformKind, req: TransformRequest): Promise<TransformResult> {
     const { sessions } = this.options;
@@ -139,4 +145,126 @@ function httpAnswer(value: MixValue): TransformResult {
   }
   headers["content-type"] ??= "application/json";
   return { status, headers, body: clientJson(value.body ?? null) };
+}
+
+/** One registered webhook of an app: `/{app}/webhooks/{id}` runs `module`. */
+export interface Webhook {
+  readonly id: string;
+  readonly module: string;
+  readonly description?: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+}
+
+/** Where the registry lives in the app's store: metadata, so it needs `allowed_build` to change and is not a document. */
+const WEBHOOKS_META = "track:webhooks";
+export const WEBHOOK_ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const MODULE_NAME = /^[A-Za-z0-9_.$-]{1,200}$/;
+
+/**
+ * The webhooks an app has registered, kept with the app (its store's metadata). Managing them
+ * needs `allowed_build` on the app; calling one needs the webhook role (`allowed_run`). An id is
+ * 22 random base62 characters (about 131 bits) unless the builder chooses one.
+ */
+export class WebhookRegistry {
+  #writes = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly apps: TrackApps) {}
+
+  list(user: AmpUser, app: string): Webhook[] {
+    return Object.values(this.read(user, app, ["allowed_build"]));
+  }
+
+  /** The webhook `id` of `app`, for a caller holding the webhook role; `Track-noWebhook` when unknown. */
+  resolve(user: AmpUser, app: string, id: string): Webhook {
+    if (!this.apps.can(user, app, TRANSFORM_ROLES.webhook))
+      throw new TrackError("Track-noApp", "no such app");
+    const hooks = this.read(user, app, [TRANSFORM_ROLES.webhook]);
+    const hook = WEBHOOK_ID.test(id) && Object.hasOwn(hooks, id) ? hooks[id] : undefined;
+    if (!hook) throw new TrackError("Track-noWebhook", "no such webhook");
+    return hook;
+  }
+
+  async register(
+    user: AmpUser,
+    app: string,
+    spec: { module: string; id?: string; description?: string },
+  ): Promise<Webhook> {
+    if (!MODULE_NAME.test(spec.module)) throw new TrackError("Track-badMessage", "bad module name");
+    if (spec.id !== undefined && !WEBHOOK_ID.test(spec.id))
+      throw new TrackError("Track-badMessage", "a webhook id is 1-128 letters, digits, '_' or '-'");
+    return this.change(user, app, (hooks) => {
+      const id = spec.id ?? randomId();
+      if (Object.hasOwn(hooks, id)) throw new TrackError("Track-conflict", `webhook ${id} exists`);
+      const hook: Webhook = {
+        id,
+        module: spec.module,
+        ...(spec.description ? { description: spec.description } : {}),
+        createdAt: new Date().toISOString(),
+        createdBy: user.id,
+      };
+      return [{ ...hooks, [id]: hook }, hook];
+    });
+  }
+
+  async remove(user: AmpUser, app: string, id: string): Promise<void> {
+    await this.change(user, app, (hooks) => {
+      if (!Object.hasOwn(hooks, id)) throw new TrackError("Track-noWebhook", "no such webhook");
+      const { [id]: _gone, ...rest } = hooks;
+      return [rest, undefined];
+    });
+  }
+
+  private read(user: AmpUser, app: string, roles: Role[]): Record<string, Webhook> {
+    const store = this.storeOf(user, app, roles);
+    return { ...(store.getMeta<Record<string, Webhook>>(WEBHOOKS_META) ?? {}) };
+  }
+
+  private storeOf(user: AmpUser, app: string, roles: Role[]) {
+    try {
+      return this.apps.store(user, app, roles);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === "forbidden")
+        throw new TrackError("Track-forbidden", "you may not manage this app's webhooks");
+      if (code === "not_found" || code === "invalid_name") throw new TrackError("Track-noApp", "no such app");
+      throw e;
+    }
+  }
+
+  /** Read-modify-write of one app's registry, one at a time per app. */
+  private async change<T>(
+    user: AmpUser,
+    app: string,
+    edit: (hooks: Record<string, Webhook>) => [Record<string, Webhook>, T],
+  ): Promise<T> {
+    const store = this.storeOf(user, app, ["allowed_build"]);
+    const previous = this.#writes.get(app) ?? Promise.resolve();
+    const run = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const [next, result] = edit({ ...(store.getMeta<Record<string, Webhook>>(WEBHOOKS_META) ?? {}) });
+        await store.setMeta(WEBHOOKS_META, next);
+        return result;
+      });
+    this.#writes.set(app, run);
+    try {
+      return await run;
+    } finally {
+      if (this.#writes.get(app) === run) this.#writes.delete(app);
+    }
+  }
+}
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** 22 base62 characters from 22 random bytes (rejection-free: 248 = 62 × 4, bytes ≥ 248 redrawn). */
+function randomId(): string {
+  let out = "";
+  while (out.length < 22) {
+    for (const b of randomBytes(32)) {
+      if (b < 248 && out.length < 22) out += BASE62[b % 62];
+    }
+  }
+  return out;
 }
