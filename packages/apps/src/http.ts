@@ -11,6 +11,8 @@ import {
 import { documentRoutes } from "./http/document-routes.js";
 import { fileRoutes } from "./http/file-routes.js";
 import { queryRoutes } from "./http/query-routes.js";
+import { recordRoutes } from "./http/record-routes.js";
+import type { KnownFfis } from "./remix/ffi-report.js";
 import type { ArchiveLimits } from "./remix/limits.js";
 
 export type { AppsEnv, HttpLimits } from "./http/common.js";
@@ -23,6 +25,11 @@ export interface AppsRoutesOptions {
   readonly limits?: Partial<HttpLimits>;
   /** Limits on uploaded `.remix` archives (see DEFAULT_ARCHIVE_LIMITS). */
   readonly archiveLimits?: Partial<ArchiveLimits>;
+  /**
+   * The FFIs the server answers (for amp: `trackFfiCatalog()` from `@amp/track`): an import then
+   * reports, per app, the FFIs its code names that the server would not answer (`unansweredFfis`).
+   */
+  readonly ffis?: KnownFfis;
 }
 
 /**
@@ -35,8 +42,12 @@ export function appsRoutes(options: AppsRoutesOptions): OpenAPIHono<AppsEnv> {
   const ctx = { apps: options.apps, limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits } };
   router.onError(handleError(options.apps));
   // Order matters: /x/apps/* before the /{app} patterns, which would otherwise match "x".
-  adminRoutes(router, ctx, { ...(options.archiveLimits ? { archiveLimits: options.archiveLimits } : {}) });
+  adminRoutes(router, ctx, {
+    ...(options.archiveLimits ? { archiveLimits: options.archiveLimits } : {}),
+    ...(options.ffis ? { ffis: options.ffis } : {}),
+  });
   queryRoutes(router, ctx);
+  recordRoutes(router, ctx);
   fileRoutes(router, ctx);
   documentRoutes(router, ctx);
   return router;

@@ -4,6 +4,14 @@ export { type AppInfo, Apps, type AppsOptions, type CreateAppOptions } from "./a
 export { AppsError, type AppsErrorCode, UnsupportedRemixVersionError } from "./errors.js";
 export * from "./query/index.js";
 export { type ExportManifest, type ExportOptions, exportRemix } from "./remix/export.js";
+export {
+  customSection,
+  FFI_REPORT_META,
+  type FfiReport,
+  ffiReport,
+  type ImportedAppInfo,
+  type KnownFfis,
+} from "./remix/ffi-report.js";
 export { checkFormatVersion, type ImportOptions, importRemix } from "./remix/import.js";
 export { REMIX_FORMAT_VERSION } from "./remix/layout.js";
 export {

@@ -3,6 +3,7 @@ import { Apps } from "@amp/apps";
 import { appsRoutes } from "@amp/apps/http";
 import type { AmpUser } from "@amp/auth";
 import { secretsRoutes } from "@amp/secrets/http";
+import { trackFfiCatalog } from "@amp/track";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
 import type { Component } from "../lifecycle/component.js";
@@ -29,7 +30,8 @@ export function openData(config: ServerConfig, logger: Logger, security: Securit
           authorize: (user, app) => user !== undefined && apps.can(user, app, "allowed_build"),
         }),
       },
-      { path: "/", app: appsRoutes({ apps }) },
+      // An import reports the FFIs an app names that the sessions' FFI table does not answer.
+      { path: "/", app: appsRoutes({ apps, ffis: trackFfiCatalog() }) },
     ],
     async stop() {
       await apps.close();

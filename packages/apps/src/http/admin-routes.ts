@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ROLES } from "../acl/roles.js";
 import type { AppInfo } from "../apps.js";
 import { exportRemix } from "../remix/export.js";
+import type { KnownFfis } from "../remix/ffi-report.js";
 import { importRemix } from "../remix/import.js";
 import type { ArchiveLimits } from "../remix/limits.js";
 import {
@@ -23,6 +24,16 @@ const AppInfoSchema = z
     indexedFields: z.array(z.string()),
     createdAt: z.string(),
     createdBy: z.string(),
+    ffis: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: "import only: the FFIs the app's code names" }),
+    unansweredFfis: z
+      .array(z.string())
+      .optional()
+      .openapi({
+        description: "import only: the FFIs the app's code names that this server does not answer",
+      }),
   })
   .openapi("AppInfo");
 const RuleSchema = z
@@ -133,6 +144,8 @@ const info = (i: AppInfo) => ({ ...i, indexedFields: [...i.indexedFields] });
 
 export interface AdminRouteOptions {
   readonly archiveLimits?: Partial<ArchiveLimits>;
+  /** The FFIs the server answers; an import reports the ones each app names that it does not. */
+  readonly ffis?: KnownFfis;
 }
 
 export function adminRoutes(
@@ -173,6 +186,7 @@ export function adminRoutes(
     const source = boundary === undefined ? body : multipartFile(body, boundary);
     const created = await importRemix(apps, user, source, {
       ...(options.archiveLimits ? { limits: options.archiveLimits } : {}),
+      ...(options.ffis ? { ffis: options.ffis } : {}),
     });
     return c.json(created.map(info), 201);
   });

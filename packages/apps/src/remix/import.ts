@@ -2,10 +2,11 @@ import { rmSync } from "node:fs";
 import { extname } from "node:path";
 import { isMixMap, type MixMap, type MixValue, ref } from "@amp/codec";
 import type { ActingUser } from "../acl/user.js";
-import type { AppInfo, Apps } from "../apps.js";
+import type { Apps } from "../apps.js";
 import { AppsError, UnsupportedRemixVersionError } from "../errors.js";
 import { checkAppName } from "../names.js";
 import type { WriteOp } from "../store/document-store.js";
+import { type ImportedAppInfo, type KnownFfis, recordFfiReport } from "./ffi-report.js";
 import { APP_RECORD_ID, contentTypeOf, LIBRARY_TYPE_PREFIX, META, REMIX_FORMAT_MAJOR } from "./layout.js";
 import { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, type ProgressCallback } from "./limits.js";
 import { type ArchiveEntries, readArchive } from "./read-archive.js";
@@ -14,6 +15,11 @@ import { decodeRemixMsgpack } from "./remix-msgpack.js";
 export interface ImportOptions {
   readonly limits?: Partial<ArchiveLimits>;
   readonly onProgress?: ProgressCallback;
+  /**
+   * The FFIs the server answers: each imported app then reports the ones its code names that the
+   * server would not answer (`unansweredFfis` on its info, a log line, and the app's metadata).
+   */
+  readonly ffis?: KnownFfis;
 }
 
 /**
@@ -28,7 +34,7 @@ export async function importRemix(
   user: ActingUser,
   source: AsyncIterable<Uint8Array>,
   options: ImportOptions = {},
-): Promise<AppInfo[]> {
+): Promise<ImportedAppInfo[]> {
   if (!apps.mayCreateApps(user)) throw new AppsError("forbidden", "you may not create apps");
   const limits = { ...DEFAULT_ARCHIVE_LIMITS, ...options.limits };
   const started = Date.now();
@@ -58,10 +64,11 @@ export async function importRemix(
         records[name] ?? [],
       );
     }
-    const infos: AppInfo[] = [];
+    const infos: ImportedAppInfo[] = [];
     for (const b of built) {
-      infos.push(await apps.register(user, b.name, b.dir, { displayName: b.displayName }));
+      const info = await apps.register(user, b.name, b.dir, { displayName: b.displayName });
       registered.push(b.name);
+      infos.push(await recordFfiReport(apps, user, info, entries, options.ffis));
     }
     apps.logger.info({ apps: names, user: user.id, ms: Date.now() - started }, "remix imported");
     return infos;
