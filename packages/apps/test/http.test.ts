@@ -128,6 +128,8 @@ describe("apps HTTP API", () => {
         "/{app}/files/{name}",
         "/{app}/resources",
         "/{app}/runtime.json",
+        "/{app}/records",
+        "/{app}/link",
       ].sort(),
     );
     expect(doc.paths?.["/{app}/query.json"]?.get?.responses).toHaveProperty("304");
