@@ -32,6 +32,11 @@ export interface BrokerOptions {
   appRoles: AppRoles;
   /** VM → session owner registry; one is created when omitted (see `broker.vmOwners`). */
   vmOwners?: VmOwners;
+  /**
+   * Session → owner registry for sessions' control topics `/org/<org>/ws/<ws>/app/<app>/session/<id>/…`;
+   * one is created when omitted (see `broker.sessionOwners`).
+   */
+  sessionOwners?: VmOwners;
   /** TCP port; default 8002, 0 for an ephemeral port, null for no TCP listener. */
   port?: number | null;
   /** TCP bind address; default all interfaces. */
@@ -41,7 +46,7 @@ export interface BrokerOptions {
   /** Anonymous clients may publish where the ACL allows; default false. */
   anonymousPublish?: boolean;
   /** Further ACL settings (roles per action, server principals, org/workspace pinning). */
-  acl?: Omit<TopicAclOptions, "appRoles" | "vmOwners" | "anonymousPublish">;
+  acl?: Omit<TopicAclOptions, "appRoles" | "vmOwners" | "sessionOwners" | "anonymousPublish">;
   limits?: BrokerLimits;
   /** `redis://…`: share sessions, subscriptions and retained messages with other amp processes. */
   cluster?: string;
@@ -73,6 +78,7 @@ function refusal(returnCode: number, message: string): AuthenticateError {
  */
 export class Broker implements MessageBus {
   readonly vmOwners: VmOwners;
+  readonly sessionOwners: VmOwners;
   readonly clientId: string;
   readonly #options: BrokerOptions;
   readonly #limits: Required<BrokerLimits>;
@@ -98,10 +104,12 @@ export class Broker implements MessageBus {
     this.#limits = { ...defaultLimits, ...options.limits };
     this.#log = options.logger.child({ component: "broker" });
     this.vmOwners = options.vmOwners ?? new VmOwners();
+    this.sessionOwners = options.sessionOwners ?? new VmOwners();
     this.#acl = new TopicAcl({
       ...options.acl,
       appRoles: options.appRoles,
       vmOwners: this.vmOwners,
+      sessionOwners: this.sessionOwners,
       anonymousPublish: options.anonymousPublish ?? false,
     });
     this.#connectRate = new RateLimiter(this.#limits.connectsPerSecond);

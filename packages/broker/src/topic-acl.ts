@@ -6,6 +6,12 @@ export type TopicAction = "publish" | "subscribe";
 export interface TopicAclOptions {
   appRoles: AppRoles;
   vmOwners: VmOwners;
+  /**
+   * Sessions whose control topics `/org/<org>/ws/<ws>/app/<app>/session/<id>/…` are their owner's
+   * alone while registered (the server registers the sessions Remix's runtime drives over MQTT, which
+   * it ends and keeps alive there). Other session ids follow the app's roles.
+   */
+  sessionOwners?: Pick<VmOwners, "get">;
   /** The role an app topic needs to subscribe (default "read") and to publish (default "run"). */
   subscribeRole?: AppRole;
   publishRole?: AppRole;
@@ -24,7 +30,8 @@ const isWildcard = (level: string | undefined) => level === "+" || level === "#"
 /**
  * The topic ACL. Deny unless a rule allows:
  * - root may do anything (and is alone on `$`-topics such as `$SYS/…`);
- * - `/org/<org>/ws/<ws>/app/<app>/…` follows the user's role on `<app>`;
+ * - `/org/<org>/ws/<ws>/app/<app>/…` follows the user's role on `<app>`, except that
+ *   `…/app/<app>/session/<id>/…` of a registered session (`sessionOwners`) is its owner's only;
  * - server principals (`isServer`) may use every other topic;
  * - `/org/<org>/ws/<ws>/vm/<vmID>/…` is for the VM's session owner and the server only;
  * - a wildcard at or above the app / VM level is refused (it would reach other apps' topics);
@@ -56,6 +63,9 @@ export class TopicAcl {
     if (this.#options.org !== undefined && org !== this.#options.org) return false;
     if (this.#options.workspace !== undefined && ws !== this.#options.workspace) return false;
     if (kind === "app") {
+      const session = levels[7] === "session" ? levels[8] : undefined;
+      const owner = session === undefined ? undefined : this.#options.sessionOwners?.get(session);
+      if (owner !== undefined && owner !== user.id) return false;
       const role = action === "publish" ? this.#publishRole : this.#subscribeRole;
       return this.#options.appRoles.can(user, id, role);
     }

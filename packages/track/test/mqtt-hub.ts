@@ -214,6 +214,7 @@ export async function startMqttSide(
     protocol: stack.protocol,
     bus: broker,
     logger,
+    sessionOwners: broker.sessionOwners,
     ...(limits ? { limits } : {}),
   });
   await mqtt.start();

@@ -59,7 +59,12 @@ export async function openSessions(
   const protocol = new TrackProtocol({ sessions, logger: log, compiler: messaging.compiler });
   const transforms = new Transforms({ sessions, logger: log });
   // Remix's runtime in vm-init="server:mqtt" / "server:groovebox" drives its session over the broker.
-  const mqttTrack = new MqttTrack({ protocol, bus: messaging.broker, logger: log });
+  const mqttTrack = new MqttTrack({
+    protocol,
+    bus: messaging.broker,
+    logger: log,
+    sessionOwners: messaging.broker.sessionOwners,
+  });
   await mqttTrack.start();
   return {
     name: "track",

@@ -1,6 +1,7 @@
 import type { MessageBus, Unsubscribe } from "@amp/broker";
 import type { Logger } from "pino";
 import { errorMessage, NO_SUCH_SESSION, TrackError } from "../errors.js";
+import type { TrackVmOwners } from "../ports.js";
 import type { ServerMachineSinks, TrackConnection, TrackProtocol } from "../protocol/dispatch.js";
 import { emptyResponse, responseError, type TrackResponse } from "../protocol/response.js";
 import type { Session, SessionSink } from "../session/session.js";
@@ -26,6 +27,11 @@ export interface MqttTrackOptions {
   /** The in-process bus: `@amp/broker`'s `Broker` (its ACL keeps a VM's topics to its owner). */
   bus: MessageBus;
   logger: Logger;
+  /**
+   * The broker's session → owner registry (`broker.sessionOwners`): each session driven over MQTT is
+   * registered to its user while it lives, so only that user may use its control topic (which ends it).
+   */
+  sessionOwners?: TrackVmOwners;
   limits?: Partial<MqttTrackLimits>;
 }
 
@@ -63,6 +69,7 @@ export class MqttTrack implements ServerMachineSinks {
   readonly #byMachine = new Map<string, Driven>();
   readonly #bySession = new Map<string, Driven>();
   readonly #unsubscribe: Unsubscribe[] = [];
+  readonly #sessionOwners: TrackVmOwners | undefined;
 
   constructor(options: MqttTrackOptions) {
     this.limits = { ...DEFAULT_MQTT_TRACK_LIMITS, ...options.limits };
@@ -70,6 +77,7 @@ export class MqttTrack implements ServerMachineSinks {
     this.#bus = options.bus;
     this.#log = options.logger.child({ component: "track-mqtt" });
     this.#encoder = new ResponseEncoder(options.bus.clientId);
+    this.#sessionOwners = options.sessionOwners;
     const { org, workspace } = options.protocol.sessions;
     this.#prefix = `/org/${org}/ws/${workspace}/`;
   }
@@ -108,6 +116,7 @@ export class MqttTrack implements ServerMachineSinks {
     const driven: Driven = { session, sink, output, inFlight: 0, ending: false };
     this.#byMachine.set(session.machine.id, driven);
     this.#bySession.set(session.id, driven);
+    this.#sessionOwners?.set(session.id, session.user.id);
     session.onDestroy(() => this.ended(driven));
     return sink;
   }
@@ -169,8 +178,9 @@ export class MqttTrack implements ServerMachineSinks {
 
   /**
    * A message on `…/app/<app>/session/<session>/control`: the runtime's answer to a `$keepAlive`
-   * cell and its `msg_session_destroy` when it goes away. Anyone with the app's run role may publish
-   * there, so only these two act, and only on a session of that app driven over MQTT.
+   * cell and its `msg_session_destroy` when it goes away. Only these two act, and only on a session
+   * of that app driven over MQTT; with `sessionOwners` the broker lets only its owner publish there
+   * (without it, anyone with the app's run role could).
    */
   private control(topic: string, payload: Buffer): void {
     const [app, , sessionId] = topic.slice(this.#prefix.length + 4, -"/control".length).split("/");
@@ -240,6 +250,7 @@ export class MqttTrack implements ServerMachineSinks {
     const { session } = driven;
     this.#byMachine.delete(session.machine.id);
     this.#bySession.delete(session.id);
+    this.#sessionOwners?.delete(session.id);
     if (driven.ending) return;
     try {
       this.#protocol.sessions.get(session.id);
