@@ -28,12 +28,9 @@ const AppInfoSchema = z
       .array(z.string())
       .optional()
       .openapi({ description: "import only: the FFIs the app's code names" }),
-    unansweredFfis: z
-      .array(z.string())
-      .optional()
-      .openapi({
-        description: "import only: the FFIs the app's code names that this server does not answer",
-      }),
+    unansweredFfis: z.array(z.string()).optional().openapi({
+      description: "import only: the FFIs the app's code names that this server does not answer",
+    }),
   })
   .openapi("AppInfo");
 const RuleSchema = z
