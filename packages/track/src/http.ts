@@ -454,6 +454,10 @@ function proxyRoutes(
     if (base === undefined) throw new TrackError("Track-noApp", `no remote ${remote}`);
     const prefix = `/${app}/proxy/${remote}/`;
     const rest = c.req.path.startsWith(prefix) ? c.req.path.slice(prefix.length) : "";
+    // Encoded separators or dot segments could leave the remote's base once the remote decodes them.
+    if (/%2f|%5c|\\/i.test(rest) || rest.split("/").some((seg) => /^(\.|%2e){1,2}$/i.test(seg))) {
+      throw new TrackError("Track-outboundDenied", "the path leaves the remote");
+    }
     const target = new URL(rest, base.endsWith("/") ? base : `${base}/`);
     if (!target.href.startsWith(new URL(base).href.replace(/\/?$/, "/")) && target.href !== base) {
       throw new TrackError("Track-outboundDenied", "the path leaves the remote");
