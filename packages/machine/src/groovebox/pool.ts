@@ -26,6 +26,14 @@ export interface GrooveboxPoolOptions {
   spares?: number;
   /** Defaults for every machine; `createMachine` options override. */
   machineDefaults?: MachineOptions;
+  /**
+   * A worker that hosts no VM, has had no request for this long, and hosted at least
+   * `recycleAfterVms` VMs since it started is replaced by a fresh one (its spares are
+   * rebuilt), which gives back what the busy spell left in its heap. Default 30 s; 0 disables.
+   */
+  recycleIdleMs?: number;
+  /** Default 32. */
+  recycleAfterVms?: number;
   logger?: Logger;
 }
 
@@ -62,6 +70,8 @@ export interface PoolStats {
   machines: number;
   /** Workers replaced after a runaway VM or a crash. */
   restarts: number;
+  /** Idle, empty workers replaced by fresh ones to give memory back. */
+  recycled: number;
   modules: number;
 }
 
@@ -83,10 +93,15 @@ export class GrooveboxPool implements SlotOwner {
   readonly #checked = new Set<string>();
   readonly #slots: WorkerSlot[] = [];
   readonly #machines = new Map<number, GrooveboxMachine>();
-  readonly #warm = new Map<string, { spares: number; initEnv: Uint8Array | undefined }>();
+  readonly #warm = new Map<
+    string,
+    { specs: CompiledSpec[]; spares: number; initEnv: Uint8Array | undefined }
+  >();
   #nextVm = 0;
   #restarts = 0;
+  #recycled = 0;
   #closed = false;
+  readonly #recycleTimer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     private readonly groovebox: CompiledModule,
@@ -96,6 +111,11 @@ export class GrooveboxPool implements SlotOwner {
     this.build = options.build ?? DEFAULT_GROOVEBOX_BUILD;
     const n = Math.max(1, options.workers ?? availableParallelism());
     for (let i = 0; i < n; i++) this.#slots.push(new WorkerSlot(this, logger));
+    const idleMs = options.recycleIdleMs ?? 30_000;
+    if (idleMs > 0) {
+      this.#recycleTimer = setInterval(() => this.recycleIdle(idleMs), Math.max(100, idleMs / 3));
+      this.#recycleTimer.unref();
+    }
   }
 
   /** Compiles the Groovebox (typed errors for corrupt or non-Groovebox Wasm) and starts the workers. */
@@ -129,7 +149,7 @@ export class GrooveboxPool implements SlotOwner {
   async warm(code: AppCode[], spares = this.options.spares ?? 2, options: WarmOptions = {}): Promise<void> {
     const specs = await this.codeSpecs(code);
     const initEnv = options.initEnv === undefined ? undefined : encodeRmx(initEnvValue(options.initEnv));
-    this.#warm.set(specKey(specs), { spares, initEnv });
+    this.#warm.set(specKey(specs), { specs, spares, initEnv });
     await Promise.all(this.#slots.map((slot) => this.warmSlot(slot, specs, true)));
   }
 
@@ -143,12 +163,14 @@ export class GrooveboxPool implements SlotOwner {
       workers: this.#slots.length,
       machines: this.#machines.size,
       restarts: this.#restarts,
+      recycled: this.#recycled,
       modules: this.#cache.size,
     };
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#recycleTimer);
     await Promise.all(this.#slots.map((s) => s.terminate()));
     this.#machines.clear();
   }
@@ -174,6 +196,28 @@ export class GrooveboxPool implements SlotOwner {
       const machine = this.#machines.get(vm);
       this.#machines.delete(vm);
       machine?.workerEnded(vm === culprit, slot.lastError);
+    }
+  }
+
+  /** Replaces each idle, empty worker that served enough VMs with a fresh, re-warmed one. */
+  private recycleIdle(idleMs: number): void {
+    const minimum = this.options.recycleAfterVms ?? 32;
+    for (const [index, slot] of this.#slots.entries()) {
+      if (this.#closed || slot.ended || slot.vms.size > 0 || slot.hosted < minimum || slot.idleMs < idleMs)
+        continue;
+      const fresh = new WorkerSlot(this, this.logger);
+      this.#slots[index] = fresh;
+      this.#recycled++;
+      this.logger?.info(
+        { hosted: slot.hosted },
+        "recycling an idle Groovebox worker to give its memory back",
+      );
+      void slot.terminate();
+      for (const { specs } of this.#warm.values()) {
+        this.warmSlot(fresh, specs, false).catch((error: Error) =>
+          this.logger?.warn({ err: error.message }, "re-warming a recycled worker failed"),
+        );
+      }
     }
   }
 
@@ -259,6 +303,7 @@ export class GrooveboxPool implements SlotOwner {
     // A worker started after `warm` (a replacement) learns the target and fills it in the background.
     if (this.#warm.has(key) && !slot.warmed.has(key)) void this.warmSlot(slot, specs, false).catch(() => {});
     slot.vms.add(vm);
+    slot.hosted++;
     this.#machines.set(vm, machine);
     machine.codeLoaded(specs.map((s) => s.codeID));
     return machine;

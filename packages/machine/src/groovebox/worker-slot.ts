@@ -48,6 +48,10 @@ export class WorkerSlot {
   readonly warmed = new Set<string>();
   /** Live VM ids on this worker. */
   readonly vms = new Set<number>();
+  /** VMs this worker has hosted since it started. */
+  hosted = 0;
+  /** When its last request settled (`performance.now()`). */
+  #settledAt = performance.now();
   #seq = 0;
   #queue: Pending[] = [];
   #guard: ReturnType<typeof setTimeout> | undefined;
@@ -72,6 +76,11 @@ export class WorkerSlot {
 
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** Milliseconds since the worker last had a request in flight (0 while it has one). */
+  get idleMs(): number {
+    return this.#queue.length > 0 ? 0 : performance.now() - this.#settledAt;
   }
 
   /** True while the running request has been busy longer than `ms` (the worker is stuck or slow). */
@@ -109,6 +118,7 @@ export class WorkerSlot {
       return;
     }
     this.#queue.shift();
+    this.#settledAt = performance.now();
     this.armGuard();
     head.resolve(reply as RequestReply);
   }

@@ -9,6 +9,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { asMachineError, MachineError } from "../errors.js";
+import { IdleCollector } from "./idle-collector.js";
 import {
   type CodeSpec,
   type LocalAnswer,
@@ -78,6 +79,9 @@ interface Building {
  */
 const REFILL_AFTER_ANY_MS = 2;
 const REFILL_AFTER_LIVE_MS = 10;
+
+/** Destroyed VMs' memory is collected after 1 s without requests, once 4 or more were destroyed. */
+const collector = new IdleCollector(1000, 4);
 
 const modules = new Map<string, WebAssembly.Module>();
 const vms = new Map<number, Hosted>();
@@ -305,7 +309,7 @@ function handle(req: WorkerRequest): WorkerReply {
       return { seq: req.seq, ok: true, value: stash.get(key)?.length ?? 0 };
     }
     case "destroy":
-      vms.delete(req.vm);
+      if (vms.delete(req.vm)) collector.destroyed();
       return { seq: req.seq, ok: true };
   }
   const hosted = vms.get(req.vm);
@@ -348,6 +352,7 @@ function handle(req: WorkerRequest): WorkerReply {
 
 port.on("message", (req: WorkerRequest) => {
   lastRequest = performance.now();
+  collector.activity();
   if (isLive(req)) lastLive = lastRequest;
   let reply: WorkerReply;
   try {
@@ -356,7 +361,7 @@ port.on("message", (req: WorkerRequest) => {
     const error = asMachineError(e, "vm_trap");
     const vm = vms.get(req.vm)?.vm;
     const fatal = vm?.dead !== undefined;
-    if (fatal) vms.delete(req.vm);
+    if (fatal && vms.delete(req.vm)) collector.destroyed();
     reply = { seq: req.seq, ok: false, code: error.code, message: error.message, fatal };
   }
   const transfer: ArrayBuffer[] = [];
