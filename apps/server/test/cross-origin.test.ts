@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { loadConfig } from "../src/index.js";
+import { loadConfig, serve } from "../src/index.js";
 import { type ComposedAmp, startComposed } from "./helpers/composed.js";
 import { errorCode } from "./helpers/json.js";
 
@@ -55,6 +55,27 @@ describe("--cors-origins / RMX_CORS_ORIGINS", () => {
   ])("refuses %s, naming the setting", (value) => {
     expect(() => loadConfig(["--cors-origins", value], {})).toThrow(/^--cors-origins: invalid value/);
     expect(() => loadConfig([], { RMX_CORS_ORIGINS: value })).toThrow(/^RMX_CORS_ORIGINS: /);
+  });
+});
+
+describe("amp serve with a bad origin list", () => {
+  it("exits 2 naming the flag or the variable", async () => {
+    for (const [argv, env, name] of [
+      [["--cors-origins", "https://app.example.com/app"], {}, "--cors-origins"],
+      [[], { RMX_CORS_ORIGINS: "https://ok.example.com,not an origin" }, "RMX_CORS_ORIGINS"],
+    ] as const) {
+      let code: number | undefined;
+      let stderr = "";
+      await serve({
+        argv,
+        env,
+        stdout: () => {},
+        stderr: (t) => (stderr += t),
+        exit: (c) => (code = c),
+      });
+      expect(code).toBe(2);
+      expect(stderr).toMatch(new RegExp(`^amp: ${name}: invalid value`));
+    }
   });
 });
 
