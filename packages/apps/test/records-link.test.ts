@@ -130,7 +130,7 @@ describe("/{app}/records and /{app}/link", () => {
     expect((await s.request("reader", "POST", "/shelf/link", { from: "catalog", id: "book1" })).status).toBe(
       403,
     );
-    // writer may create in shelf but sees no app "rec"? writer may create in rec, but reading needs read on the source
+    // writer may create in shelf, but an app it holds no role on is "no such app"
     expect((await s.request("writer", "POST", "/shelf/link", { from: "secret", id: "x" })).status).toBe(404);
     expect((await s.request("writer", "POST", "/shelf/link", { from: "catalog", id: "nope" })).status).toBe(
       404,
