@@ -33,7 +33,9 @@ describe.skipIf(!haveArtifacts)("GrooveboxPool memory", () => {
       const bound = before + (peak - before) / 4;
       const deadline = Date.now() + 60_000;
       while (rssMiB() > bound && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-      expect(rssMiB(), `before ${before.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB`).toBeLessThanOrEqual(bound);
+      expect(rssMiB(), `before ${before.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB`).toBeLessThanOrEqual(
+        bound,
+      );
       expect(pool.stats().recycled).toBeGreaterThan(0);
 
       // The recycled workers serve new sessions, pre-warmed as before.
