@@ -1,0 +1,39 @@
+export {
+  bodyChunks,
+  bodyLimit,
+  bodyLimitExceeded,
+  DEFAULT_MESSAGE_BYTES,
+  DRAIN_MAX_BYTES,
+  defaultBodyLimit,
+  isJsonType,
+  readBody,
+  readJson,
+} from "./body-limit.js";
+export {
+  BodyTooLargeError,
+  codeForStatus,
+  type ErrorBody,
+  errorBody,
+  GENERIC_CODES,
+  type GenericCode,
+  HttpError,
+  type HttpErrorOptions,
+  httpError,
+} from "./errors.js";
+export {
+  type EdgeLogger,
+  type ErrorHandlerOptions,
+  edgeApp,
+  errorHandler,
+  notFoundHandler,
+} from "./on-error.js";
+export {
+  binaryResponse,
+  ErrorSchema,
+  type ErrorStatus,
+  errorResponse,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  validationHook,
+} from "./openapi.js";
