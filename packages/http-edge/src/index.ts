@@ -24,11 +24,13 @@ export {
   type EdgeLogger,
   type ErrorHandlerOptions,
   edgeApp,
+  edgeLogger,
   errorHandler,
   notFoundHandler,
 } from "./on-error.js";
 export {
   binaryResponse,
+  type ErrorResponse,
   ErrorSchema,
   type ErrorStatus,
   errorResponse,

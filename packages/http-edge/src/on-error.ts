@@ -1,5 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, Env, ErrorHandler, NotFoundHandler } from "hono";
+import type { Context, Env, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { bodyLimitExceeded } from "./body-limit.js";
@@ -12,8 +12,21 @@ export interface EdgeLogger {
   debug(object: object, message: string): void;
 }
 
+const LOGGER = "ampEdgeLogger";
+
+/**
+ * Makes `logger` the edge's logger for every route behind it: the server mounts it once, so a
+ * package's routes log their 5xx even when the package was given no logger.
+ */
+export function edgeLogger(logger: EdgeLogger): MiddlewareHandler {
+  return async (c, next) => {
+    c.set(LOGGER as never, logger as never);
+    await next();
+  };
+}
+
 export interface ErrorHandlerOptions {
-  /** Where a 5xx is logged, with its cause. Without one, nothing is logged. */
+  /** Where a 5xx is logged, with its cause; default the one `edgeLogger` put on the request, if any. */
   readonly logger?: EdgeLogger;
   /** Names the failing side in the log line, e.g. "apps" → "apps route failed". */
   readonly scope?: string;
@@ -49,12 +62,13 @@ function classify(error: Error, c: Context, map: ErrorHandlerOptions["map"]): Ht
 export function errorHandler(options: ErrorHandlerOptions = {}): ErrorHandler {
   return (error, c) => {
     const answer = classify(error, c, options.map);
+    const logger = options.logger ?? (c.get(LOGGER as never) as EdgeLogger | undefined);
     const where = { method: c.req.method, path: c.req.path, status: answer.status, code: answer.code };
     if (answer.status >= 500) {
       const cause = answer === error ? (error.cause ?? error) : error;
-      options.logger?.error({ err: cause, ...where }, `${options.scope ?? "http"} route failed`);
+      logger?.error({ err: cause, ...where }, `${options.scope ?? "http"} route failed`);
     } else {
-      options.logger?.debug({ ...where, message: answer.message }, "request refused");
+      logger?.debug({ ...where, message: answer.message }, "request refused");
     }
     for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
     return c.json(errorBody(answer.code, answer.message), answer.status);

@@ -29,7 +29,7 @@ const DESCRIPTIONS: Record<number, string> = {
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 429 | 500 | 501 | 502 | 503 | 504;
 
 /** OpenAPI descriptions of the error answers a route may give, each with the `Error` schema. */
-export function errorResponses(...statuses: ErrorStatus[]) {
+export function errorResponses<S extends ErrorStatus>(...statuses: S[]): Record<S, ErrorResponse> {
   return Object.fromEntries(
     statuses.map((status) => [
       status,
@@ -38,14 +38,17 @@ export function errorResponses(...statuses: ErrorStatus[]) {
         content: { "application/json": { schema: ErrorSchema } },
       },
     ]),
-  ) as Record<
-    ErrorStatus,
-    { description: string; content: { "application/json": { schema: typeof ErrorSchema } } }
-  >;
+  ) as Record<S, ErrorResponse>;
+}
+
+/** An error answer in an OpenAPI route declaration. */
+export interface ErrorResponse {
+  description: string;
+  content: { "application/json": { schema: typeof ErrorSchema } };
 }
 
 /** A described error answer with the `Error` schema, for a route's own wording. */
-export function errorResponse(description: string) {
+export function errorResponse(description: string): ErrorResponse {
   return { description, content: { "application/json": { schema: ErrorSchema } } };
 }
 

@@ -10,6 +10,7 @@ import {
   defaultBodyLimit,
   type EdgeLogger,
   edgeApp,
+  edgeLogger,
   errorResponses,
   HttpError,
   httpError,
@@ -102,6 +103,15 @@ describe("the envelope and onError", () => {
     expect(lines[0]!.message).toBe("test route failed");
     expect((lines[0]!.object as { err: Error }).err.message).toBe("secret detail");
     expect(JSON.stringify(lines[0]!.object)).not.toContain("abc");
+  });
+
+  it("logs through the logger a server put in front when the package has none", async () => {
+    const { logger, lines } = recordingLogger();
+    const server = new OpenAPIHono();
+    server.use(edgeLogger(logger));
+    server.route("/", testApp());
+    expect((await server.request("/boom")).status).toBe(500);
+    expect(lines.map((l) => l.level)).toEqual(["error"]);
   });
 
   it("does not log a client's mistake as an error", async () => {

@@ -1,17 +1,18 @@
+import { HttpError } from "@amp/http-edge";
+
 /**
  * Every failure of this package is a `SecretsError` with a stable `code` and an HTTP
  * status. Messages name the app, the secret name and the key version at most, never a
  * value or key material.
  */
-export class SecretsError extends Error {
+export class SecretsError extends HttpError {
   constructor(
-    readonly code: string,
+    code: string,
     message: string,
-    readonly status: 400 | 401 | 403 | 404 | 413 | 500 | 502 = 500,
+    status: 400 | 401 | 403 | 404 | 413 | 500 | 502 = 500,
     options?: ErrorOptions,
   ) {
-    super(message, options);
-    this.name = new.target.name;
+    super(status, code, message, options);
   }
 }
 

@@ -1,8 +1,16 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import {
+  bodyLimit,
+  type EdgeLogger,
+  edgeApp,
+  errorResponse,
+  errorResponses,
+  httpError,
+  jsonBody,
+  jsonResponse,
+} from "@amp/http-edge";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
-import { SecretNotFoundError, SecretsError } from "./errors.js";
+import { SecretNotFoundError } from "./errors.js";
 import { SECRET_NAME, type Secrets } from "./secrets.js";
 
 /**
@@ -19,11 +27,12 @@ export type AuthorizeSecrets<User> = (
 export interface SecretsRoutesOptions<User> {
   secrets: Secrets;
   authorize: AuthorizeSecrets<User>;
+  /** Where a failure (5xx) of a route is logged, with its cause. */
+  logger?: EdgeLogger;
 }
 
-const ErrorBody = z
-  .object({ error: z.object({ code: z.string(), message: z.string() }) })
-  .openapi("SecretsError");
+/** The largest body `PUT /x/secrets/{app}/{name}` takes: a value of 96 KiB, base64 and JSON around it. */
+const MAX_BODY_BYTES = 128 * 1024;
 const AppParam = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/)
@@ -43,10 +52,10 @@ const SetSecretBody = z
   .openapi("SetSecret");
 
 const errors = {
-  400: { description: "invalid request", content: { "application/json": { schema: ErrorBody } } },
-  401: { description: "no user", content: { "application/json": { schema: ErrorBody } } },
-  403: { description: "no build role on the app", content: { "application/json": { schema: ErrorBody } } },
-} as const;
+  ...errorResponses(400),
+  401: errorResponse("no user (`unauthenticated`)"),
+  403: errorResponse("no build role on the app (`forbidden`)"),
+};
 
 const listRoute = createRoute({
   method: "get",
@@ -54,10 +63,7 @@ const listRoute = createRoute({
   summary: "List the names of an app's secrets (never their values)",
   request: { params: z.object({ app: AppParam }) },
   responses: {
-    200: {
-      description: "the secrets' names and key versions",
-      content: { "application/json": { schema: z.object({ secrets: z.array(SecretInfoBody) }) } },
-    },
+    200: jsonResponse("the secrets' names and key versions", z.object({ secrets: z.array(SecretInfoBody) })),
     ...errors,
   },
 });
@@ -66,13 +72,15 @@ const setRoute = createRoute({
   method: "put",
   path: "/x/secrets/{app}/{name}",
   summary: "Set a secret; the value is write-only over HTTP",
+  middleware: [bodyLimit(MAX_BODY_BYTES)] as const,
   request: {
     params: z.object({ app: AppParam, name: NameParam }),
-    body: { required: true, content: { "application/json": { schema: SetSecretBody } } },
+    body: jsonBody(SetSecretBody),
   },
   responses: {
-    200: { description: "stored", content: { "application/json": { schema: SecretInfoBody } } },
-    413: { description: "value too large", content: { "application/json": { schema: ErrorBody } } },
+    200: jsonResponse("stored", SecretInfoBody),
+    413: errorResponse("body or value too large (`too_large`, `secret_too_large`)"),
+    ...errorResponses(415),
     ...errors,
   },
 });
@@ -84,51 +92,20 @@ const deleteRoute = createRoute({
   request: { params: z.object({ app: AppParam, name: NameParam }) },
   responses: {
     204: { description: "deleted" },
-    404: { description: "no such secret", content: { "application/json": { schema: ErrorBody } } },
+    404: errorResponse("no such secret (`secret_not_found`)"),
     ...errors,
   },
 });
 
 /** Routes for an app's build role: list names, set, delete. No route returns a value. */
-export function secretsRoutes<User>({ secrets, authorize }: SecretsRoutesOptions<User>) {
-  const app = new OpenAPIHono<{ Variables: { user?: User } }>({
-    defaultHook: (result, c) => {
-      if (!result.success) {
-        const issue = result.error.issues[0];
-        const where = issue?.path.join(".") || "request";
-        return c.json({ error: { code: "invalid_request", message: `${where}: ${issue?.message}` } }, 400);
-      }
-    },
-  });
-
-  app.onError((err, c) => {
-    if (err instanceof SecretsError) {
-      return c.json({ error: { code: err.code, message: err.message } }, err.status);
-    }
-    if (err instanceof HTTPException && err.status < 500) {
-      // Hono's own request errors, e.g. a body that is not JSON.
-      return c.json({ error: { code: "invalid_request", message: err.message } }, err.status);
-    }
-    return c.json({ error: { code: "internal", message: "internal error" } }, 500);
-  });
-
-  app.use(
-    "/x/secrets/*",
-    bodyLimit({
-      maxSize: 128 * 1024,
-      onError: (c) => c.json({ error: { code: "secret_too_large", message: "request body too large" } }, 413),
-    }),
-  );
+export function secretsRoutes<User>({ secrets, authorize, logger }: SecretsRoutesOptions<User>) {
+  const app = edgeApp<{ Variables: { user?: User } }>({ ...(logger ? { logger } : {}), scope: "secrets" });
 
   const guard = async (c: Context<{ Variables: { user?: User } }>, appName: string) => {
     const user = c.get("user");
-    if (user === undefined) throw new SecretsError("unauthorized", "authentication required", 401);
+    if (user === undefined) throw httpError("unauthenticated", "authentication required");
     if (!(await authorize(user, appName, "build"))) {
-      throw new SecretsError(
-        "forbidden",
-        `the build role on app ${JSON.stringify(appName)} is required`,
-        403,
-      );
+      throw httpError("forbidden", `the build role on app ${JSON.stringify(appName)} is required`);
     }
   };
 
@@ -143,7 +120,7 @@ export function secretsRoutes<User>({ secrets, authorize }: SecretsRoutesOptions
     await guard(c, appName);
     const { value, encoding } = c.req.valid("json");
     if (encoding === "base64" && !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
-      throw new SecretsError("invalid_request", "value is not valid base64", 400);
+      throw httpError("bad_request", "value: not valid base64");
     }
     const bytes = encoding === "base64" ? Buffer.from(value, "base64") : value;
     return c.json(await secrets.set(appName, name, bytes), 200);

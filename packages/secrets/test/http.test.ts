@@ -63,7 +63,7 @@ describe("secretsRoutes", () => {
     const anon = await call("PUT", "/x/secrets/shop/X", undefined, { value: "v" });
     expect(anon.status).toBe(401);
     expect(await anon.json()).toEqual({
-      error: { code: "unauthorized", message: "authentication required" },
+      error: { code: "unauthenticated", message: "authentication required" },
     });
     expect((await call("PUT", "/x/secrets/shop/X", "mallory", { value: "v" })).status).toBe(403);
     expect((await call("GET", "/x/secrets/shop", "mallory")).status).toBe(403);
@@ -74,7 +74,7 @@ describe("secretsRoutes", () => {
   it("validates names, bodies and sizes with typed 400/413 answers", async () => {
     const badName = await call("PUT", "/x/secrets/shop/bad%20name", "alice", { value: "v" });
     expect(badName.status).toBe(400);
-    expect(await errorCode(badName)).toBe("invalid_request");
+    expect(await errorCode(badName)).toBe("bad_request");
     expect((await call("PUT", "/x/secrets/$amp/X", "alice", { value: "v" })).status).toBe(400);
     expect((await call("PUT", "/x/secrets/shop/X", "alice", "{not json")).status).toBe(400);
     expect((await call("PUT", "/x/secrets/shop/X", "alice", { value: 5 })).status).toBe(400);
