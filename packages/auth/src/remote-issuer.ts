@@ -1,4 +1,11 @@
-import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
+import {
+  createRemoteJWKSet,
+  type ExportedJWKSCache,
+  errors,
+  type JWTPayload,
+  jwksCache,
+  jwtVerify,
+} from "jose";
 import { AuthError } from "./errors.js";
 
 export interface RemoteIssuerOptions {
@@ -27,6 +34,9 @@ export class RemoteIssuer {
   readonly issuer: string;
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
   private readonly algorithms: string[];
+  /** jose writes each applied JWKS fetch here (`uat`, `jwks`). */
+  private readonly fetched: Partial<ExportedJWKSCache> = {};
+  private kids: { uat: number | undefined; set: Set<unknown> } = { uat: undefined, set: new Set() };
 
   constructor(
     private readonly options: RemoteIssuerOptions,
@@ -46,7 +56,21 @@ export class RemoteIssuer {
       cooldownDuration: options.refetchCooldownMs ?? 30_000,
       cacheMaxAge: options.cacheMaxAgeMs ?? 600_000,
       timeoutDuration: options.timeoutMs ?? 5_000,
+      [jwksCache]: this.fetched as ExportedJWKSCache,
     });
+  }
+
+  /**
+   * Whether a token verified earlier with key `kid` may be trusted again without a signature
+   * check: the JWKS held is within its max age (past it, a full verification refetches it) and
+   * still lists `kid` (a key the issuer dropped stops at the next fetch, as without a cache).
+   */
+  holdsKey(kid: string): boolean {
+    if (!this.jwks.fresh) return false;
+    if (this.kids.uat !== this.fetched.uat) {
+      this.kids = { uat: this.fetched.uat, set: new Set(this.fetched.jwks?.keys.map((k) => k.kid)) };
+    }
+    return this.kids.set.has(kid);
   }
 
   async verify(token: string, currentDate: Date): Promise<JWTPayload> {

@@ -1,18 +1,30 @@
 import { createHash } from "node:crypto";
 import type { Database } from "lmdb";
 
+/** Prefix of the marks that make refresh tokens single-use (kept in LMDB only, never in memory). */
+const USED = "u:";
+
 /**
  * Revoked tokens, persisted with their expiry so the list only holds tokens that
  * could still verify. Keys are hashes, so the store never holds a token.
+ *
+ * Revocations are mirrored in memory, so `has` (asked on every request, cached token or
+ * not) is a `Map` lookup. The marks of redeemed refresh tokens, far more numerous, stay
+ * in LMDB only (`useOnce`). The mirror is loaded at open and kept by this process: a
+ * revocation written by another process into the same database is seen after a restart.
  */
 export class RevocationList {
   private revokesSincePrune = 0;
+  private readonly revoked = new Map<string, number>();
 
   constructor(
     private readonly db: Database<number, string>,
     private readonly now: () => number,
   ) {
     this.prune();
+    for (const { key, value } of this.db.getRange({})) {
+      if (!key.startsWith(USED)) this.revoked.set(key, value);
+    }
   }
 
   /** The id of a token: its issuer and jti (hashed when long), or a hash of the whole token when it has no jti. */
@@ -23,22 +35,28 @@ export class RevocationList {
     return id.length <= 512 ? id : `h:${createHash("sha256").update(id).digest("base64url")}`;
   }
 
+  /** Whether the token is revoked: an in-memory lookup. */
   has(id: string): boolean {
-    const expiresAt = this.db.get(id);
+    const expiresAt = this.revoked.get(id);
     return expiresAt !== undefined && expiresAt * 1000 > this.now() - 60_000;
   }
 
   /** Revokes until `expiresAt` (seconds since the epoch, the token's `exp`). */
   async add(id: string, expiresAt: number): Promise<void> {
+    this.revoked.set(id, expiresAt); // in effect at once, before the write lands
     await this.db.put(id, expiresAt);
     if (++this.revokesSincePrune >= 1000) this.prune();
   }
 
-  /** Revokes unless already revoked; false when it was (used to make refresh tokens single-use). */
-  async addIfAbsent(id: string, expiresAt: number): Promise<boolean> {
+  /**
+   * Marks a refresh token redeemed unless it already was or is revoked; false then. What makes
+   * refresh tokens single-use: an LMDB transaction, so two processes sharing the database agree.
+   */
+  async useOnce(id: string, expiresAt: number): Promise<boolean> {
+    if (this.has(id)) return false;
     return this.db.transactionSync(() => {
-      if (this.db.get(id) !== undefined) return false;
-      this.db.putSync(id, expiresAt);
+      if (this.db.get(id) !== undefined || this.db.get(USED + id) !== undefined) return false;
+      this.db.putSync(USED + id, expiresAt);
       return true;
     });
   }
@@ -51,6 +69,7 @@ export class RevocationList {
     for (const { key, value } of this.db.getRange({})) {
       if (value < cutoff) {
         this.db.removeSync(key);
+        this.revoked.delete(key);
         removed++;
       }
     }

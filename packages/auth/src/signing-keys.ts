@@ -50,6 +50,8 @@ export class SigningKeys {
   private byKid = new Map<string, LoadedKey>();
   private lastReload = 0;
   private rotating: Promise<void> | undefined;
+  /** Bumped whenever the set of keys is re-read, so caches of verified tokens can drop retired kids. */
+  version = 0;
 
   private constructor(private readonly options: SigningKeysOptions) {}
 
@@ -143,5 +145,6 @@ export class SigningKeys {
     }
     this.keys = loaded;
     this.byKid = new Map(loaded.map((k) => [k.kid, k]));
+    this.version++;
   }
 }

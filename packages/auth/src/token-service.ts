@@ -1,16 +1,16 @@
+import type { KeyObject } from "node:crypto";
 import { randomBytes, randomUUID } from "node:crypto";
 import { join } from "node:path";
-import {
-  decodeJwt,
-  decodeProtectedHeader,
-  errors,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  jwtVerify,
-  SignJWT,
-} from "jose";
+import { decodeJwt, errors, type JWK, type JWTPayload, SignJWT } from "jose";
 import { open, type RootDatabase } from "lmdb";
 import { type Logger, pino } from "pino";
+import {
+  publicKeyObject,
+  signatureVerifies,
+  splitJws,
+  unverifiedPayload,
+  verifiedClaims,
+} from "./compact-jws.js";
 import { AuthError } from "./errors.js";
 import type { IssueOptions, LoginIdentity, TokenIssuer } from "./login-identity.js";
 import { CARRIED_PROFILE_CLAIMS, withProfileClaims } from "./profile-claims.js";
@@ -18,6 +18,7 @@ import { RemoteIssuer, type RemoteIssuerOptions } from "./remote-issuer.js";
 import { RevocationList } from "./revocations.js";
 import { type KeyVault, SIGNING_ALGORITHMS, type SigningAlgorithm, SigningKeys } from "./signing-keys.js";
 import type { AmpUser } from "./user.js";
+import { VerifiedTokenCache } from "./verified-token-cache.js";
 
 export interface TokenServiceOptions {
   /** The database dir; revocations and the issuer name live in `<databaseDir>/auth` (LMDB). */
@@ -53,6 +54,11 @@ export interface TokenServiceOptions {
    * claim are rejected when it answers false. Without it, the claim is not checked.
    */
   pluginActive?: (id: string) => boolean | Promise<boolean>;
+  /**
+   * How many verified access tokens are remembered (LRU, keyed by their SHA-256), so a token
+   * seen again skips the signature check. Default 10,000; 0 turns the cache off.
+   */
+  verifiedTokenCacheSize?: number;
   logger?: Logger;
   /** Clock, for tests. */
   now?: () => number;
@@ -83,7 +89,6 @@ const TYP = { access: "at+jwt", refresh: "rt+jwt" } as const;
 const MAX_TOKEN_CHARS = 8192;
 const MAX_CLAIMS_CHARS = 4096;
 const MAX_TTL_SECONDS = 366 * 86_400;
-type KeyLike = Awaited<ReturnType<JWTVerifyGetKey>>;
 /** Claims the service sets itself; callers cannot supply them. */
 const REGISTERED = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jti", "auth_time", "amp_plugin"]);
 const USER_NAME = /^[\p{L}\p{N}\p{P}\p{S}]{1,256}$/u;
@@ -107,6 +112,12 @@ export class TokenService implements TokenIssuer {
   private readonly logger: Logger;
   private readonly central: RemoteIssuer | undefined;
   private readonly exchangeable: RemoteIssuer[];
+  private readonly cache: VerifiedTokenCache<VerifiedToken>;
+  private cacheKeysVersion: number;
+  private cacheHits = 0;
+  private cacheMisses = 0;
+  /** `node:crypto` verification keys of our signing keys (rebuilt when the keys are re-read). */
+  private readonly keyObjects = new WeakMap<{ publicJwk: JWK }, KeyObject>();
 
   private constructor(
     private readonly options: TokenServiceOptions,
@@ -129,6 +140,8 @@ export class TokenService implements TokenIssuer {
       ...(this.central ? [this.central] : []),
       ...(options.exchangeIssuers ?? []).map((o) => new RemoteIssuer(o, defaults)),
     ];
+    this.cache = new VerifiedTokenCache(options.verifiedTokenCacheSize ?? 10_000);
+    this.cacheKeysVersion = keys.version;
   }
 
   static async open(options: TokenServiceOptions): Promise<TokenService> {
@@ -192,49 +205,129 @@ export class TokenService implements TokenIssuer {
     return (await this.verifyToken(token, "access")).user;
   }
 
+  /**
+   * Verifies a token in full: signature (`node:crypto` for our keys, jose with the JWKS for the
+   * central issuer's), algorithm allowlist, `typ`, iss, aud, exp/nbf with the skew, revocation and
+   * plugin. A verified access token is then remembered (see `verifiedTokenCacheSize`); when it comes
+   * again, the signature and claims are not checked again, but expiry, its key still being trusted,
+   * revocation and the plugin are, on every call.
+   */
   async verifyToken(token: string, type: TokenType = "access"): Promise<VerifiedToken> {
     if (typeof token !== "string" || token.length === 0 || token.length > MAX_TOKEN_CHARS) {
       throw new AuthError("token_invalid", "token is missing or too long");
     }
-    let header: ReturnType<typeof decodeProtectedHeader>;
-    let issuer: unknown;
-    try {
-      // Route by kid when it is one of ours (cheap: the header is small), else by the claimed issuer.
-      header = decodeProtectedHeader(token);
-      issuer = header.kid !== undefined && this.keys.get(header.kid) ? this.issuer : decodeJwt(token).iss;
-    } catch {
-      throw new AuthError("token_invalid", "token is not a JWT");
+    const cacheKey = type === "access" && this.cache.maxEntries > 0 ? this.cache.keyOf(token) : undefined;
+    if (cacheKey !== undefined) {
+      const hit = await this.fromCache(cacheKey);
+      if (hit) {
+        this.cacheHits++;
+        return hit;
+      }
+      this.cacheMisses++;
     }
-    const currentDate = new Date(this.now());
+    const jws = splitJws(token);
+    const kid = typeof jws.header.kid === "string" ? jws.header.kid : undefined;
+    // Route by kid when it is one of ours (cheap: the header is parsed already), else by the claimed issuer.
+    const issuer = kid !== undefined && this.keys.get(kid) ? this.issuer : unverifiedPayload(jws).iss;
     let payload: JWTPayload;
     let source: VerifiedToken["source"];
     try {
       if (issuer === this.issuer) {
         source = "local";
-        const key =
-          header.kid === undefined
-            ? undefined
-            : (this.keys.get(header.kid) ?? (await this.keys.find(header.kid)));
-        ({ payload } = await jwtVerify(token, keyFor(key, header.alg), {
+        const key = kid === undefined ? undefined : (this.keys.get(kid) ?? (await this.keys.find(kid)));
+        if (!key) throw new AuthError("token_invalid", "token signed by an unknown key");
+        if (!SIGNING_ALGORITHMS.includes(jws.header.alg as SigningAlgorithm)) {
+          throw new AuthError("token_invalid", "token algorithm is not allowed");
+        }
+        if (key.alg !== jws.header.alg)
+          throw new AuthError("token_invalid", "token algorithm does not match its key");
+        // We never set `crit`; jose refuses the extensions it does not know, and so do we.
+        if (jws.header.crit !== undefined)
+          throw new AuthError("token_invalid", "token is malformed or not accepted");
+        if (!signatureVerifies(jws, key.alg, this.keyObject(key))) {
+          throw new AuthError("token_invalid", "token signature does not verify");
+        }
+        payload = verifiedClaims(jws, {
           issuer: this.issuer,
           audience: this.audience,
-          algorithms: SIGNING_ALGORITHMS as string[],
           typ: TYP[type],
-          clockTolerance: this.skew,
           requiredClaims: ["sub", "exp", "iat", "jti"],
-          currentDate,
-        }));
+          clockSkewSeconds: this.skew,
+          now: this.nowSeconds(),
+        });
       } else if (this.central && issuer === this.central.issuer && type === "access") {
         source = "central";
-        payload = await this.central.verify(token, currentDate);
+        payload = await this.central.verify(token, new Date(this.now()));
       } else {
         throw new AuthError("token_invalid", "token is from an issuer this server does not trust");
       }
     } catch (err) {
       throw asAuthError(err);
     }
-    await this.checkStillValid(payload, token);
-    return { user: this.userOf(payload), payload, source };
+    const revocationId = await this.checkStillValid(payload, token);
+    const verified: VerifiedToken = Object.freeze({ user: this.userOf(payload), payload, source });
+    if (cacheKey !== undefined && kid !== undefined && typeof payload.exp === "number") {
+      this.cache.set(cacheKey, {
+        value: verified,
+        source,
+        kid,
+        exp: payload.exp,
+        revocationId,
+        plugin: pluginOf(payload),
+      });
+    }
+    return verified;
+  }
+
+  /** The verified-token cache: entries now (at most `max`), and verifications served from it or not since open. */
+  verifiedTokenCacheStats(): { size: number; max: number; hits: number; misses: number } {
+    return {
+      size: this.cache.size,
+      max: this.cache.maxEntries,
+      hits: this.cacheHits,
+      misses: this.cacheMisses,
+    };
+  }
+
+  /**
+   * A token verified before, if it may still be trusted: not past `exp` (with the skew), its key
+   * still trusted (ours: still held; the central issuer's: in its current, fresh JWKS). Otherwise
+   * undefined, and the caller verifies in full (which gives the precise error). Revocation and the
+   * plugin are checked on every hit and throw.
+   */
+  private async fromCache(cacheKey: string): Promise<VerifiedToken | undefined> {
+    const entry = this.cache.get(cacheKey);
+    if (!entry) return undefined;
+    this.dropRetiredKeys();
+    const trusted =
+      entry.exp > this.nowSeconds() - this.skew &&
+      (entry.source === "local"
+        ? this.keys.get(entry.kid) !== undefined
+        : this.central?.holdsKey(entry.kid) === true);
+    if (!trusted) {
+      this.cache.delete(cacheKey);
+      return undefined;
+    }
+    if (this.revocations.has(entry.revocationId))
+      throw new AuthError("token_revoked", "token has been revoked");
+    if (entry.plugin !== undefined) await this.checkPlugin(entry.plugin);
+    return entry.value;
+  }
+
+  /** When the signing keys were re-read, forgets the tokens of keys no longer held. */
+  private dropRetiredKeys(): void {
+    if (this.keys.version === this.cacheKeysVersion) return;
+    this.cacheKeysVersion = this.keys.version;
+    this.cache.purge((e) => e.source === "local" && this.keys.get(e.kid) === undefined);
+  }
+
+  private keyObject(key: { publicJwk: JWK }): KeyObject {
+    let object = this.keyObjects.get(key);
+    if (!object) {
+      object = publicKeyObject(key.publicJwk);
+      this.keyObjects.set(key, object);
+    }
+    return object;
   }
 
   /** Redeems a refresh token (once) for a new access and refresh token. */
@@ -242,7 +335,7 @@ export class TokenService implements TokenIssuer {
     const { payload } = await this.grantToken(refreshToken, "refresh");
     const id = RevocationList.idOf(payload.iss!, payload.jti, refreshToken);
     // Single use: a second redemption (a replayed, possibly stolen token) fails.
-    if (!(await this.revocations.addIfAbsent(id, payload.exp!))) {
+    if (!(await this.revocations.useOnce(id, payload.exp!))) {
       throw new AuthError("invalid_grant", "refresh token was already used", 400);
     }
     return this.session(payload.sub!, publicClaims(payload), pluginOf(payload), authTimeOf(payload));
@@ -330,8 +423,9 @@ export class TokenService implements TokenIssuer {
   }
 
   /** Replaces the signing key now; tokens signed by the old one keep verifying until they expire. */
-  rotateKeys(): Promise<void> {
-    return this.keys.rotate();
+  async rotateKeys(): Promise<void> {
+    await this.keys.rotate();
+    this.dropRetiredKeys();
   }
 
   /** Drops revocations of tokens that have expired anyway. */
@@ -412,41 +506,40 @@ export class TokenService implements TokenIssuer {
       .sign(key.privateKey);
   }
 
-  private async checkStillValid(payload: JWTPayload, token: string): Promise<void> {
-    if (this.revocations.has(RevocationList.idOf(payload.iss ?? "", payload.jti, token))) {
-      throw new AuthError("token_revoked", "token has been revoked");
-    }
+  /** Revocation and plugin checks; returns the token's revocation id. */
+  private async checkStillValid(payload: JWTPayload, token: string): Promise<string> {
+    const id = RevocationList.idOf(payload.iss ?? "", payload.jti, token);
+    if (this.revocations.has(id)) throw new AuthError("token_revoked", "token has been revoked");
     const plugin = pluginOf(payload);
-    if (plugin !== undefined && this.options.pluginActive && !(await this.options.pluginActive(plugin))) {
-      throw new AuthError(
-        "token_plugin_deleted",
-        "the login configuration that issued this token was deleted",
-      );
-    }
+    if (plugin !== undefined) await this.checkPlugin(plugin);
+    return id;
+  }
+
+  /** `pluginActive` is asked on every verification, cached or not, so keep it cheap (the server's is an LMDB read). */
+  private async checkPlugin(plugin: string): Promise<void> {
+    const check = this.options.pluginActive;
+    if (!check) return;
+    const active = check(plugin);
+    if (active === true || (active !== false && (await active))) return;
+    throw new AuthError("token_plugin_deleted", "the login configuration that issued this token was deleted");
   }
 
   private userOf(payload: JWTPayload): AmpUser {
     const id = payload.sub!;
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((r) => typeof r === "string") : [];
-    return {
+    // Shared by every request that presents the token again (the cache), so frozen.
+    return Object.freeze({
       id,
       anonymous: false,
       root: this.options.rootUser !== undefined && id === this.options.rootUser,
-      roles,
-      claims: payload,
-    };
+      roles: Object.freeze(roles),
+      claims: Object.freeze(payload),
+    });
   }
 
   private nowSeconds(): number {
     return Math.floor(this.now() / 1000);
   }
-}
-
-/** The verification key, provided it exists and matches the header's algorithm. */
-function keyFor(key: { alg: string; publicKey: KeyLike } | undefined, alg: string | undefined): KeyLike {
-  if (!key) throw new AuthError("token_invalid", "token signed by an unknown key");
-  if (key.alg !== alg) throw new AuthError("token_invalid", "token algorithm does not match its key");
-  return key.publicKey;
 }
 
 /** The claims a caller may carry from one token into the next. */
