@@ -10,8 +10,9 @@ import { connect as netConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort, TestTokens } from "@amp/test-support";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
-import { connectPacket, freePort, startProcess, stopProcess, TestTokens } from "../test/helpers.js";
+import { connectPacket, startProcess, stopProcess } from "../test/helpers.js";
 
 const MESSAGES = Number(process.env.AMP_BENCH_MESSAGES ?? 40_000);
 const IDLE = Number(process.env.AMP_BENCH_IDLE ?? 10_000);

@@ -1,8 +1,9 @@
 import { connect as netConnect, type Socket } from "node:net";
+import { RoleTable, TestTokens } from "@amp/test-support";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Broker } from "../src/index.js";
-import { connectPacket, eventually, RoleTable, sleep, startBroker, TestTokens } from "./helpers.js";
+import { connectPacket, eventually, sleep, startBroker } from "./helpers.js";
 
 const APP = "/org/o/ws/w/app/notes";
 const VM = "/org/o/ws/w/vm/vm1";

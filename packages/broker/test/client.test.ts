@@ -1,6 +1,7 @@
+import { RoleTable, TestTokens } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Broker, BrokerClient, type RemixMessage, serveRequests } from "../src/index.js";
-import { eventually, RoleTable, sleep, startBroker, TestTokens } from "./helpers.js";
+import { eventually, sleep, startBroker } from "./helpers.js";
 
 const APP = "/org/o/ws/w/app/notes";
 

@@ -1,18 +1,10 @@
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { freePort, RoleTable, TestTokens } from "@amp/test-support";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Broker } from "../src/index.js";
-import {
-  eventually,
-  freePort,
-  RoleTable,
-  sleep,
-  startBroker,
-  startProcess,
-  stopProcess,
-  TestTokens,
-} from "./helpers.js";
+import { eventually, sleep, startBroker, startProcess, stopProcess } from "./helpers.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/broker-process.ts", import.meta.url));
 

@@ -1,84 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
-import type { AmpUser } from "@amp/auth";
-import { exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from "jose";
-import pino from "pino";
-import type { AppRole, AppRoles, TokenVerifier } from "../src/index.js";
+import { startBroker as startTestBroker } from "@amp/test-support";
 import { Broker, type BrokerOptions } from "../src/index.js";
 
-export const silentLogger = pino({ level: process.env.AMP_TEST_LOG ?? "silent" });
-
-/** Real Ed25519 JWTs: signs tokens and verifies them with jose (the shape @amp/auth's verifier has). */
-type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
-
-export class TestTokens implements TokenVerifier {
-  private constructor(
-    private readonly privateKey: KeyPair["privateKey"],
-    private readonly publicKey: KeyPair["publicKey"],
-  ) {}
-
-  static async create(): Promise<TestTokens> {
-    const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
-    return new TestTokens(privateKey, publicKey);
-  }
-
-  publicJwk(): Promise<JWK> {
-    return exportJWK(this.publicKey);
-  }
-
-  sign(
-    user: string,
-    expiresIn: string | number = "1h",
-    claims: Record<string, unknown> = {},
-  ): Promise<string> {
-    return new SignJWT({ ...claims, root: user === "root" })
-      .setProtectedHeader({ alg: "EdDSA" })
-      .setSubject(user)
-      .setIssuer("amp-test")
-      .setIssuedAt()
-      .setExpirationTime(expiresIn)
-      .sign(this.privateKey);
-  }
-
-  async verify(token: string): Promise<AmpUser> {
-    const { payload } = await jwtVerify(token, this.publicKey, { issuer: "amp-test", algorithms: ["EdDSA"] });
-    if (!payload.sub) throw new Error("token has no subject");
-    return { id: payload.sub, anonymous: false, root: payload.root === true, claims: payload };
-  }
-}
-
-/** App roles granted per (user, app): the shape @amp/apps answers. */
-export class RoleTable implements AppRoles {
-  readonly #grants = new Map<string, Set<AppRole>>();
-  grant(user: string, app: string, ...roles: AppRole[]): this {
-    const key = `${user}\u0000${app}`;
-    const set = this.#grants.get(key) ?? new Set();
-    for (const role of roles) set.add(role);
-    this.#grants.set(key, set);
-    return this;
-  }
-  can(user: AmpUser, app: string, role: AppRole): boolean {
-    return this.#grants.get(`${user.id}\u0000${app}`)?.has(role) ?? false;
-  }
-}
-
-export async function startBroker(
+/** The embedded broker on loopback and an ephemeral port, quiet (the shared fixture, bound to this package's class). */
+export function startBroker(
   overrides: Partial<BrokerOptions> & Pick<BrokerOptions, "verifier" | "appRoles">,
 ): Promise<Broker> {
-  const broker = new Broker({ logger: silentLogger, port: 0, host: "127.0.0.1", ...overrides });
-  await broker.start();
-  return broker;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+  return startTestBroker(Broker, overrides);
 }
 
 /** Runs a command to completion; resolves with its exit code and output. */

@@ -1,11 +1,12 @@
 import type { Server } from "node:http";
+import { RoleTable, TestTokens } from "@amp/test-support";
 import { serve, upgradeWebSocket } from "@hono/node-server";
 import { Hono } from "hono";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { attachBrokerWebSocket, type Broker } from "../src/index.js";
-import { RoleTable, startBroker, TestTokens } from "./helpers.js";
+import { startBroker } from "./helpers.js";
 
 // The server helper serves with @hono/node-server 2.x, which has its own 'upgrade' listener;
 // the broker's path must work beside the app's own WebSocket routes.

@@ -1,9 +1,10 @@
 import { createServer, type Server } from "node:http";
+import { RoleTable, TestTokens } from "@amp/test-support";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { attachBrokerWebSocket, type Broker, decodeMessage, publishMessage } from "../src/index.js";
-import { RoleTable, run, startBroker, startProcess, stopProcess, TestTokens } from "./helpers.js";
+import { run, startBroker, startProcess, stopProcess } from "./helpers.js";
 
 const APP = "/org/o/ws/w/app/notes";
 const VM = "/org/o/ws/w/vm/vm7";

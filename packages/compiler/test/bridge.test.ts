@@ -1,6 +1,6 @@
-import { BrokerClient } from "@amp/broker";
+import { Broker, BrokerClient } from "@amp/broker";
+import { RoleTable, startBroker, TestTokens, watCompiler } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RoleTable, startBroker, TestTokens } from "../../broker/test/helpers.js";
 import {
   type CompileHandler,
   CompilerClient,
@@ -9,7 +9,6 @@ import {
   serveCompiler,
   serveStubCompiler,
 } from "../src/index.js";
-import { watCompiler } from "./wat-compiler.js";
 
 /** The slice of the WebAssembly global this test uses (the ES2023 lib leaves it out). */
 declare const WebAssembly: {
@@ -25,8 +24,8 @@ const BAD = `(module
     i32.bogus))`;
 
 let tokens: TestTokens;
-/** The broker the shared test helper starts (from broker sources, as vitest resolves it). */
-let broker: Awaited<ReturnType<typeof startBroker>>;
+/** The broker the shared test helper starts. */
+let broker: Broker;
 const services: CompilerService[] = [];
 const buses: BrokerClient[] = [];
 const clients: CompilerClient[] = [];
@@ -57,7 +56,7 @@ async function until(check: () => boolean) {
 
 beforeAll(async () => {
   tokens = await TestTokens.create();
-  broker = await startBroker({
+  broker = await startBroker(Broker, {
     verifier: tokens,
     appRoles: new RoleTable(),
     acl: { isServer: (user) => user.id === "compiler-svc" },

@@ -1,7 +1,8 @@
+import { appFixture, wat } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FfiRegistry, GrooveboxPool, standardHooks } from "../src/index.js";
 import { appCode, GROOVEBOX_WASM, grooveboxBytes, haveArtifacts, skipReason, testEnv } from "./artifacts.js";
-import { appFixture, wat, withBuildMin } from "./fixtures.js";
+import { withBuildMin } from "./fixtures.js";
 
 skipReason("bad input (groovebox)");
 

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { decodeRmx, encodeRmx } from "@amp/codec";
+import { appFixture } from "@amp/test-support";
 import { describe, expect, it } from "vitest";
 import { localAnswerOf, standardHooks } from "../src/ffi/hooks.js";
 import { GrooveboxVM, type VmRun } from "../src/groovebox/vm.js";
 import { initEnvValue } from "../src/init-env.js";
 import { appCode, GROOVEBOX_WASM, haveArtifacts, skipReason, testEnv } from "./artifacts.js";
-import { appFixture } from "./fixtures.js";
 
 /**
  * What `$loader_loadLibrary` needs of the Groovebox itself: code added and linked (with

@@ -1,4 +1,5 @@
 import { isMixMap, type MixValue } from "@amp/codec";
+import { appFixture } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   FfiRegistry,
@@ -10,7 +11,6 @@ import {
   standardHooks,
 } from "../src/index.js";
 import { appCode, GROOVEBOX_WASM, haveArtifacts, skipReason, testEnv } from "./artifacts.js";
-import { appFixture } from "./fixtures.js";
 
 /** The same behaviour, whatever runs underneath: each backend supplies a machine that can `load` `home`. */
 interface Backend {

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { MixValue } from "@amp/codec";
+import { appFixture } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FfiCall, FfiRegistry, GrooveboxPool, type InitEnv, standardHooks } from "../src/index.js";
 import { appCode, GROOVEBOX_WASM, haveArtifacts, skipReason, testEnv } from "./artifacts.js";
-import { appFixture } from "./fixtures.js";
 
 skipReason("pool: pre-initialized spares, no leaks, in-worker hooks");
 

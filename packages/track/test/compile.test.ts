@@ -1,9 +1,9 @@
 import { Broker } from "@amp/broker";
 import { fromTaggedJson } from "@amp/codec";
 import { CompilerClient, type CompilerService, DisabledCompiler, serveCompiler } from "@amp/compiler";
+// The shared toy compiler (WebAssembly text → Wasm with wabt), served by the real harness.
+import { watCompiler } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// The compiler package's toy compiler (WebAssembly text → Wasm with wabt), served by the real harness.
-import { watCompiler } from "../../compiler/test/wat-compiler.js";
 import { buildRemix, logger, root, type Stack, startStack, TrackClient } from "./helpers.js";
 
 /** The slice of the WebAssembly global this test uses (the ES2023 lib leaves it out). */

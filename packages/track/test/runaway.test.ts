@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GrooveboxPool } from "@amp/machine";
-import { remixArtifactsFor } from "@amp/test-support";
+import { appFixture, remixArtifactsFor } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The machine package's WAT app shells (a Wasm "app" whose link never returns).
-import { appFixture } from "../../machine/test/fixtures.js";
 import { findViewNodes } from "../src/index.js";
 import { buildRemix, type Stack, startStack, TrackClient } from "./helpers.js";
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { encodeRmx, MixCase, MixOpaque, type MixValue, readQcode } from "@amp/codec";
 import { MACHINE_FFIS } from "@amp/machine";
-import { remixArtifactsFor } from "@amp/test-support";
+import { leb, remixArtifactsFor } from "@amp/test-support";
 import { unzipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
@@ -39,18 +39,8 @@ function qcodeFfis(remix: Uint8Array): string[] {
   return [...names].sort();
 }
 
-// --- a user Wasm module, emitted byte by byte (track has no WAT compiler) ---
+// --- a user Wasm module, emitted byte by byte (`leb` is the shared encoder) ---
 
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
 /** Signed LEB128, for `i32.const` immediates (non-negative values here). */
 function sleb(n: number): number[] {
   const out = leb(n);
