@@ -19,14 +19,16 @@ import { redisCluster } from "./cluster.js";
 import { BrokerError } from "./errors.js";
 import { type BrokerLimits, defaultLimits, guardPacketSize, RateLimiter } from "./limits.js";
 import { enforceSubscriptionQos } from "./subscription-qos.js";
-import { VerifiedTokenCache } from "./token-cache.js";
 import { TopicAcl, type TopicAclOptions, type TopicAction } from "./topic-acl.js";
 import { webSocketStream } from "./websocket-stream.js";
 import { batchWrites } from "./write-batching.js";
 
 export interface BrokerOptions {
   logger: Logger;
-  /** Verifies the CONNECT token (`@amp/auth`). */
+  /**
+   * Verifies the CONNECT token: amp passes its `TokenService`, the one verifier of HTTP,
+   * WebSocket and MQTT, whose cache of verified tokens makes a reconnect cheap (the broker keeps none).
+   */
   verifier: TokenVerifier;
   /** Roles on apps for app topics (`@amp/apps`). */
   appRoles: AppRoles;
@@ -50,8 +52,6 @@ export interface BrokerOptions {
   limits?: BrokerLimits;
   /** `redis://…`: share sessions, subscriptions and retained messages with other amp processes. */
   cluster?: string;
-  /** How long a verified token is trusted again without a signature check (default 30 s; 0 = never). */
-  tokenCacheMs?: number;
   /** Broker id (unique per process in a cluster); random by default. */
   id?: string;
 }
@@ -85,7 +85,6 @@ export class Broker implements MessageBus {
   readonly #log: Logger;
   readonly #acl: TopicAcl;
   readonly #connectRate: RateLimiter;
-  readonly #tokenCache: VerifiedTokenCache;
   readonly #users = new WeakMap<Client, AmpUser>();
   readonly #expiryTimers = new WeakMap<Client, NodeJS.Timeout>();
   /** CONNECTs with an empty client id and clean session 0, refused with CONNACK 2 ([MQTT-3.1.3-8]). */
@@ -113,7 +112,6 @@ export class Broker implements MessageBus {
       anonymousPublish: options.anonymousPublish ?? false,
     });
     this.#connectRate = new RateLimiter(this.#limits.connectsPerSecond);
-    this.#tokenCache = new VerifiedTokenCache(options.tokenCacheMs ?? 30_000);
     this.clientId = `amp-server-${options.id ?? process.pid}`;
   }
 
@@ -261,16 +259,9 @@ export class Broker implements MessageBus {
       }
       this.#admit(client, user, done);
     };
-    const cached = this.#tokenCache.get(token);
-    if (cached) {
-      accept(cached);
-      return;
-    }
+    // Every CONNECT goes to the verifier: a revoked token is refused on the next one.
     this.#options.verifier.verify(token).then(
-      (user) => {
-        this.#tokenCache.set(token, user);
-        accept(user);
-      },
+      (user) => accept(user),
       (error: Error) => {
         this.#log.info({ clientId: client.id, reason: error.message }, "CONNECT token refused");
         done(refusal(NOT_AUTHORIZED, "bad token"), false);
