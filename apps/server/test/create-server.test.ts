@@ -15,6 +15,7 @@ import {
   type ComponentContext,
   createServer,
   HttpError,
+  type RouteMount,
   serverConfig,
 } from "../src/index.js";
 import { type CpuProfile, errorCode, jsonBody, type OpenApiDocument } from "./helpers/json.js";
@@ -127,18 +128,24 @@ describe("createServer", () => {
   });
 
   it("mounts component routes, validates them with zod and describes them in /x/openapi.json", async () => {
-    const server = track(createServer(config(), { components: [demoComponent()] }));
-    // A sub-app mounted on server.app after creation is described too.
+    // A component whose routes exist only once it has started is mounted and described too.
     const remove = createRoute({
       method: "delete",
       path: "/{id}",
       request: { params: z.object({ id: z.string() }) },
       responses: { 204: { description: "gone" } },
     });
-    server.app.route(
-      "/x/later",
-      new OpenAPIHono().openapi(remove, (c) => c.body(null, 204)),
-    );
+    let later: RouteMount[] = [];
+    const lateComponent: Component = {
+      name: "late",
+      async start() {
+        later = [{ path: "/x/later", app: new OpenAPIHono().openapi(remove, (c) => c.body(null, 204)) }];
+      },
+      get routes() {
+        return later;
+      },
+    };
+    const server = track(createServer(config(), { components: [demoComponent(), lateComponent] }));
     await server.start();
     const doc = await jsonBody<OpenApiDocument>(await fetch(url(server, "/x/openapi.json")));
     expect(doc.paths["/x/later/{id}"].delete.parameters[0]).toMatchObject({ name: "id", in: "path" });

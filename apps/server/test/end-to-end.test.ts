@@ -77,12 +77,16 @@ describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a
   const trackUrl = (app: string, t: string) =>
     `${server.url(`/${app}/track.ws`).replace("http", "ws")}?token=${encodeURIComponent(t)}`;
 
+  // A stable public URL, as a deployed server has: the tokens' issuer, so they outlive a restart
+  // (each process here binds a new ephemeral port).
+  const env = { RMX_ROOT_USER: "root", RMX_BASE_URL: "http://amp.test" };
+
   beforeAll(async () => {
     data = createServer((_req, res) => res.setHeader("content-type", "application/json").end(payload));
     await new Promise<void>((r) => data.listen(0, "127.0.0.1", r));
-    server = await new ServerProcess(["--groovebox", wasm!, "--http-allow-private", "127.0.0.1"], {
-      RMX_ROOT_USER: "root",
-    }).ready(30_000);
+    server = await new ServerProcess(["--groovebox", wasm!, "--http-allow-private", "127.0.0.1"], env).ready(
+      30_000,
+    );
     rootToken = await token("root");
     aliceToken = await token("alice");
     for (const file of ["tim-wasm.remix", "collection.remix"]) {
@@ -215,7 +219,7 @@ describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a
     retired.push(first); // it owns the database folder: removed after its successor stops
     server = await new ServerProcess(
       ["--groovebox", wasm!, "--http-allow-private", "127.0.0.1"],
-      { RMX_ROOT_USER: "root" },
+      env,
       first.dataDir,
     ).ready(30_000);
 

@@ -11,7 +11,7 @@ import {
   type OpenApiDocument,
 } from "./helpers/json.js";
 import { rawGet } from "./helpers/raw-http.js";
-import { type LogLine, ServerProcess } from "./helpers/server-process.js";
+import { type LogLine, runBin, ServerProcess } from "./helpers/server-process.js";
 
 const ADMIN_TOKEN = "admin-credential-for-tests-0123";
 const statics = mkdtempSync(join(tmpdir(), "amp-static-"));
@@ -175,7 +175,7 @@ describe("the admin port", () => {
     expect(listening?.admin.host).toBe("127.0.0.1");
   });
 
-  it("binds every listener, the MQTT broker's too, to --host", async () => {
+  it("binds every listener, the MQTT broker's too, to --host; with --port 0 the public URL has the bound port", async () => {
     const local = await new ServerProcess(["--host", "127.0.0.1"]).ready();
     try {
       const listening = local.logs.find((l) => l.message === "listening") as
@@ -186,6 +186,19 @@ describe("the admin port", () => {
         | undefined;
       expect(listening?.http.host).toBe("127.0.0.1");
       expect(broker?.address).toBe("127.0.0.1");
+
+      // --port 0: the public URL, the tokens' issuer with it, comes from the bound port.
+      const publicUrl = `http://localhost:${local.http}`;
+      const info = await jsonBody<ServerInfo>(await fetch(local.url("/x/serverinfo")));
+      expect(info.baseURL).toBe(publicUrl);
+      const minted = await runBin(["token", "--user", "ops", "--database-dir", local.dataDir]);
+      const token = minted.stdout.trim().split("\n").at(-1) ?? "";
+      const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()) as {
+        iss: string;
+      };
+      expect(claims.iss).toBe(publicUrl);
+      const profile = await fetch(local.url("/x/profile"), { headers: { authorization: `Bearer ${token}` } });
+      expect(profile.status).toBe(200);
     } finally {
       await local.dispose();
     }

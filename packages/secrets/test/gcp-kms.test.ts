@@ -1,18 +1,18 @@
 import { generateKeyPairSync } from "node:crypto";
+import { type FakeGcpKms, startFakeGcpKms } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GcpKmsProvider, KeyProviderError, SecretDecryptError, Secrets } from "../src/index.js";
 import { tempDir } from "./helpers.js";
-import { startKmsStandIn } from "./kms-stand-in.js";
 
 const KEY = "projects/test-project/locations/global/keyRings/amp/cryptoKeys/secrets";
 
-describe("GcpKmsProvider against a local stand-in of the Cloud KMS REST API", () => {
-  let kms: Awaited<ReturnType<typeof startKmsStandIn>>;
+describe("GcpKmsProvider against a fake GCP KMS (the Cloud KMS REST API on loopback)", () => {
+  let kms: FakeGcpKms;
   let secrets: Secrets;
   const dir = tempDir();
 
   beforeAll(async () => {
-    kms = await startKmsStandIn(KEY);
+    kms = await startFakeGcpKms(KEY);
     const provider = new GcpKmsProvider({
       keyName: KEY,
       credentials: kms.credentials,
@@ -30,9 +30,9 @@ describe("GcpKmsProvider against a local stand-in of the Cloud KMS REST API", ()
     await secrets.set("app", "API_KEY", "abc123");
     await secrets.set("app", "OTHER", "def456");
     expect(await secrets.revealString("app", "API_KEY")).toBe("abc123");
-    expect(kms.stats.tokenRequests).toBe(1);
-    expect(kms.stats.encrypts).toBe(2);
-    expect(kms.stats.decrypts).toBe(1);
+    expect(kms.calls.token).toBe(1);
+    expect(kms.calls.encrypt).toBe(2);
+    expect(kms.calls.decrypt).toBe(1);
     expect(secrets.list("app")[0]).toMatchObject({ provider: "gcp-kms", version: "1" });
   });
 

@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { tempDir as sharedTempDir } from "@amp/test-support";
 
-/** A fresh temp dir, removed by the returned cleanup. */
+/** A fresh temp dir (the shared helper's), removed by the returned cleanup. */
 export function tempDir(): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), "amp-secrets-"));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const { path, remove } = sharedTempDir("amp-secrets-");
+  return { dir: path, cleanup: remove };
 }

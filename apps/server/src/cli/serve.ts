@@ -20,8 +20,8 @@ export interface ServeIO {
   stderr: (text: string) => void;
   /** Called with the exit status once the server has stopped or failed. */
   exit: (code: number) => void;
-  /** Builds the server's parts (stores, routes, auth); `composeAmp` in the real binary. */
-  compose?: (config: ServerConfig, logger: Logger) => Promise<Composition>;
+  /** The server's parts (stores, routes, auth), opened when it starts; `composeAmp` in the real binary. */
+  compose?: (config: ServerConfig, logger: Logger) => Composition;
 }
 
 /**
@@ -46,15 +46,7 @@ export async function serve(io: ServeIO): Promise<AmpServer | undefined> {
   }
 
   const logger = createLogger({ level: config.logLevel });
-  let composition: Composition | undefined;
-  try {
-    composition = await io.compose?.(config, logger);
-  } catch (error) {
-    logger.fatal({ err: error }, `cannot open the server's stores: ${(error as Error).message}`);
-    io.exit(EXIT_FAILED);
-    return undefined;
-  }
-  const server = createServer(config, { logger, ...composition });
+  const server = createServer(config, { logger, ...io.compose?.(config, logger) });
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (!signalled) {

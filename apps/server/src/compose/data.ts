@@ -6,36 +6,50 @@ import { secretsRoutes } from "@amp/secrets/http";
 import { trackFfiCatalog } from "@amp/track";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
-import type { Component } from "../lifecycle/component.js";
-import type { Security } from "./security.js";
+import type { Component, RouteMount } from "../lifecycle/component.js";
+import type { SecurityComponent } from "./security.js";
+import { started } from "./started.js";
 
 /** The data plane: the app registry with its document stores, and the per-app secrets API. */
-export interface Data {
-  readonly apps: Apps;
-  readonly component: Component;
-}
+export class DataComponent implements Component {
+  readonly name = "apps";
+  #apps: Apps | undefined;
+  #routes: RouteMount[] = [];
 
-export function openData(config: ServerConfig, logger: Logger, security: Security): Data {
-  const apps = new Apps({
-    dir: join(config.databaseDir, "apps"),
-    logger: logger.child({ component: "apps" }),
-  });
-  const component: Component = {
-    name: "apps",
-    routes: [
+  constructor(
+    private readonly config: ServerConfig,
+    private readonly logger: Logger,
+    private readonly security: SecurityComponent,
+  ) {}
+
+  get apps(): Apps {
+    return started(this.#apps, this.name);
+  }
+
+  get routes(): readonly RouteMount[] {
+    return this.#routes;
+  }
+
+  async start(): Promise<void> {
+    const apps = new Apps({
+      dir: join(this.config.databaseDir, "apps"),
+      logger: this.logger.child({ component: "apps" }),
+    });
+    this.#apps = apps;
+    this.#routes = [
       {
         path: "/",
         app: secretsRoutes<AmpUser>({
-          secrets: security.secrets,
+          secrets: this.security.secrets,
           authorize: (user, app) => user !== undefined && apps.can(user, app, "allowed_build"),
         }),
       },
       // An import reports the FFIs an app names that the sessions' FFI table does not answer.
       { path: "/", app: appsRoutes({ apps, ffis: trackFfiCatalog() }) },
-    ],
-    async stop() {
-      await apps.close();
-    },
-  };
-  return { apps, component };
+    ];
+  }
+
+  async stop(): Promise<void> {
+    await this.#apps?.close();
+  }
 }

@@ -1,14 +1,16 @@
 import type { Apps, Role } from "@amp/apps";
 import type { AmpUser } from "@amp/auth";
-import { type AppRole, BROKER_WS_PATH, Broker } from "@amp/broker";
+import { type AppRole, BROKER_WS_PATH, Broker, type TokenVerifier } from "@amp/broker";
 import { type Compiler, CompilerClient, DisabledCompiler } from "@amp/compiler";
 import { upgradeWebSocket } from "@hono/node-server";
 import { Hono } from "hono";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import type { ServerConfig } from "../config/schema.js";
-import type { Component } from "../lifecycle/component.js";
-import type { Security } from "./security.js";
+import type { Component, RouteMount } from "../lifecycle/component.js";
+import type { DataComponent } from "./data.js";
+import type { SecurityComponent } from "./security.js";
+import { started } from "./started.js";
 
 /** The broker's role names are the apps' ACL roles without their `allowed_` prefix. */
 const APP_ROLE: Record<AppRole, Role> = {
@@ -19,21 +21,43 @@ const APP_ROLE: Record<AppRole, Role> = {
 };
 
 /** The embedded MQTT broker (TCP and `/x/broker.ws`) and the compiler bridge that runs over it. */
-export interface Messaging {
-  readonly broker: Broker;
-  readonly compiler: Compiler;
-  readonly component: Component;
+export class MessagingComponent implements Component {
+  readonly name = "broker";
+  #open: Awaited<ReturnType<typeof openMessaging>> | undefined;
+
+  constructor(
+    private readonly config: ServerConfig,
+    private readonly logger: Logger,
+    private readonly security: SecurityComponent,
+    private readonly data: DataComponent,
+  ) {}
+
+  get broker(): Broker {
+    return started(this.#open, this.name).broker;
+  }
+
+  get compiler(): Compiler {
+    return started(this.#open, this.name).compiler;
+  }
+
+  get routes(): readonly RouteMount[] {
+    return this.#open?.routes ?? [];
+  }
+
+  async start(): Promise<void> {
+    this.#open = await openMessaging(this.config, this.logger, this.security.tokens, this.data.apps);
+  }
+
+  async stop(): Promise<void> {
+    await this.#open?.compiler.close();
+    await this.#open?.broker.close();
+  }
 }
 
-export async function openMessaging(
-  config: ServerConfig,
-  logger: Logger,
-  security: Security,
-  apps: Apps,
-): Promise<Messaging> {
+async function openMessaging(config: ServerConfig, logger: Logger, verifier: TokenVerifier, apps: Apps) {
   const broker = new Broker({
     logger: logger.child({ component: "broker" }),
-    verifier: security.tokens,
+    verifier,
     appRoles: { can: (user: AmpUser, app: string, role: AppRole) => apps.can(user, app, APP_ROLE[role]) },
     port: config.brokerPort,
     host: config.host,
@@ -59,13 +83,5 @@ export async function openMessaging(
       },
     })),
   );
-  const component: Component = {
-    name: "broker",
-    routes: [{ path: "/", app: webSocket }],
-    async stop() {
-      await compiler.close();
-      await broker.close();
-    },
-  };
-  return { broker, compiler, component };
+  return { broker, compiler, routes: [{ path: "/", app: webSocket }] };
 }

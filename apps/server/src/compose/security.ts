@@ -11,22 +11,60 @@ import {
 } from "@amp/auth";
 import { authRoutes, loginRoutes } from "@amp/auth/http";
 import { GcpKmsProvider, type KeyProvider, Secrets } from "@amp/secrets";
+import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
-import type { Component } from "../lifecycle/component.js";
+import type { Component, ComponentContext, RouteMount } from "../lifecycle/component.js";
+import { started } from "./started.js";
 
-/** The identity side of the server: secrets, tokens, login plugins and passkeys. */
+/** What the identity side has open once started. */
 export interface Security {
   readonly secrets: Secrets;
   readonly tokens: TokenService;
-  readonly component: Component;
 }
 
-export function publicUrl(config: ServerConfig): string {
-  return config.baseURL ?? `http://localhost:${config.port}`;
+/**
+ * The identity side of the server: secrets, tokens, login plugins and passkeys, opened at
+ * start with the server's real public URL (the tokens' issuer, the passkeys' origin), and the
+ * middleware that puts the caller on every request (a bad token is a 401, never anonymous).
+ */
+export class SecurityComponent implements Component {
+  readonly name = "auth";
+  #open:
+    | (Security & { routes: RouteMount[]; middleware: MiddlewareHandler[]; stop(): Promise<void> })
+    | undefined;
+
+  constructor(
+    private readonly config: ServerConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  get secrets(): Secrets {
+    return started(this.#open, this.name).secrets;
+  }
+
+  get tokens(): TokenService {
+    return started(this.#open, this.name).tokens;
+  }
+
+  get routes(): readonly RouteMount[] {
+    return this.#open?.routes ?? [];
+  }
+
+  get middleware(): readonly MiddlewareHandler[] {
+    return this.#open?.middleware ?? [];
+  }
+
+  async start(context: ComponentContext): Promise<void> {
+    this.#open = await openSecurity(this.config, this.logger, context.baseURL);
+  }
+
+  async stop(): Promise<void> {
+    await this.#open?.stop();
+  }
 }
 
-export async function openSecurity(config: ServerConfig, logger: Logger): Promise<Security> {
+async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: string) {
   const secrets = new Secrets({
     databaseDir: config.databaseDir,
     logger: logger.child({ component: "secrets" }),
@@ -38,7 +76,7 @@ export async function openSecurity(config: ServerConfig, logger: Logger): Promis
   const tokens = await TokenService.open({
     databaseDir: config.databaseDir,
     vault: secrets.scoped(AUTH_VAULT_APP),
-    issuer: publicUrl(config),
+    issuer: publicUrl,
     sessionTimeoutSeconds: Math.ceil(config.sessionTimeoutMs / 1000),
     pluginActive: (id) => configs.isActive(id),
     logger: logger.child({ component: "auth" }),
@@ -54,7 +92,7 @@ export async function openSecurity(config: ServerConfig, logger: Logger): Promis
       : {}),
   });
   const codes = new LoginCodeStore();
-  const origin = new URL(publicUrl(config));
+  const origin = new URL(publicUrl);
   const passkeys = new PasskeyService({
     store: new PasskeyCredentialStore({ db: loginDb }),
     rpId: origin.hostname,
@@ -62,8 +100,10 @@ export async function openSecurity(config: ServerConfig, logger: Logger): Promis
     origins: [origin.origin],
     ...(config.rootUser ? { isReservedUser: (user: string) => user === config.rootUser } : {}),
   });
-  const component: Component = {
-    name: "auth",
+  return {
+    secrets,
+    tokens,
+    middleware: [authMiddleware({ tokens })],
     routes: [
       { path: "/", app: authRoutes({ tokens, loginCodes: codes }) },
       {
@@ -73,7 +113,7 @@ export async function openSecurity(config: ServerConfig, logger: Logger): Promis
           codes,
           passkeys,
           outbound: { allowedHosts: config.httpAllow.filter((h) => h !== "*") },
-          publicUrl: publicUrl(config),
+          publicUrl,
           logger: logger.child({ component: "login" }),
         }),
       },
@@ -84,7 +124,6 @@ export async function openSecurity(config: ServerConfig, logger: Logger): Promis
       await secrets.close();
     },
   };
-  return { secrets, tokens, component };
 }
 
 /** `--kms-key`: GCP KMS wraps the data keys instead of the local keyring. */
@@ -100,9 +139,4 @@ function keyProvider(config: ServerConfig, logger: Logger): { provider?: KeyProv
       ...(config.kmsEndpoint ? { endpoint: config.kmsEndpoint } : {}),
     }),
   };
-}
-
-/** Puts the caller on every request (`c.get("user")`); a bad token is a 401, never anonymous. */
-export function identityMiddleware(security: Security) {
-  return authMiddleware({ tokens: security.tokens });
 }

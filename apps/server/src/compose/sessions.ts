@@ -4,21 +4,63 @@ import { MqttTrack, OutboundHttp, SessionManager, TrackProtocol, Transforms } fr
 import { trackRoutes } from "@amp/track/http";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
-import type { Component } from "../lifecycle/component.js";
-import type { Messaging } from "./messaging.js";
-import { publicUrl, type Security } from "./security.js";
+import type { Component, ComponentContext, RouteMount } from "../lifecycle/component.js";
+import type { DataComponent } from "./data.js";
+import type { MessagingComponent } from "./messaging.js";
+import type { SecurityComponent } from "./security.js";
 
 /**
  * VM sessions: the Groovebox pool (when `--groovebox` names a build), the session manager with
- * its FFIs on the real stores, and the track protocol over `/{app}/track.ws` and `/{app}/track`.
+ * its FFIs on the real stores, and the track protocol over `/{app}/track.ws` and `/{app}/track`
+ * and, for Remix's runtime in its MQTT modes, over the broker.
  */
-export async function openSessions(
+export class SessionsComponent implements Component {
+  readonly name = "track";
+  #open: Awaited<ReturnType<typeof openSessions>> | undefined;
+
+  constructor(
+    private readonly config: ServerConfig,
+    private readonly logger: Logger,
+    private readonly parts: {
+      security: SecurityComponent;
+      data: DataComponent;
+      messaging: MessagingComponent;
+    },
+  ) {}
+
+  get routes(): readonly RouteMount[] {
+    return this.#open?.routes ?? [];
+  }
+
+  async start(context: ComponentContext): Promise<void> {
+    const { security, data, messaging } = this.parts;
+    this.#open = await openSessions(this.config, this.logger, context.baseURL, {
+      secrets: security.secrets,
+      tokens: security.tokens,
+      apps: data.apps,
+      broker: messaging.broker,
+      compiler: messaging.compiler,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.#open?.stop();
+  }
+}
+
+async function openSessions(
   config: ServerConfig,
   logger: Logger,
-  security: Security,
-  apps: Apps,
-  messaging: Messaging,
-): Promise<Component> {
+  baseURL: string,
+  parts: {
+    secrets: SecurityComponent["secrets"];
+    tokens: SecurityComponent["tokens"];
+    apps: Apps;
+    broker: MessagingComponent["broker"];
+    compiler: MessagingComponent["compiler"];
+  },
+) {
+  const { secrets, tokens, apps, broker, compiler } = parts;
   const log = logger.child({ component: "track" });
   const pool = config.groovebox
     ? await GrooveboxPool.open({ groovebox: config.groovebox, build: config.grooveboxBuild, logger: log })
@@ -33,17 +75,17 @@ export async function openSessions(
     logger: log,
     org: config.org,
     workspace: config.workspace,
-    baseURL: publicUrl(config),
+    baseURL,
     sessionTimeoutMs: config.sessionTimeoutMs,
-    vmOwners: messaging.broker.vmOwners,
+    vmOwners: broker.vmOwners,
     ...(pool ? { pool } : {}),
     ffi: {
       outbound,
-      secrets: security.secrets,
-      tokens: security.tokens,
+      secrets: secrets,
+      tokens: tokens,
       mqtt: {
-        bus: messaging.broker,
-        allows: (user, action, topic) => messaging.broker.allows(user, action, topic),
+        bus: broker,
+        allows: (user, action, topic) => broker.allows(user, action, topic),
       },
     },
   });
@@ -56,18 +98,17 @@ export async function openSessions(
           outbound: new OutboundHttp({ allowedHosts: remoteHosts, privateHosts: remoteHosts }),
         }
       : undefined;
-  const protocol = new TrackProtocol({ sessions, logger: log, compiler: messaging.compiler });
+  const protocol = new TrackProtocol({ sessions, logger: log, compiler });
   const transforms = new Transforms({ sessions, logger: log });
   // Remix's runtime in vm-init="server:mqtt" / "server:groovebox" drives its session over the broker.
   const mqttTrack = new MqttTrack({
     protocol,
-    bus: messaging.broker,
+    bus: broker,
     logger: log,
-    sessionOwners: messaging.broker.sessionOwners,
+    sessionOwners: broker.sessionOwners,
   });
   await mqttTrack.start();
   return {
-    name: "track",
     routes: [
       { path: "/", app: trackRoutes({ protocol, transforms, logger: log, ...(proxy ? { proxy } : {}) }) },
     ],

@@ -1,4 +1,4 @@
-import type { Hono } from "hono";
+import type { Hono, MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ServerConfig } from "../config/schema.js";
@@ -35,17 +35,20 @@ export interface ServerAddresses {
 }
 
 /**
- * One part of the server (a database, the broker, the session manager...). Components
- * start in the order given, after the ports listen and before the server reports ready,
- * and stop in reverse order after in-flight requests have drained. Their routes are
- * mounted when the server is created and answer 503 until every component has started.
+ * One part of the server (a database, the broker, the session manager...). The ports bind
+ * first; then the components start in the order given, each with the real addresses and base
+ * URL, and open what they need; then their middleware and routes are mounted and the server
+ * reports ready (until then every route but health answers 503). They stop in reverse order
+ * after in-flight requests have drained. This is the only lifecycle: nothing opens earlier.
  */
 export interface Component {
   readonly name: string;
   start?(context: ComponentContext): Promise<void>;
   stop?(): Promise<void>;
-  /** Routes on the public port. */
+  /** Public-port middleware run before every component's routes (e.g. authentication); read after start. */
+  readonly middleware?: readonly MiddlewareHandler[];
+  /** Routes on the public port; read after start. */
   readonly routes?: readonly RouteMount[];
-  /** Routes on the admin port (loopback by default). */
+  /** Routes on the admin port (loopback by default); read after start. */
   readonly adminRoutes?: readonly RouteMount[];
 }

@@ -1,6 +1,5 @@
 import { mkdir } from "node:fs/promises";
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
 import { createAdminApp } from "../admin/admin-app.js";
 import { type AdminAuthorizer, bearerCredentialAuthorizer } from "../admin/authorize.js";
@@ -20,8 +19,6 @@ export interface CreateServerOptions {
   logger?: Logger;
   /** Started in this order, stopped in reverse. */
   components?: readonly Component[];
-  /** Public-port middleware run before every component route (e.g. authentication). */
-  middleware?: readonly MiddlewareHandler[];
   /**
    * Who may use /x/debug/* on the admin port. Default: a bearer check against
    * config.adminToken, denying everything when it is unset.
@@ -39,7 +36,7 @@ export interface StopResult {
 }
 
 export interface AmpServer {
-  /** The public app; mount more routes on it before start(). */
+  /** The public app: health and serverinfo until ready, then with every component's routes. */
   readonly app: OpenAPIHono;
   /** The admin-port app. */
   readonly adminApp: OpenAPIHono;
@@ -78,22 +75,36 @@ export function createServer(config: ServerConfig, options: CreateServerOptions 
     stdlibID: options.stdlibID ?? "unknown",
   });
 
-  const app = createPublicApp({ config, logger, metrics, phase: () => phase, info });
-  for (const middleware of options.middleware ?? []) app.use(middleware);
-  const adminApp = createAdminApp({
-    logger,
-    metrics,
-    authorize: options.authorizeAdmin ?? bearerCredentialAuthorizer(config.adminToken),
-    authorizeConfigured: options.authorizeAdmin !== undefined || config.adminToken !== undefined,
-    inspector,
-  });
-  for (const component of components) {
-    for (const mount of component.routes ?? []) app.route(mount.path, mount.app);
-    for (const mount of component.adminRoutes ?? []) adminApp.route(mount.path, mount.app);
-  }
+  const newPublicApp = () => createPublicApp({ config, logger, metrics, phase: () => phase, info });
+  const newAdminApp = () =>
+    createAdminApp({
+      logger,
+      metrics,
+      authorize: options.authorizeAdmin ?? bearerCredentialAuthorizer(config.adminToken),
+      authorizeConfigured: options.authorizeAdmin !== undefined || config.adminToken !== undefined,
+      inspector,
+    });
+  // The ports answer from the first moment (health, 503 elsewhere); once the components have
+  // started, apps with their routes take over. Hono's router cannot take routes after its first
+  // request, so the full apps are new ones rather than the bootstrap ones grown.
+  let app = newPublicApp();
+  let adminApp = newAdminApp();
+  const publicListener = new HttpListener((request, env) => app.fetch(request, env));
+  const adminListener = new HttpListener((request, env) => adminApp.fetch(request, env));
 
-  const publicListener = new HttpListener(app.fetch);
-  const adminListener = new HttpListener(adminApp.fetch);
+  /** The public and admin apps with every started component's middleware and routes. */
+  function mountComponents(): void {
+    const full = newPublicApp();
+    const fullAdmin = newAdminApp();
+    for (const component of started)
+      for (const middleware of component.middleware ?? []) full.use(middleware);
+    for (const component of started) {
+      for (const mount of component.routes ?? []) full.route(mount.path, mount.app);
+      for (const mount of component.adminRoutes ?? []) fullAdmin.route(mount.path, mount.app);
+    }
+    app = full;
+    adminApp = fullAdmin;
+  }
 
   async function listen(): Promise<ServerAddresses> {
     const bind = (listener: HttpListener, port: number, host: string | undefined, setting: string) =>
@@ -143,6 +154,7 @@ export function createServer(config: ServerConfig, options: CreateServerOptions 
       await stopAll(0, true);
       throw error;
     }
+    mountComponents();
     phase = "ready";
     logger.info({ components: components.map((c) => c.name) }, "ready");
     return addresses;
@@ -193,8 +205,12 @@ export function createServer(config: ServerConfig, options: CreateServerOptions 
   }
 
   return {
-    app,
-    adminApp,
+    get app() {
+      return app;
+    },
+    get adminApp() {
+      return adminApp;
+    },
     logger,
     get phase() {
       return phase;

@@ -30,7 +30,7 @@ export async function startComposed(input: ServerConfigInput = {}): Promise<Comp
     ...input,
   });
   const logger = pino({ level: "silent" });
-  const composition = await composeAmp(config, logger);
+  const composition = composeAmp(config, logger);
   const server = createServer(config, { logger, ...composition });
   await server.start();
   const port = server.addresses!.http.port;
