@@ -1,39 +1,16 @@
 import type { MixValue } from "@amp/codec";
-import type { Cell, LogMessage } from "@amp/machine";
+import type { Cell } from "@amp/machine";
 import { z } from "@hono/zod-openapi";
 import { errorMessage, TrackError } from "../errors.js";
 import { clientJson } from "./values.js";
 
-/** One error as the Remix client decodes it (`errors.message`, `errors.code`, …). */
-export interface ResponseError {
-  code: string;
-  message: string;
-  [extra: string]: unknown;
-}
-
 /**
- * `msg_response`, the only message the server sends. Cell values are tagged JSON.
- * `errors` is present only when something failed, and is one object: the Remix client
- * (`rmx-runtime.js`) treats any present `errors` field as an error and reads
+ * `msg_response`, the only message the server sends, as one definition: the zod schema (the
+ * OpenAPI description of the HTTP routes) and the TypeScript type (`z.infer` of it). Cell values
+ * are tagged JSON. `errors` is present only when something failed, and is one object: the Remix
+ * client (`rmx-runtime.js`) treats any present `errors` field as an error and reads
  * `errors.message`, exactly as the Groovebox host (`machine-wasm-core.js`) writes it.
  */
-export interface TrackResponse {
-  _rmx_type: "msg_response";
-  _rmx_version: "0.0";
-  session: string;
-  machine: string;
-  org: string;
-  workspace: string;
-  cellMessages: { name: string; version: string; value: unknown }[];
-  logMessages: LogMessage[];
-  warnings: unknown[];
-  errors?: ResponseError;
-  responseTo?: string;
-  _rmx_echo?: string;
-  /** Answer data of non-view messages (session list, introspection, compile results). */
-  result?: unknown;
-}
-
 export const TrackResponseSchema = z
   .object({
     _rmx_type: z.literal("msg_response"),
@@ -45,12 +22,19 @@ export const TrackResponseSchema = z
     cellMessages: z.array(z.object({ name: z.string(), version: z.string(), value: z.unknown() })),
     logMessages: z.array(z.object({ severity: z.string(), text: z.string() })),
     warnings: z.array(z.unknown()),
+    /** One error as the Remix client decodes it (`errors.message`, `errors.code`, extra fields kept). */
     errors: z.object({ code: z.string(), message: z.string() }).passthrough().optional(),
     responseTo: z.string().optional(),
     _rmx_echo: z.string().optional(),
+    /** Answer data of non-view messages (session list, introspection, compile results). */
     result: z.unknown().optional(),
   })
   .openapi("TrackResponse");
+
+export type TrackResponse = z.infer<typeof TrackResponseSchema>;
+
+/** One error as the Remix client decodes it (`errors.message`, `errors.code`, …). */
+export type ResponseError = NonNullable<TrackResponse["errors"]>;
 
 export interface ResponseAddress {
   session: string;
