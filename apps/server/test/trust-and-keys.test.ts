@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createOperatorToken } from "@amp/auth";
 import { GcpKmsProvider, KEYRING_FILE } from "@amp/secrets";
+import { type FakeGcpKms, startFakeGcpKms } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, serve } from "../src/index.js";
 import { type ComposedAmp, startComposed } from "./helpers/composed.js";
-import { startFakeGcpKms } from "./helpers/fake-gcp-kms.js";
 import { errorCode } from "./helpers/json.js";
 
 /** `amp serve` in this process up to its config check: the exit status and what it printed. */
@@ -112,7 +112,7 @@ describe("central issuer (--central-issuer) with a real JWKS on loopback", () =>
 
 describe("GCP KMS selected by --kms-key (fake GCP KMS)", () => {
   const KEY = "projects/p1/locations/global/keyRings/amp/cryptoKeys/secrets";
-  let kms: Awaited<ReturnType<typeof startFakeGcpKms>>;
+  let kms: FakeGcpKms;
   let dir: string;
   let credentialsFile: string;
   beforeAll(async () => {
