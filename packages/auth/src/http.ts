@@ -1,10 +1,19 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import {
+  bodyLimit,
+  type EdgeLogger,
+  edgeApp,
+  errorResponse,
+  errorResponses,
+  httpError,
+  jsonResponse,
+  type ValidationResult,
+  validationError,
+} from "@amp/http-edge";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
-import { AuthError, errorBody } from "./errors.js";
+import { AuthError } from "./errors.js";
 import type { LoginCodeRedeemer } from "./login-identity.js";
-import { authErrorResponse, authenticate, bearerToken } from "./middleware.js";
+import { authenticate, bearerToken } from "./middleware.js";
 import { type RateLimitOptions, rateLimit } from "./rate-limit.js";
 import type { TokenService } from "./token-service.js";
 import type { AuthVariables } from "./user.js";
@@ -20,20 +29,14 @@ export interface AuthRoutesOptions {
   rateLimit?: RateLimitOptions;
   /** Whether `/x/profile` accepts `?token=`. Default true, as the middleware. */
   allowQueryToken?: boolean;
+  /** Where a failure (5xx) of a route is logged, with its cause. */
+  logger?: EdgeLogger;
 }
 
 export const GRANT_RENEW = "urn:amp:params:grant-type:renew";
 export const GRANT_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
 const MAX_BODY_BYTES = 32 * 1024;
 const Token = z.string().min(1).max(8192);
-
-const ErrorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string() }) })
-  .openapi("AuthError");
-const errorContent = (description: string) => ({
-  description,
-  content: { "application/json": { schema: ErrorSchema } },
-});
 
 const TokenRequest = z
   .discriminatedUnion("grant_type", [
@@ -101,6 +104,7 @@ const tokenRoute = createRoute({
   method: "post",
   path: "/x/token",
   summary: "Exchange a login code, refresh token or trusted external token for an amp token, or renew one",
+  middleware: [bodyLimit(MAX_BODY_BYTES)] as const,
   request: {
     body: {
       content: {
@@ -110,10 +114,10 @@ const tokenRoute = createRoute({
     },
   },
   responses: {
-    200: { description: "the new token", content: { "application/json": { schema: TokenResponseSchema } } },
-    400: errorContent("invalid_request, invalid_grant or unsupported_grant_type"),
-    413: errorContent("body too large"),
-    429: errorContent("rate limited"),
+    200: jsonResponse("the new token", TokenResponseSchema),
+    400: errorResponse("bad_request, invalid_grant or unsupported_grant_type"),
+    401: errorResponse("the token to renew, refresh or exchange is refused (token_*)"),
+    ...errorResponses(413, 415, 429),
   },
 });
 
@@ -121,6 +125,7 @@ const revokeRoute = createRoute({
   method: "post",
   path: "/x/token/revoke",
   summary: "Revoke an access or refresh token until it expires (RFC 7009)",
+  middleware: [bodyLimit(MAX_BODY_BYTES)] as const,
   request: {
     body: {
       content: {
@@ -130,12 +135,8 @@ const revokeRoute = createRoute({
     },
   },
   responses: {
-    200: {
-      description: "revoked, or not a valid token",
-      content: { "application/json": { schema: z.object({}) } },
-    },
-    400: errorContent("invalid_request"),
-    429: errorContent("rate limited"),
+    200: jsonResponse("revoked, or not a valid token", z.object({})),
+    ...errorResponses(400, 413, 415, 429),
   },
 });
 
@@ -144,8 +145,8 @@ const profileRoute = createRoute({
   path: "/x/profile",
   summary: "The current user",
   responses: {
-    200: { description: "the acting user", content: { "application/json": { schema: ProfileSchema } } },
-    401: errorContent("invalid token"),
+    200: jsonResponse("the acting user", ProfileSchema),
+    401: errorResponse("invalid token (token_*)"),
   },
 });
 
@@ -157,60 +158,44 @@ type AuthEnv = { Variables: Partial<AuthVariables> };
  */
 export function authRoutes(options: AuthRoutesOptions) {
   const { tokens } = options;
-  const app = new OpenAPIHono<AuthEnv>({
-    defaultHook: (result, c) => {
-      if (result.success) return;
-      const issue = result.error.issues[0];
-      const where = issue?.path.join(".") ?? "";
-      const code = where === "grant_type" ? "unsupported_grant_type" : "invalid_request";
-      return c.json(errorBody(new AuthError(code, `${where || "body"}: ${issue?.message}`, 400)), 400);
-    },
-  });
-
-  app.onError((err, c) => {
-    if (err instanceof AuthError) return authErrorResponse(c, err);
-    if (err instanceof HTTPException && err.status < 500) {
-      return c.json(errorBody(new AuthError("invalid_request", err.message, 400)), err.status);
-    }
-    return c.json(errorBody(new AuthError("internal", "internal error", 500)), 500);
-  });
-
+  const app = edgeApp<AuthEnv>({ ...(options.logger ? { logger: options.logger } : {}), scope: "auth" });
+  // Only our own paths: middleware of a mounted sub-app applies to every matching route of the server.
   const limited = rateLimit(options.rateLimit);
-  const limitBody = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) => c.json(errorBody(new AuthError("invalid_request", "request body too large", 400)), 413),
-  });
-  for (const path of ["/x/token", "/x/token/revoke"]) app.use(path, limited, limitBody);
+  for (const path of ["/x/token", "/x/token/revoke"]) app.use(path, limited);
 
   app.openapi(jwksRoute, (c) => {
     c.header("Cache-Control", "public, max-age=300");
     return c.json(tokens.jwks() as { keys: Record<string, unknown>[] }, 200);
   });
 
-  app.openapi(tokenRoute, async (c) => {
-    const body = validBody(
-      c,
-      () => c.req.valid("json"),
-      () => c.req.valid("form"),
-    );
-    switch (body.grant_type) {
-      case "authorization_code": {
-        const identity = await options.loginCodes?.redeem(body.code);
-        if (!identity)
-          throw new AuthError("invalid_grant", "authorization code is unknown, used or expired", 400);
-        return c.json(await tokens.issueSession(identity), 200);
+  app.openapi(
+    tokenRoute,
+    async (c) => {
+      const body = validBody(
+        c,
+        () => c.req.valid("json"),
+        () => c.req.valid("form"),
+      );
+      switch (body.grant_type) {
+        case "authorization_code": {
+          const identity = await options.loginCodes?.redeem(body.code);
+          if (!identity)
+            throw new AuthError("invalid_grant", "authorization code is unknown, used or expired", 400);
+          return c.json(await tokens.issueSession(identity), 200);
+        }
+        case "refresh_token":
+          return c.json(await tokens.refresh(body.refresh_token), 200);
+        case GRANT_TOKEN_EXCHANGE:
+          return c.json(await tokens.exchange(body.subject_token), 200);
+        case GRANT_RENEW: {
+          const token = body.token ?? bearerToken(c, false);
+          if (!token) throw httpError("bad_request", "renew needs the token (field or bearer)");
+          return c.json(await tokens.renew(token), 200);
+        }
       }
-      case "refresh_token":
-        return c.json(await tokens.refresh(body.refresh_token), 200);
-      case GRANT_TOKEN_EXCHANGE:
-        return c.json(await tokens.exchange(body.subject_token), 200);
-      case GRANT_RENEW: {
-        const token = body.token ?? bearerToken(c, false);
-        if (!token) throw new AuthError("invalid_request", "renew needs the token (field or bearer)", 400);
-        return c.json(await tokens.renew(token), 200);
-      }
-    }
-  });
+    },
+    tokenHook,
+  );
 
   app.openapi(revokeRoute, async (c) => {
     const { token } = validBody(
@@ -245,5 +230,15 @@ function validBody<T>(c: Context, json: () => T, form: () => T): T {
   const type = c.req.header("content-type") ?? "";
   if (/^application\/json/i.test(type)) return json();
   if (/^application\/x-www-form-urlencoded/i.test(type)) return form();
-  throw new AuthError("invalid_request", "send the body as JSON or application/x-www-form-urlencoded", 400);
+  throw httpError("unsupported_media_type", "send the body as JSON or application/x-www-form-urlencoded");
+}
+
+/** The edge's validation, except that an unknown `grant_type` is OAuth's `unsupported_grant_type`. */
+function tokenHook(result: ValidationResult): undefined {
+  const error = validationError(result);
+  if (!error) return undefined;
+  const issue = result.error?.issues[0];
+  if (issue?.path.length === 1 && issue.path[0] === "grant_type")
+    throw new AuthError("unsupported_grant_type", error.message, 400);
+  throw error;
 }

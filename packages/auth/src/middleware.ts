@@ -1,3 +1,4 @@
+import { edgeLoggerOf } from "@amp/http-edge";
 import type { Context, MiddlewareHandler } from "hono";
 import { AuthError, errorBody } from "./errors.js";
 import type { AmpUser, AuthVariables } from "./user.js";
@@ -49,6 +50,10 @@ export function authMiddleware(
     try {
       user = await authenticate(c, options);
     } catch (err) {
+      // A failure that is not a refused credential goes to the edge's onError, which logs it.
+      if (!(err instanceof AuthError)) throw err;
+      if (err.status >= 500)
+        edgeLoggerOf(c)?.error({ err: err.cause ?? err, path: c.req.path }, "authentication failed");
       return authErrorResponse(c, err);
     }
     c.set("user", user);
@@ -58,8 +63,8 @@ export function authMiddleware(
 
 /** The JSON answer for a failed authentication (401 with a `WWW-Authenticate` challenge). */
 export function authErrorResponse(c: Context, err: unknown): Response {
-  const auth = err instanceof AuthError ? err : new AuthError("internal", "authentication failed", 500);
-  if (auth.status === 401)
-    c.header("WWW-Authenticate", `Bearer error="invalid_token", error_description="${auth.code}"`);
+  const auth =
+    err instanceof AuthError ? err : new AuthError("internal", "authentication failed", 500, { cause: err });
+  for (const [name, value] of Object.entries(auth.headers)) c.header(name, value);
   return c.json(errorBody(auth), auth.status);
 }

@@ -1,5 +1,5 @@
+import { errorBody } from "@amp/http-edge";
 import type { Context, MiddlewareHandler } from "hono";
-import { AuthError, errorBody } from "./errors.js";
 
 export interface RateLimitOptions {
   /** Requests allowed per client per window. Default 30. */
@@ -40,7 +40,7 @@ export function rateLimit(options: RateLimitOptions = {}): MiddlewareHandler {
     }
     if (++window.count > limit) {
       c.header("Retry-After", String(Math.ceil((window.start + windowMs - t) / 1000)));
-      return c.json(errorBody(new AuthError("rate_limited", "too many requests; try again later", 429)), 429);
+      return c.json(errorBody("rate_limited", "too many requests; try again later"), 429);
     }
     await next();
   };

@@ -25,6 +25,7 @@ export {
   type ErrorHandlerOptions,
   edgeApp,
   edgeLogger,
+  edgeLoggerOf,
   errorHandler,
   notFoundHandler,
 } from "./on-error.js";
@@ -37,5 +38,7 @@ export {
   errorResponses,
   jsonBody,
   jsonResponse,
+  type ValidationResult,
+  validationError,
   validationHook,
 } from "./openapi.js";

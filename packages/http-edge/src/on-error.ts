@@ -25,6 +25,11 @@ export function edgeLogger(logger: EdgeLogger): MiddlewareHandler {
   };
 }
 
+/** The logger `edgeLogger` put on this request, if any. */
+export function edgeLoggerOf(c: Context): EdgeLogger | undefined {
+  return c.get(LOGGER as never) as EdgeLogger | undefined;
+}
+
 export interface ErrorHandlerOptions {
   /** Where a 5xx is logged, with its cause; default the one `edgeLogger` put on the request, if any. */
   readonly logger?: EdgeLogger;
@@ -62,7 +67,7 @@ function classify(error: Error, c: Context, map: ErrorHandlerOptions["map"]): Ht
 export function errorHandler(options: ErrorHandlerOptions = {}): ErrorHandler {
   return (error, c) => {
     const answer = classify(error, c, options.map);
-    const logger = options.logger ?? (c.get(LOGGER as never) as EdgeLogger | undefined);
+    const logger = options.logger ?? edgeLoggerOf(c);
     const where = { method: c.req.method, path: c.req.path, status: answer.status, code: answer.code };
     if (answer.status >= 500) {
       const cause = answer === error ? (error.cause ?? error) : error;

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { errorBody } from "./errors.js";
+import { errorBody, type HttpError, httpError } from "./errors.js";
 
 /** The OpenAPI component of the error envelope (`#/components/schemas/Error`), one for every route. */
 export const ErrorSchema = z
@@ -67,9 +67,17 @@ export function binaryResponse(description: string, mediaType = "application/oct
   return { description, content: { [mediaType]: { schema: z.string().openapi({ format: "binary" }) } } };
 }
 
-interface ValidationResult {
+export interface ValidationResult {
   success: boolean;
   error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] };
+}
+
+/** The 400 `bad_request` a failed validation answers, naming the first issue as `path: message`. */
+export function validationError(result: ValidationResult): HttpError | undefined {
+  if (result.success) return undefined;
+  const issue = result.error?.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ` : "";
+  return httpError("bad_request", `${where}${issue?.message ?? "invalid request"}`);
 }
 
 /**
@@ -77,8 +85,6 @@ interface ValidationResult {
  * answers 400 `bad_request` with `path: message` of the first issue.
  */
 export function validationHook(result: ValidationResult, c: Context): Response | undefined {
-  if (result.success) return undefined;
-  const issue = result.error?.issues[0];
-  const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ` : "";
-  return c.json(errorBody("bad_request", `${where}${issue?.message ?? "invalid request"}`), 400);
+  const error = validationError(result);
+  return error ? c.json(errorBody(error.code, error.message), 400) : undefined;
 }

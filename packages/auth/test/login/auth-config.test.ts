@@ -123,15 +123,15 @@ describe("/x/authConfig: plugin configuration CRUD", () => {
 
   it("validates configurations with clear 400s", async () => {
     const cases: [string, unknown, string][] = [
-      ["/x/authConfig/Bad_Id", oidc(), "invalid_request"],
-      ["/x/authConfig/x1", { ...oidc(), kind: "saml" }, "invalid_request"],
-      ["/x/authConfig/x1", oidc({ returnUrls: [] }), "invalid_request"],
-      ["/x/authConfig/x1", oidc({ issuer: "ftp://idp.example" }), "invalid_request"],
-      ["/x/authConfig/x1", oidc({ visibility: "public" }), "invalid_request"], // public with a secret
+      ["/x/authConfig/Bad_Id", oidc(), "bad_request"],
+      ["/x/authConfig/x1", { ...oidc(), kind: "saml" }, "bad_request"],
+      ["/x/authConfig/x1", oidc({ returnUrls: [] }), "bad_request"],
+      ["/x/authConfig/x1", oidc({ issuer: "ftp://idp.example" }), "bad_request"],
+      ["/x/authConfig/x1", oidc({ visibility: "public" }), "bad_request"], // public with a secret
       ["/x/authConfig/x1", oidc({ clientSecret: undefined }), "secret_required"],
       ["/x/authConfig/x1", oidc({ issuer: "https://evil.example" }), "host_not_allowed"],
       ["/x/authConfig/x1", oidc({ issuer: "http://idp.example" }), "host_not_allowed"],
-      ["/x/authConfig/x1", "{not json", "invalid_request"],
+      ["/x/authConfig/x1", "{not json", "bad_request"],
       [
         "/x/authConfig/x1",
         {
@@ -142,7 +142,7 @@ describe("/x/authConfig: plugin configuration CRUD", () => {
           keyId: "KEY1234567",
           returnUrls: ["https://a.example/"],
         },
-        "invalid_request",
+        "bad_request",
       ],
     ];
     for (const [path, body, code] of cases) {
@@ -156,7 +156,7 @@ describe("/x/authConfig: plugin configuration CRUD", () => {
 
   it("refuses bodies over the size limit with 413", async () => {
     const huge = await call("PUT", "/x/authConfig/x2", "root", oidc({ displayName: "x".repeat(100_000) }));
-    expect(huge).toMatchObject({ status: 413, body: { error: { code: "body_too_large" } } });
+    expect(huge).toMatchObject({ status: 413, body: { error: { code: "too_large" } } });
   });
 
   it("deleting a configuration makes it inactive, drops its secret and stops its logins", async () => {

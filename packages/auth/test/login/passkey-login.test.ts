@@ -216,8 +216,8 @@ describe("passkeys in headless Chromium with a CDP virtual authenticator", () =>
     expect(result).toMatchObject({ status: 400, body: { error: { code: "counter_replay" } } });
   });
 
-  it("rejects malformed bodies with 400 invalid_request", async () => {
+  it("rejects malformed bodies with 400 bad_request", async () => {
     const result = await authenticate({ id: "x", rawId: "x", type: "public-key", response: {} });
-    expect(result).toMatchObject({ status: 400, body: { error: { code: "invalid_request" } } });
+    expect(result).toMatchObject({ status: 400, body: { error: { code: "bad_request" } } });
   });
 });

@@ -13,7 +13,7 @@ import type { OutboundPolicy } from "../outbound.js";
 import { assertAllowedUrl } from "../outbound.js";
 import { callbackMode } from "../providers/login-provider.js";
 import type { LoginBrowserBinding } from "./browser-binding.js";
-import { actingUser, errorResponses, loginApp } from "./context.js";
+import { actingUser, errorResponses, loginApp, loginBodyLimit } from "./context.js";
 
 export interface AuthConfigRouteDeps {
   configs: PluginConfigStore;
@@ -54,6 +54,7 @@ const putRoute = createRoute({
   method: "put",
   path: "/x/authConfig/{id}",
   summary: "Create or replace a plugin configuration; an omitted secret keeps the stored one",
+  middleware: loginBodyLimit,
   request: {
     params: IdParams,
     body: { content: { "application/json": { schema: PluginConfigInputSchema } }, required: true },
@@ -61,7 +62,7 @@ const putRoute = createRoute({
   responses: {
     200: one("replaced"),
     201: one("created"),
-    ...errorResponses(400, 401, 403, 404, 409, 413),
+    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
   },
 });
 
@@ -79,7 +80,7 @@ const deleteRoute = createRoute({
  * ids do not leak.
  */
 export function authConfigRoutes(deps: AuthConfigRouteDeps) {
-  const app = loginApp();
+  const app = loginApp(deps.logger);
 
   app.openapi(listRoute, (c) => {
     const user = loggedIn(actingUser(c));

@@ -1,9 +1,6 @@
-import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
 import type { Logger } from "pino";
 import { type RateLimitOptions, rateLimit } from "../../rate-limit.js";
 import type { PluginConfigStore } from "../config/store.js";
-import { errorBody, LoginError } from "../errors.js";
 import type { LoginCodeStore } from "../login-codes.js";
 import type { OutboundPolicy } from "../outbound.js";
 import type { PasskeyService } from "../passkey/passkey-service.js";
@@ -36,25 +33,16 @@ export interface LoginRoutesOptions {
   now?: () => number;
 }
 
-const MAX_BODY_BYTES = 64 * 1024;
-
 /**
  * The login plugins' HTTP face: `/x/auth/{handler}` (+ `/callback`), `/x/pubkey/*`
  * and `/x/authConfig`. Mount with `app.route("/", loginRoutes(...))` behind the auth
  * middleware, which sets `c.get("user")`.
  */
 export function loginRoutes(options: LoginRoutesOptions) {
-  const app = loginApp();
+  const app = loginApp(options.logger);
   const limiter = rateLimit({ now: options.now, ...options.rateLimit });
   app.use("/x/auth/*", limiter);
   app.use("/x/pubkey/*", limiter);
-  // Only our own paths: middleware of a mounted sub-app applies to every matching route of the server.
-  const limitBody = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) => c.json(errorBody(new LoginError("body_too_large", "request body too large", 413)), 413),
-  });
-  for (const path of ["/x/auth/*", "/x/pubkey/*", "/x/authConfig", "/x/authConfig/*"])
-    app.use(path, limitBody);
 
   const loginTtlMs = options.loginTtlMs ?? 600_000;
   const pendingLogins =
@@ -69,18 +57,5 @@ export function loginRoutes(options: LoginRoutesOptions) {
   app.route("/", authConfigRoutes({ ...options, browserBinding }));
   if (options.passkeys) app.route("/", passkeyRoutes({ ...options, passkeys: options.passkeys }));
 
-  app.onError((error, c) => {
-    if (error instanceof LoginError) return c.json(errorBody(error), error.status);
-    if (error instanceof HTTPException && error.status < 500) {
-      // Hono's own 4xx, e.g. a body that is not JSON at all.
-      const code = error.status === 400 ? "invalid_request" : "bad_request";
-      return c.json(
-        errorBody(new LoginError(code, error.message || "bad request", error.status)),
-        error.status,
-      );
-    }
-    options.logger.error({ err: { name: error.name, message: error.message } }, "login route failed");
-    return c.json(errorBody(new LoginError("internal", "internal error", 500)), 500);
-  });
   return app;
 }

@@ -1,10 +1,11 @@
+import { jsonBody, jsonResponse } from "@amp/http-edge";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Logger } from "pino";
 import { LoginError } from "../errors.js";
 import type { LoginCodeStore } from "../login-codes.js";
 import type { PasskeyService } from "../passkey/passkey-service.js";
-import { actingUser, errorResponses, loginApp } from "./context.js";
+import { actingUser, errorResponses, loginApp, loginBodyLimit } from "./context.js";
 
 export interface PasskeyRouteDeps {
   passkeys: PasskeyService;
@@ -50,12 +51,8 @@ const AuthenticationResponseSchema = z
   .openapi("PasskeyAuthenticationResponse");
 
 const UserBody = z.object({ user: z.string().max(64).optional() });
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { "application/json": { schema } },
-  required: true,
-});
 const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  200: { description, content: { "application/json": { schema } } },
+  200: jsonResponse(description, schema),
 });
 const OptionsSchema = z.looseObject({ challenge: z.string() });
 
@@ -63,10 +60,11 @@ const registerOptionsRoute = createRoute({
   method: "post",
   path: "/x/pubkey/register/options",
   summary: "Passkey registration options: for the logged-in user, or a new user name when allowed",
-  request: { body: json(UserBody) },
+  middleware: loginBodyLimit,
+  request: { body: jsonBody(UserBody) },
   responses: {
     ...ok("PublicKeyCredentialCreationOptionsJSON", OptionsSchema),
-    ...errorResponses(400, 401, 409, 429),
+    ...errorResponses(400, 401, 409, 429, 413, 415),
   },
 });
 
@@ -74,10 +72,11 @@ const registerVerifyRoute = createRoute({
   method: "post",
   path: "/x/pubkey/register/verify",
   summary: "Verify and store a new passkey",
-  request: { body: json(z.object({ response: RegistrationResponseSchema })) },
+  middleware: loginBodyLimit,
+  request: { body: jsonBody(z.object({ response: RegistrationResponseSchema })) },
   responses: {
     ...ok("the registered passkey", z.object({ user: z.string(), credentialId: z.string() })),
-    ...errorResponses(400, 409, 429),
+    ...errorResponses(400, 409, 429, 413, 415),
   },
 });
 
@@ -85,24 +84,29 @@ const challengeRoute = createRoute({
   method: "post",
   path: "/x/pubkey/challenge",
   summary: "A single-use, short-lived login challenge (options for navigator.credentials.get)",
-  request: { body: json(UserBody) },
-  responses: { ...ok("PublicKeyCredentialRequestOptionsJSON", OptionsSchema), ...errorResponses(400, 429) },
+  middleware: loginBodyLimit,
+  request: { body: jsonBody(UserBody) },
+  responses: {
+    ...ok("PublicKeyCredentialRequestOptionsJSON", OptionsSchema),
+    ...errorResponses(400, 429, 413, 415),
+  },
 });
 
 const authenticateRoute = createRoute({
   method: "post",
   path: "/x/pubkey/authenticate",
   summary: "Log in with a passkey assertion; answers an amp authorization code for /x/token",
-  request: { body: json(z.object({ response: AuthenticationResponseSchema })) },
+  middleware: loginBodyLimit,
+  request: { body: jsonBody(z.object({ response: AuthenticationResponseSchema })) },
   responses: {
     ...ok("an amp authorization code", z.object({ code: z.string(), user: z.string() })),
-    ...errorResponses(400, 429),
+    ...errorResponses(400, 429, 413, 415),
   },
 });
 
 /** WebAuthn passkey registration and login under `/x/pubkey`. */
 export function passkeyRoutes(deps: PasskeyRouteDeps) {
-  const app = loginApp();
+  const app = loginApp(deps.logger);
 
   app.openapi(registerOptionsRoute, async (c) => {
     const user = actingUser(c);

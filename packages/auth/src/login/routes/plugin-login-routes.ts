@@ -12,7 +12,7 @@ import type { ProviderClient } from "../providers/provider-client.js";
 import type { SingleUseStore } from "../single-use-store.js";
 import { identityFromClaims } from "../user-name.js";
 import type { LoginBrowserBinding } from "./browser-binding.js";
-import { errorResponses, loginApp } from "./context.js";
+import { errorResponses, loginApp, loginBodyLimit } from "./context.js";
 
 export interface PluginLoginDeps {
   configs: PluginConfigStore;
@@ -67,16 +67,17 @@ const callbackPostRoute = createRoute({
   method: "post",
   path: "/x/auth/{handler}/callback",
   summary: "The same callback for `response_mode=form_post` (Sign in with Apple)",
+  middleware: loginBodyLimit,
   request: {
     params: HandlerParams,
     body: { content: { "application/x-www-form-urlencoded": { schema: CallbackParams } }, required: true },
   },
-  responses: { 303: redirectResponse, ...errorResponses(400, 404, 429, 502) },
+  responses: { 303: redirectResponse, ...errorResponses(400, 404, 413, 415, 429, 502) },
 });
 
 /** `/x/auth/{handler}` and its callback for the OIDC, OAuth2, Apple and Snowflake plugins. */
 export function pluginLoginRoutes(deps: PluginLoginDeps) {
-  const app = loginApp();
+  const app = loginApp(deps.logger);
 
   app.openapi(startRoute, async (c) => {
     const { handler } = c.req.valid("param");
