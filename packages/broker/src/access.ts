@@ -21,11 +21,18 @@ export interface AppRoles {
  */
 export class VmOwners {
   readonly #owners = new Map<string, string>();
+  readonly #onDelete: Array<(vmID: string) => void> = [];
   set(vmID: string, userId: string): void {
     this.#owners.set(vmID, userId);
   }
+  /** The grant ends: the broker also drops the subscriptions made under it. */
   delete(vmID: string): void {
-    this.#owners.delete(vmID);
+    if (!this.#owners.delete(vmID)) return;
+    for (const listener of this.#onDelete) listener(vmID);
+  }
+  /** Calls `listener` with each id whose grant ends. */
+  onDelete(listener: (vmID: string) => void): void {
+    this.#onDelete.push(listener);
   }
   get(vmID: string): string | undefined {
     return this.#owners.get(vmID);

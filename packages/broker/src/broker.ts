@@ -66,6 +66,9 @@ const BAD_USERNAME_OR_PASSWORD = 4;
 const SERVER_UNAVAILABLE = 3;
 const IDENTIFIER_REJECTED = 2;
 
+/** How long subscriptions outlive the end of their VM's or session's grant. */
+const GRANT_END_GRACE_MS = 1000;
+
 function refusal(returnCode: number, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
@@ -97,6 +100,8 @@ export class Broker implements MessageBus {
   #aedes: Aedes | undefined;
   #tcp: Server | undefined;
   readonly #sockets = new Set<Socket>();
+  /** Clients connected to this process, to drop subscriptions whose grant ended. */
+  readonly #clients = new Set<Client>();
 
   constructor(options: BrokerOptions) {
     this.#options = options;
@@ -111,6 +116,15 @@ export class Broker implements MessageBus {
       sessionOwners: this.sessionOwners,
       anonymousPublish: options.anonymousPublish ?? false,
     });
+    // A VM's or a session's topics are its owner's only while it lives: once the grant ends,
+    // subscriptions made under it go too, after a moment in which the server's last word on
+    // them (a "session timed out" notice) still reaches the owner.
+    this.vmOwners.onDelete((id) =>
+      this.#dropSubscriptionsSoon((levels) => levels[5] === "vm" && levels[6] === id),
+    );
+    this.sessionOwners.onDelete((id) =>
+      this.#dropSubscriptionsSoon((levels) => levels[7] === "session" && levels[8] === id),
+    );
     this.#connectRate = new RateLimiter(this.#limits.connectsPerSecond);
     this.clientId = `amp-server-${options.id ?? process.pid}`;
   }
@@ -152,7 +166,9 @@ export class Broker implements MessageBus {
     aedes.on("connectionError", (client, error) =>
       this.#log.debug({ clientId: client.id, err: error.message }, "connection error"),
     );
+    aedes.on("client", (client) => this.#clients.add(client));
     aedes.on("clientDisconnect", (client) => {
+      this.#clients.delete(client);
       clearTimeout(this.#expiryTimers.get(client));
       this.#clientIdOwners.release(client.id, client);
     });
@@ -284,6 +300,24 @@ export class Broker implements MessageBus {
     this.#users.set(client, user);
     this.#closeAtExpiry(client, user);
     done(null, true);
+  }
+
+  /** After {@link GRANT_END_GRACE_MS}, unsubscribes every connected client from its filters whose levels `match`. */
+  #dropSubscriptionsSoon(match: (levels: string[]) => boolean): void {
+    setTimeout(() => this.#dropSubscriptions(match), GRANT_END_GRACE_MS).unref();
+  }
+
+  #dropSubscriptions(match: (levels: string[]) => boolean): void {
+    for (const client of this.#clients) {
+      const { subscriptions } = client as unknown as { subscriptions: Record<string, unknown> };
+      const filters = Object.keys(subscriptions).filter((filter) => match(filter.split("/")));
+      if (filters.length === 0) continue;
+      this.#log.debug({ clientId: client.id, filters }, "grant ended; dropping its subscriptions");
+      client.unsubscribe(filters as unknown as Parameters<Client["unsubscribe"]>[0], (error) => {
+        if (error)
+          this.#log.warn({ clientId: client.id, err: error.message }, "dropping subscriptions failed");
+      });
+    }
   }
 
   /** MQTT 3.1.1 cannot re-authenticate a live connection, so a client is closed when its token expires. */

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { MixValue } from "@amp/codec";
 import type { Logger } from "pino";
@@ -40,8 +41,6 @@ export const LOADER_FFI = "$loader_loadLibrary";
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MEMORY_LIMIT = 256 * 1024 * 1024;
 
-let machineCounter = 0;
-
 /**
  * State rules, events, interaction bookkeeping and FFI dispatch shared by every
  * backend. A backend drives it with `vmInitDone`, `vmExit`, `vmPanic`, `vmTimeout`,
@@ -80,7 +79,8 @@ export abstract class MachineBase extends EventEmitter<MachineEvents> implements
 
   constructor(options: MachineOptions, idPrefix: string) {
     super();
-    this.id = `${idPrefix}-${++machineCounter}`;
+    // Unguessable: a VM's id names its MQTT topics, which only its owner may use while it lives.
+    this.id = `${idPrefix}-${randomUUID()}`;
     const limits = machineLimits(options);
     this.timeoutMs = limits.timeoutMs;
     this.hardTimeoutMs = limits.hardTimeoutMs;
