@@ -3,7 +3,7 @@ import type { Role } from "@amp/apps";
 import type { AmpUser } from "@amp/auth";
 import { isMixMap, type MixMap, type MixValue } from "@amp/codec";
 import type { Logger } from "pino";
-import { errorMessage, TrackError } from "./errors.js";
+import { EXECUTION_TIMED_OUT, errorMessage, TrackError } from "./errors.js";
 import type { TrackApps } from "./ports.js";
 import { clientJson } from "./protocol/values.js";
 import type { SessionManager } from "./session/manager.js";
@@ -75,7 +75,7 @@ export class Transforms {
       const interaction = await session.enter("load", [req.module, [{ request: req.input }, { type: kind }]]);
       const panic = interaction.panics[0];
       if (panic) throw new TrackError("Track-panic", panic.message);
-      if (interaction.timedOut) throw new TrackError("Track-executionTimedOut", "execution timed out");
+      if (interaction.timedOut) throw new TrackError("Track-executionTimedOut", EXECUTION_TIMED_OUT);
       keep = kind === "agent";
       const response = interaction.cells.filter((c) => c.name === "$response").at(-1);
       if (response) return httpAnswer(response.value);

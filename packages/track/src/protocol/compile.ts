@@ -8,7 +8,7 @@ import {
 } from "@amp/compiler";
 import { errorMessage, TrackError } from "../errors.js";
 import type { MessageOf } from "./messages.js";
-import type { ResponseError } from "./response.js";
+import { errorObject, type ResponseError } from "./response.js";
 
 export type CompileMessage =
   | MessageOf<"msg_compile_build">
@@ -79,21 +79,26 @@ export function compileResult(result: CompileResult) {
 export function compileFailure(result: CompileResult): ResponseError | undefined {
   if (result.code === 0 && result.errors.length === 0) return undefined;
   const first: CompileDiagnostic | undefined = result.errors[0];
-  if (first === undefined) return { code: "Track-compile", message: result.details || "the build failed" };
+  if (first === undefined) return errorObject("Track-compile", result.details || "the build failed");
   return { ...first, count: result.errors.length };
+}
+
+/** No compiler, a disabled bridge or no compiler announced. */
+export function compilerUnavailable(): ResponseError {
+  return errorObject("Track-compilerUnavailable", "compiler unavailable");
 }
 
 /** A compiler that could not answer: "compiler unavailable", a timeout, a bad request or reply. */
 export function compilerError(e: unknown): ResponseError {
-  if (!(e instanceof CompilerError)) return { code: "Track-compile", message: errorMessage(e) };
+  if (!(e instanceof CompilerError)) return errorObject("Track-compile", errorMessage(e));
   switch (e.code) {
     case "COMPILER_UNAVAILABLE":
-      return { code: "Track-compilerUnavailable", message: "compiler unavailable" };
+      return compilerUnavailable();
     case "COMPILER_TIMEOUT":
-      return { code: "Track-executionTimedOut", message: "the compiler did not answer in time" };
+      return errorObject("Track-executionTimedOut", "the compiler did not answer in time");
     case "COMPILER_BAD_REQUEST":
-      return { code: "Track-badMessage", message: e.message, compilerError: e.code };
+      return errorObject("Track-badMessage", e.message, { compilerError: e.code });
     default:
-      return { code: "Track-compile", message: e.message, compilerError: e.code };
+      return errorObject("Track-compile", e.message, { compilerError: e.code });
   }
 }

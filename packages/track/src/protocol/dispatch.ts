@@ -13,11 +13,13 @@ import {
   compileRequest,
   compileResult,
   compilerError,
+  compilerUnavailable,
 } from "./compile.js";
 import { isMessageType, MESSAGE_SCHEMAS, type MessageOf, type TrackMessage } from "./messages.js";
 import {
   cellMessage,
   emptyResponse,
+  errorObject,
   outputErrorObject,
   type ResponseError,
   responseError,
@@ -273,7 +275,7 @@ export class TrackProtocol {
       if (outcome === "timeout") {
         interaction.catch(() => undefined);
         const r = this.response(session.id, session.machine.id, m._rmx_type, m._rmx_echo, cells);
-        r.errors = { code: "Track-executionTimedOut", message: EXECUTION_TIMED_OUT };
+        r.errors = errorObject("Track-executionTimedOut", EXECUTION_TIMED_OUT);
         return r;
       }
       return this.finish(session, m._rmx_type, m._rmx_echo, outcome, cells);
@@ -297,16 +299,13 @@ export class TrackProtocol {
     const state = session.machine.state;
     if (state === "Destroyed" || state === "Timeout") {
       void this.sessions.destroy(session.id);
-      if (e.code === "timeout") return { code: "Track-executionTimedOut", message: EXECUTION_TIMED_OUT };
+      if (e.code === "timeout") return errorObject("Track-executionTimedOut", EXECUTION_TIMED_OUT);
       return (
-        this.sessions.lostError(session.id) ?? {
-          code: "Track-noSession",
-          message: NO_SUCH_SESSION,
-          reason: `the session's VM was lost: ${e.message}`,
-        }
+        this.sessions.lostError(session.id) ??
+        errorObject("Track-noSession", NO_SUCH_SESSION, { reason: `the session's VM was lost: ${e.message}` })
       );
     }
-    return { code: "Track-machine", message: e.message, machineError: e.code };
+    return errorObject("Track-machine", e.message, { machineError: e.code });
   }
 
   private introspect(
@@ -370,7 +369,7 @@ export class TrackProtocol {
     const r = this.response(m.session ?? "", "", m._rmx_type, m._rmx_echo);
     const compiler = this.options.compiler;
     if (!compiler) {
-      r.errors = { code: "Track-compilerUnavailable", message: "compiler unavailable" };
+      r.errors = compilerUnavailable();
       return r;
     }
     if (!this.sessions.options.apps.can(conn.user, conn.app, "allowed_build")) {
@@ -393,7 +392,7 @@ export class TrackProtocol {
 
   private session(id: string, conn: TrackConnection): Session {
     const session = this.sessions.get(id, conn.user);
-    if (session.app !== conn.app) throw new TrackError("Track-noSession", "no such session");
+    if (session.app !== conn.app) throw new TrackError("Track-noSession", NO_SUCH_SESSION);
     if (conn.sink && session.sink !== conn.sink) {
       // A client that reconnected picks its session up again on the new connection.
       this.sessions.attach(session, conn.sink);
@@ -414,19 +413,17 @@ export class TrackProtocol {
     r.logMessages = interaction.logs.filter((l) => session.shows(l.severity));
     if (interaction.panics.length > 0) {
       const p = interaction.panics[0]!;
-      r.errors = {
-        code: "Track-panic",
-        message: p.message,
+      r.errors = errorObject("Track-panic", p.message, {
         vmCode: p.code,
         backtrace: p.backtrace,
         location: p.location,
         goStack: [],
         mixStack: [],
-      };
+      });
     } else if (interaction.errors.length > 0) {
       r.errors = outputErrorObject(interaction.errors[0]);
     } else if (interaction.timedOut) {
-      r.errors = { code: "Track-executionTimedOut", message: EXECUTION_TIMED_OUT };
+      r.errors = errorObject("Track-executionTimedOut", EXECUTION_TIMED_OUT);
     }
     return r;
   }

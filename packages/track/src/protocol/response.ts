@@ -1,7 +1,7 @@
 import type { MixValue } from "@amp/codec";
 import type { Cell } from "@amp/machine";
 import { z } from "@hono/zod-openapi";
-import { errorMessage, TrackError } from "../errors.js";
+import { errorMessage, TrackError, type TrackErrorCode } from "../errors.js";
 import { clientJson } from "./values.js";
 
 /**
@@ -58,10 +58,22 @@ export function cellMessage(cell: Cell): TrackResponse["cellMessages"][number] {
   return { name: cell.name, version: cell.version, value: clientJson(cell.value) };
 }
 
+/**
+ * An error object built by track: its `code` is one of `TrackErrorCode` (errors.ts), so a code
+ * clients match on (`Track-noSession`, …) cannot drift; extra fields follow `code` and `message`.
+ */
+export function errorObject(
+  code: TrackErrorCode,
+  message: string,
+  details: Record<string, unknown> = {},
+): ResponseError {
+  return { code, message, ...details };
+}
+
 /** The error object of a response; unexpected errors keep their message but get a generic code. */
 export function responseError(e: unknown): ResponseError {
   if (e instanceof TrackError) return { ...e.details, code: e.code, message: e.message };
-  return { code: "Track-internal", message: errorMessage(e) };
+  return errorObject("Track-internal", errorMessage(e));
 }
 
 /** A VM `$outputError` value, passed on as the client expects it (a map with `message`). */

@@ -23,7 +23,7 @@ import {
 } from "../errors.js";
 import { type TrackFfiOptions, trackFfis } from "../ffi/index.js";
 import type { TrackApps, TrackVmOwners } from "../ports.js";
-import { emptyResponse, type ResponseError } from "../protocol/response.js";
+import { emptyResponse, errorObject, type ResponseError } from "../protocol/response.js";
 import { appSessionTimeoutMs, appsError, findExecutable } from "./app-code.js";
 import { type CachedCode, CodeCache } from "./code-cache.js";
 import { Session, type SessionSink } from "./session.js";
@@ -288,7 +288,7 @@ export class SessionManager {
     const lost = this.#ended.get(id)?.lost;
     return lost === undefined
       ? undefined
-      : { code: "Track-noSession", message: NO_SUCH_SESSION, ...lostDetails(lost) };
+      : errorObject("Track-noSession", NO_SUCH_SESSION, lostDetails(lost));
   }
 
   /**
