@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GrooveboxPool } from "@amp/machine";
-import { findRemixArtifacts } from "@amp/test-support";
+import { findRemixArtifacts, sessionCreate, viewInvoke, viewLoad } from "@amp/test-support";
 import { findViewNodes, type TrackResponse } from "../src/index.js";
 import { buildRemix, type Stack, startStack, TrackClient } from "../test/helpers.js";
 import { MqttHub, startMqttSide, VmOwners } from "../test/mqtt-hub.js";
@@ -45,7 +45,7 @@ async function main() {
         const res = await fetch(`${stack.url}/${app}/track/msg_session_create`, {
           method: "POST",
           headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify({ machine: "server", searchExe: true, _rmx_version: "0.0", clientVars: {} }),
+          body: JSON.stringify(sessionCreate({ machine: "server" })),
         });
         const created = (await res.json()) as TrackResponse;
         const hub = await MqttHub.open({
@@ -57,13 +57,7 @@ async function main() {
           machine: created.machine,
         });
         const ws = await TrackClient.open(stack.url, app, token);
-        const load = await hub.request({
-          _rmx_type: "msg_view_load",
-          session: created.session,
-          module: "home",
-          args: [{}, { type: "start" }],
-          argsEscEnabled: true,
-        });
+        const load = await hub.request(viewLoad(created.session, "home"));
         const view = load.pushed
           .flatMap((m) => m.cellMessages)
           .filter((c) => c.name === "home.view")
@@ -73,15 +67,7 @@ async function main() {
             ontap: Array<{ name: string; env: unknown }>;
           }
         ).ontap[0]!;
-        const tap = {
-          _rmx_type: "msg_view_invoke",
-          session: created.session,
-          name: ontap.name,
-          env: ontap.env,
-          arg: null,
-          nextActions: [],
-          options: {},
-        };
+        const tap = viewInvoke(created.session, ontap);
         return { session: created.session, hub, ws, tap };
       }),
     );

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FfiRegistry, GrooveboxPool, NativeMachine, standardHooks } from "@amp/machine";
-import { findRemixArtifacts } from "@amp/test-support";
+import { findRemixArtifacts, viewInvoke, viewLoad } from "@amp/test-support";
 import { unzipSync } from "fflate";
 import { findViewNodes } from "../src/index.js";
 import { buildRemix, nativeApp, type Stack, startStack, TrackClient } from "../test/helpers.js";
@@ -47,13 +47,7 @@ async function main() {
   const wsCreateLoad = async () => {
     const t = performance.now();
     const { response } = await client.request({ _rmx_type: "msg_session_create", searchExe: true });
-    await client.request({
-      _rmx_type: "msg_view_load",
-      session: response.session,
-      module: "home",
-      args: [{}, { type: "start" }],
-      argsEscEnabled: true,
-    });
+    await client.request(viewLoad(response.session, "home"));
     const took = performance.now() - t;
     await client.request({ _rmx_type: "msg_session_destroy", session: response.session });
     return took;
@@ -89,13 +83,7 @@ async function main() {
       Array.from({ length: n }, async () => {
         const c = await TrackClient.open(stack.url, app, token);
         const { response } = await c.request({ _rmx_type: "msg_session_create", searchExe: true });
-        const load = await c.request({
-          _rmx_type: "msg_view_load",
-          session: response.session,
-          module: "home",
-          args: [{}, { type: "start" }],
-          argsEscEnabled: true,
-        });
+        const load = await c.request(viewLoad(response.session, "home"));
         const view = load.pushed
           .flatMap((m) => m.cellMessages)
           .filter((x) => x.name === "home.view")
@@ -115,15 +103,7 @@ async function main() {
         clients.map(async ({ c, session, ontap }) => {
           for (let i = 0; i < rounds; i++) {
             const t = performance.now();
-            await c.request({
-              _rmx_type: "msg_view_invoke",
-              session,
-              name: ontap.name,
-              env: ontap.env,
-              arg: null,
-              nextActions: [],
-              options: {},
-            });
+            await c.request(viewInvoke(session, ontap));
             times.push(performance.now() - t);
           }
         }),

@@ -1,9 +1,14 @@
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { GrooveboxPool } from "@amp/machine";
-import { remixArtifactsFor } from "@amp/test-support";
+import {
+  type LoopbackServer,
+  remixArtifactsFor,
+  sessionCreate,
+  startLoopbackServer,
+  viewInvoke,
+  viewLoad,
+} from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findViewNodes, viewTexts } from "../src/index.js";
 import { buildRemix, type Stack, startStack, TrackClient } from "./helpers.js";
@@ -27,7 +32,7 @@ function acceptance(
     let stack: Stack;
     let tim: string;
     let records: string;
-    let dataServer: Server;
+    let dataServer: LoopbackServer;
     let dataUrl = "";
     let body = "";
     let close: (() => Promise<void>) | undefined;
@@ -40,30 +45,23 @@ function acceptance(
           allowed_read: ["bob"],
         });
       }
-      dataServer = createServer((_req, res) => {
+      dataServer = await startLoopbackServer((_req, res) => {
         res.setHeader("content-type", "application/json");
         res.end(body);
       });
-      await new Promise<void>((r) => dataServer.listen(0, "127.0.0.1", r));
-      dataUrl = `http://127.0.0.1:${(dataServer.address() as AddressInfo).port}/data.json`;
+      dataUrl = dataServer.url("/data.json");
     });
 
     afterAll(async () => {
       await stack?.close();
       await close?.();
-      await new Promise((r) => dataServer?.close(r));
+      await dataServer?.close();
     });
 
     it(`${label}: create, load home ("Hello there!"), tap → msg_open_link`, async () => {
       const client = await TrackClient.open(stack.url, tim, await stack.token("alice"));
       try {
-        const created = await client.request({
-          _rmx_type: "msg_session_create",
-          _rmx_version: "0.0",
-          searchExe: true,
-          searchVariant: "WASM",
-          clientVars: {},
-        });
+        const created = await client.request(sessionCreate({ searchVariant: "WASM" }));
         expect(created.response.errors).toBeUndefined();
         expect(created.response).toMatchObject({
           _rmx_type: "msg_response",
@@ -75,13 +73,7 @@ function acceptance(
         const session = created.response.session;
         expect(session).toMatch(/^[0-9a-f-]{36}$/);
 
-        const load = await client.request({
-          _rmx_type: "msg_view_load",
-          session,
-          module: "home",
-          args: [{}, { type: "start" }],
-          argsEscEnabled: true,
-        });
+        const load = await client.request(viewLoad(session, "home"));
         expect(load.response.errors).toBeUndefined();
         // Cells were pushed as the VM produced them, each in its own msg_response, before the answer.
         const cells = load.pushed.flatMap((m) => m.cellMessages);
@@ -93,15 +85,7 @@ function acceptance(
 
         const [button] = findViewNodes(view, (n) => n._rmx_type === "dom_button");
         const ontap = (button!.events as { ontap: Array<{ name: string; env: unknown }> }).ontap[0]!;
-        const tap = await client.request({
-          _rmx_type: "msg_view_invoke",
-          session,
-          name: ontap.name,
-          env: ontap.env,
-          arg: null,
-          nextActions: [],
-          options: {},
-        });
+        const tap = await client.request(viewInvoke(session, ontap));
         expect(tap.response.errors).toBeUndefined();
         const next = tap.pushed.flatMap((m) => m.cellMessages).find((c) => c.name === "$nextActions");
         expect(next?.value).toEqual([
@@ -117,13 +101,7 @@ function acceptance(
       const client = await TrackClient.open(stack.url, records, await stack.token("alice"));
       try {
         const { response } = await client.request({ _rmx_type: "msg_session_create", searchExe: true });
-        const load = await client.request({
-          _rmx_type: "msg_view_load",
-          session: response.session,
-          module: "collection",
-          args: [{ data_url: dataUrl }, { type: "start" }],
-          argsEscEnabled: true,
-        });
+        const load = await client.request(viewLoad(response.session, "collection", { data_url: dataUrl }));
         expect(load.response.errors).toBeUndefined();
         const view = load.pushed
           .flatMap((m) => m.cellMessages)
@@ -135,23 +113,11 @@ function acceptance(
 
         // Served an array, the app panics: an error response, and the session stays usable.
         body = "[]";
-        const bad = await client.request({
-          _rmx_type: "msg_view_load",
-          session: response.session,
-          module: "collection",
-          args: [{ data_url: dataUrl }, { type: "start" }],
-          argsEscEnabled: true,
-        });
+        const bad = await client.request(viewLoad(response.session, "collection", { data_url: dataUrl }));
         expect(bad.response.errors?.code).toBe("Track-panic");
         expect(bad.response.errors?.message).toContain("ERR_EXPECTED_MAP");
         body = JSON.stringify({ title: "T2", items: [{ name: "c" }] });
-        const again = await client.request({
-          _rmx_type: "msg_view_load",
-          session: response.session,
-          module: "collection",
-          args: [{ data_url: dataUrl }, { type: "start" }],
-          argsEscEnabled: true,
-        });
+        const again = await client.request(viewLoad(response.session, "collection", { data_url: dataUrl }));
         expect(again.response.errors).toBeUndefined();
         const view2 = again.pushed
           .flatMap((m) => m.cellMessages)

@@ -1,6 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Apps, importRemix } from "@amp/apps";
 import { type AmpUser, AUTH_VAULT_APP, authMiddleware, TokenService } from "@amp/auth";
@@ -8,12 +7,13 @@ import { isMixMap, type MixValue } from "@amp/codec";
 import type { Compiler } from "@amp/compiler";
 import type { GrooveboxPool, NativeModule } from "@amp/machine";
 import { Secrets } from "@amp/secrets";
+import { TrackClient as SharedTrackClient, tempDir as sharedTempDir } from "@amp/test-support";
 import { createAdaptorServer, type WebSocketServerLike } from "@hono/node-server";
 import { encode } from "@msgpack/msgpack";
 import { strToU8, zipSync } from "fflate";
 import { Hono } from "hono";
 import { pino } from "pino";
-import WebSocket, { WebSocketServer } from "ws";
+import { WebSocketServer } from "ws";
 import { trackRoutes } from "../src/http.js";
 import {
   SessionManager,
@@ -26,7 +26,7 @@ import {
 export const logger = pino({ level: "silent" });
 
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "amp-track-"));
+  return sharedTempDir("amp-track-").path;
 }
 
 /** A `.remix` archive laid out as the real ones, with `exe` as its executable. */
@@ -212,7 +212,13 @@ export async function startStack(
     ...options.manager,
     ffi: { outbound: { privateHosts: ["127.0.0.1"] }, secrets, tokens, ...options.manager?.ffi },
   });
-  const protocol = new TrackProtocol({ sessions, logger, compiler: options.compiler });
+  const protocol = new TrackProtocol({
+    sessions,
+    apps,
+    pool: options.pool,
+    logger,
+    compiler: options.compiler,
+  });
   const transforms = new Transforms({ sessions, logger });
   const app = new Hono();
   app.use("*", authMiddleware({ tokens }));
@@ -245,56 +251,8 @@ export async function startStack(
   };
 }
 
-/** A track WebSocket client that collects every message and answers `$keepAlive` like the real runtime. */
-export class TrackClient {
-  readonly received: TrackResponse[] = [];
-  #waiters: Array<() => void> = [];
-  keepAlives = 0;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on("message", (data) => {
-      const m = JSON.parse(String(data)) as TrackResponse;
-      if (m.cellMessages[0]?.name === "$keepAlive") {
-        this.keepAlives++;
-        ws.send(JSON.stringify({ _rmx_type: "msg_session_keepAlive", session: m.session }));
-      }
-      this.received.push(m);
-      for (const w of this.#waiters.splice(0)) w();
-    });
-  }
-
-  static open(url: string, app: string, token: string): Promise<TrackClient> {
-    const ws = new WebSocket(
-      `${url.replace("http", "ws")}/${app}/track.ws?token=${encodeURIComponent(token)}`,
-    );
-    return new Promise((resolve, reject) => {
-      ws.once("open", () => resolve(new TrackClient(ws)));
-      ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
-      ws.once("error", reject);
-    });
-  }
-
-  /** Sends a message and resolves with the response that names it in `responseTo`, plus the pushes before it. */
-  async request(
-    message: Record<string, unknown>,
-  ): Promise<{ response: TrackResponse; pushed: TrackResponse[] }> {
-    const echo = `e${Math.random().toString(36).slice(2)}`;
-    const start = this.received.length;
-    this.ws.send(JSON.stringify({ ...message, _rmx_echo: echo }));
-    for (let seen = start; ; ) {
-      for (; seen < this.received.length; seen++) {
-        if (this.received[seen]!._rmx_echo === echo) {
-          return { response: this.received[seen]!, pushed: this.received.slice(start, seen) };
-        }
-      }
-      await new Promise<void>((r) => this.#waiters.push(r));
-    }
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
+/** The shared track client (`@amp/test-support`), reading this package's `TrackResponse`. */
+export class TrackClient extends SharedTrackClient<TrackResponse> {}
 
 export async function importInto(apps: Apps, archive: Uint8Array): Promise<void> {
   await importRemix(apps, root, once(archive));

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BrokerClient } from "@amp/broker";
 import { GrooveboxPool } from "@amp/machine";
-import { remixArtifactsFor } from "@amp/test-support";
+import { remixArtifactsFor, sessionCreate, viewInvoke, viewLoad } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findViewNodes, type TrackResponse, viewTexts } from "../src/index.js";
 import { buildRemix, root, type Stack, startStack, TrackClient } from "./helpers.js";
@@ -21,13 +21,9 @@ async function createOverHttp(
   const res = await fetch(`${stack.url}/${app}/track/msg_session_create`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      machine,
-      _rmx_type: "msg_session_create",
-      searchExe: true,
-      _rmx_version: "0.0",
-      clientVars: { surface: "app", platform: "web", width: 800, height: 600 },
-    }),
+    body: JSON.stringify(
+      sessionCreate({ machine, clientVars: { surface: "app", platform: "web", width: 800, height: 600 } }),
+    ),
   });
   expect(res.status).toBe(200);
   return (await res.json()) as TrackResponse;
@@ -37,13 +33,7 @@ const cellsOf = (responses: TrackResponse[]) => responses.flatMap((r) => r.cellM
 
 /** Load home, check its cells came one per msg_response in the hub's format, tap "Click me". */
 async function loadAndTap(hub: MqttHub, session: string, side: MqttSide) {
-  const load = await hub.request({
-    _rmx_type: "msg_view_load",
-    args: [{}, { type: "start" }],
-    argsEscEnabled: true,
-    module: "home",
-    session,
-  });
+  const load = await hub.request(viewLoad(session, "home"));
   expect(load.response.errors).toBeUndefined();
   expect(load.response).toMatchObject({ _rmx_type: "msg_response", responseTo: "msg_view_load", session });
   for (const m of load.messages) {
@@ -60,15 +50,7 @@ async function loadAndTap(hub: MqttHub, session: string, side: MqttSide) {
   expect(viewTexts(view)).toEqual(expect.arrayContaining(["Hello there!", "Click me"]));
   const [button] = findViewNodes(view, (n) => n._rmx_type === "dom_button");
   const ontap = (button!.events as { ontap: Array<{ name: string; env: unknown }> }).ontap[0]!;
-  const tap = await hub.request({
-    _rmx_type: "msg_view_invoke",
-    session,
-    name: ontap.name,
-    env: ontap.env,
-    arg: null,
-    nextActions: [],
-    options: {},
-  });
+  const tap = await hub.request(viewInvoke(session, ontap));
   expect(tap.response.errors).toBeUndefined();
   expect(cellsOf(tap.pushed).find((c) => c.name === "$nextActions")?.value).toEqual([
     { _rmx_type: "msg_open_link", url: "https://www.remixlabs.com", target: "_blank" },
@@ -147,13 +129,7 @@ describe("MQTT mode (native backend, real broker, real MQTT clients)", () => {
       });
       expect(response.errors).toBeUndefined();
       const hub = await hubFor(response);
-      const load = await ws.request({
-        _rmx_type: "msg_view_load",
-        session: response.session,
-        module: "home",
-        args: [{}, { type: "start" }],
-        argsEscEnabled: true,
-      });
+      const load = await ws.request(viewLoad(response.session, "home"));
       expect(cellsOf(load.pushed).map((c) => c.name)).toContain("home.view");
       await hub.send({ _rmx_type: "msg_view_load", session: response.session, module: "home" });
       await sleep(200);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MixCase, MixToken, toTaggedJson } from "@amp/codec";
 import { GrooveboxPool } from "@amp/machine";
-import { remixArtifactsFor } from "@amp/test-support";
+import { remixArtifactsFor, sessionCreate, viewLoad } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientJson, OPAQUE_TOKEN, viewTexts } from "../src/index.js";
 import { type Stack, startStack, TrackClient } from "./helpers.js";
@@ -51,22 +51,10 @@ describe.skipIf(!artifacts)("tim-wasm home on the real Groovebox: no bearer toke
     const bearer = await stack.token("alice");
     const client = await TrackClient.open(stack.url, "tim-wasm", bearer);
     try {
-      const created = await client.request({
-        _rmx_type: "msg_session_create",
-        _rmx_version: "0.0",
-        searchExe: true,
-        searchVariant: "WASM",
-        clientVars: {},
-      });
+      const created = await client.request(sessionCreate({ searchVariant: "WASM" }));
       expect(created.response.errors).toBeUndefined();
       const session = created.response.session;
-      const load = await client.request({
-        _rmx_type: "msg_view_load",
-        session,
-        module: "home",
-        args: [{}, { type: "start" }],
-        argsEscEnabled: true,
-      });
+      const load = await client.request(viewLoad(session, "home"));
       expect(load.response.errors).toBeUndefined();
       const text = JSON.stringify(client.received);
       const cells = client.received.flatMap((m) => m.cellMessages);
