@@ -123,7 +123,14 @@ export class GrooveboxMachine extends MachineBase {
     this.pool.forget(this.vm);
     this.slot.vms.delete(this.vm);
     if (wasAlive && !this.slot.ended) {
-      await this.slot.request({ op: "destroy", vm: this.vm }, 5_000).catch(() => undefined);
+      await this.slot
+        .request({ op: "destroy", vm: this.vm }, 5_000)
+        .catch((error: Error) =>
+          this.pool.logger?.debug(
+            { vm: this.vm, err: error.message },
+            "destroying a VM on its worker failed",
+          ),
+        );
     }
   }
 

@@ -301,7 +301,11 @@ export class GrooveboxPool implements SlotOwner {
       if (!reply.ok) throw new MachineError(reply.code, reply.message);
     }
     // A worker started after `warm` (a replacement) learns the target and fills it in the background.
-    if (this.#warm.has(key) && !slot.warmed.has(key)) void this.warmSlot(slot, specs, false).catch(() => {});
+    if (this.#warm.has(key) && !slot.warmed.has(key)) {
+      this.warmSlot(slot, specs, false).catch((error: Error) =>
+        this.logger?.warn({ err: error.message }, "warming a replacement worker failed"),
+      );
+    }
     slot.vms.add(vm);
     slot.hosted++;
     this.#machines.set(vm, machine);

@@ -64,7 +64,9 @@ export type RequestReply =
 export type WorkerReply =
   | RequestReply
   | { seq: -1; ok: true; line: string; vm: number }
-  | { seq: -1; ok: true; spares: string; count: number; vm: 0 };
+  | { seq: -1; ok: true; spares: string; count: number; vm: 0 }
+  /** Something that went wrong outside a request (a spare that could not be built), for the log. */
+  | { seq: -1; ok: true; warning: string; err: string; vm: 0 };
 
 /** The key spares are kept under: the Groovebox and the app code they hold. */
 export function stashKey(gbHash: string, code: CodeSpec[]): string {

@@ -109,6 +109,7 @@ export class WorkerSlot {
   private onReply(reply: WorkerReply): void {
     if (reply.seq === -1) {
       if ("line" in reply) this.owner.line(reply.vm, reply.line);
+      else if ("warning" in reply) this.logger?.warn({ err: reply.err }, reply.warning);
       else if ("spares" in reply) this.spares.set(reply.spares, reply.count);
       return;
     }

@@ -179,10 +179,20 @@ function completeBuild(done: Building, spare: Spare): void {
   } satisfies WorkerReply);
 }
 
-/** A build that throws is dropped, and its warm target with it (a spec that cannot be built is not retried). */
-function failBuild(failed: Building): void {
+/**
+ * A build that throws is dropped, and its warm target with it (a spec that cannot be built is
+ * not retried); the pool logs why.
+ */
+function failBuild(failed: Building, error: unknown): void {
   if (building === failed) building = undefined;
   if (warmTargets.get(failed.key) === failed.warm) warmTargets.delete(failed.key);
+  port.postMessage({
+    seq: -1,
+    ok: true,
+    vm: 0,
+    warning: "a spare VM could not be built; this app's spares are no longer kept on this worker",
+    err: asMachineError(error, "vm_trap").message,
+  } satisfies WorkerReply);
 }
 
 /** Takes the spare under construction for `key`, finishing it now (a session is waiting for it). */
@@ -192,8 +202,8 @@ function adoptBuilding(key: string): Spare | undefined {
   building = undefined;
   try {
     return finish(b.steps);
-  } catch {
-    failBuild(b);
+  } catch (error) {
+    failBuild(b, error);
     return undefined;
   }
 }
@@ -207,8 +217,8 @@ function refillStep(): void {
   try {
     const step = b.steps.next();
     if (step.done) completeBuild(b, step.value);
-  } catch {
-    failBuild(b);
+  } catch (error) {
+    failBuild(b, error);
   }
   // An immediate runs after the event loop polled for messages: a waiting request goes first.
   const next = setImmediate(refillStep);
