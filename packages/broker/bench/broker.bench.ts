@@ -4,14 +4,16 @@
 // Env: AMP_BENCH_MESSAGES (per scenario, default 40000), AMP_BENCH_IDLE (idle connections, default
 // 10000; needs `ulimit -n` above it), AMP_BENCH_CONNECTS (default 2000).
 import type { ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { connect as netConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, TestTokens } from "@amp/test-support";
+import { TokenService } from "@amp/auth";
+import { freePort } from "@amp/test-support";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { fileKeyVault } from "../test/fixtures/file-key-vault.js";
 import { connectPacket, startProcess, stopProcess } from "../test/helpers.js";
 
 const MESSAGES = Number(process.env.AMP_BENCH_MESSAGES ?? 40_000);
@@ -171,8 +173,16 @@ async function idleMemory(target: Target): Promise<{ before: number; after: numb
 }
 
 async function main() {
-  const tokens = await TestTokens.create();
-  const token = await tokens.sign("root", "2h");
+  // The verifier amp ships (TokenService and its verified-token cache), its keys shared with the
+  // broker process through a file vault in this dir.
+  const authDir = await mkdtemp(join(tmpdir(), "amp-bench-auth-"));
+  const tokens = await TokenService.open({
+    databaseDir: authDir,
+    vault: fileKeyVault(authDir),
+    issuer: "amp-bench",
+    rootUser: "root",
+  });
+  const token = await tokens.issue("root", { ttlSeconds: 7200 });
   const fixture = fileURLToPath(new URL("../test/fixtures/broker-process.ts", import.meta.url));
   const children: ChildProcess[] = [];
   try {
@@ -183,7 +193,7 @@ async function main() {
       /port=(\d+) ws=(\d+)/,
       20_000,
       {
-        AMP_JWK: JSON.stringify(await tokens.publicJwk()),
+        AMP_AUTH_DIR: authDir,
         AMP_CONNECT_RATE: "1000000", // measure the broker, not its rate limit
         AMP_BROKER_DIST: "1", // the built package, as amp runs it (the bench script builds first)
       },
@@ -272,7 +282,10 @@ async function main() {
     );
     // distinct tokens: every CONNECT pays a signature check; then one token again (reconnects, cached)
     const distinct = await Promise.all(
-      Array.from({ length: CONNECTS }, async () => `Bearer ${await tokens.sign("root", "2h")}`),
+      Array.from(
+        { length: CONNECTS },
+        async () => `Bearer ${await tokens.issue("root", { ttlSeconds: 7200 })}`,
+      ),
     );
     for (const target of [oursTarget, peer]) {
       const { sockets } = await rawConnections(target, 500, 50); // warm-up (JIT), not measured
@@ -301,6 +314,8 @@ async function main() {
     );
   } finally {
     for (const child of children) await stopProcess(child);
+    await tokens.close();
+    rmSync(authDir, { recursive: true, force: true });
   }
 }
 
