@@ -1,70 +1,26 @@
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { remixArtifactsFor } from "@amp/test-support";
+import {
+  type LoopbackServer,
+  remixArtifactsFor,
+  sessionCreate,
+  startLoopbackServer,
+  TrackClient,
+  viewInvoke,
+  viewLoad,
+} from "@amp/test-support";
 import { findViewNodes, viewTexts } from "@amp/track";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { runBin, ServerProcess } from "./helpers/server-process.js";
 
 const artifacts = remixArtifactsFor("end-to-end with the real Groovebox");
 const wasm = artifacts?.groovebox;
 const samples = artifacts?.samples;
 
-interface Response {
-  _rmx_type: string;
-  _rmx_echo?: string;
-  session?: string;
-  responseTo?: string;
-  errors?: { code?: string; message: string };
-  cellMessages: { name: string; version: string; value: unknown }[];
-}
-
-/** A track client over the real WebSocket, answering requests by their `_rmx_echo`. */
-class TrackSocket {
-  readonly received: Response[] = [];
-  private constructor(private readonly ws: WebSocket) {
-    ws.on("message", (data) => this.received.push(JSON.parse(String(data)) as Response));
-  }
-
-  static open(url: string): Promise<TrackSocket> {
-    const ws = new WebSocket(url);
-    return new Promise((resolve, reject) => {
-      ws.once("open", () => resolve(new TrackSocket(ws)));
-      ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
-      ws.once("error", reject);
-    });
-  }
-
-  /** Sends a message; resolves with its answer and every cell pushed before it. */
-  async request(
-    message: Record<string, unknown>,
-  ): Promise<{ response: Response; cells: Response["cellMessages"] }> {
-    const echo = `e${this.received.length}-${Math.random().toString(36).slice(2)}`;
-    const start = this.received.length;
-    this.ws.send(JSON.stringify({ ...message, _rmx_echo: echo }));
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const i = this.received.findIndex((m, idx) => idx >= start && m._rmx_echo === echo);
-      if (i >= 0) {
-        const seen = this.received.slice(start, i + 1);
-        return { response: this.received[i]!, cells: seen.flatMap((m) => m.cellMessages) };
-      }
-      if (Date.now() > deadline) throw new Error(`no answer to ${String(message._rmx_type)}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
-
 describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a real amp process", () => {
   let server: ServerProcess;
   const retired: ServerProcess[] = [];
-  let data: Server;
+  let data: LoopbackServer;
   let rootToken: string;
   let aliceToken: string;
   let payload = JSON.stringify({ title: "T", items: [{ name: "a" }, { name: "b" }] });
@@ -82,8 +38,9 @@ describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a
   const env = { RMX_ROOT_USER: "root", RMX_BASE_URL: "http://amp.test" };
 
   beforeAll(async () => {
-    data = createServer((_req, res) => res.setHeader("content-type", "application/json").end(payload));
-    await new Promise<void>((r) => data.listen(0, "127.0.0.1", r));
+    data = await startLoopbackServer((_req, res) =>
+      res.setHeader("content-type", "application/json").end(payload),
+    );
     server = await new ServerProcess(["--groovebox", wasm!, "--http-allow-private", "127.0.0.1"], env).ready(
       30_000,
     );
@@ -102,42 +59,23 @@ describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a
   afterAll(async () => {
     await server?.dispose();
     for (const earlier of retired) await earlier.dispose();
-    await new Promise((r) => data?.close(r));
+    await data?.close();
   });
 
   it("tim-wasm: load home shows 'Hello there!', and the tap opens remixlabs.com", async () => {
-    const client = await TrackSocket.open(trackUrl("tim-wasm", rootToken));
+    const client = await TrackClient.connect(trackUrl("tim-wasm", rootToken));
     try {
-      const created = await client.request({
-        _rmx_type: "msg_session_create",
-        _rmx_version: "0.0",
-        searchExe: true,
-        clientVars: {},
-      });
+      const created = await client.request(sessionCreate());
       expect(created.response.errors).toBeUndefined();
       const session = created.response.session;
-      const load = await client.request({
-        _rmx_type: "msg_view_load",
-        session,
-        module: "home",
-        args: [{}, { type: "start" }],
-        argsEscEnabled: true,
-      });
+      const load = await client.request(viewLoad(session, "home"));
       expect(load.response.errors).toBeUndefined();
       const view = load.cells.filter((c) => c.name === "home.view").at(-1)?.value;
       expect(viewTexts(view)).toEqual(expect.arrayContaining(["Hello there!", "Click me"]));
 
       const [button] = findViewNodes(view, (node) => node._rmx_type === "dom_button");
       const ontap = (button!.events as { ontap: { name: string; env: unknown }[] }).ontap[0]!;
-      const tap = await client.request({
-        _rmx_type: "msg_view_invoke",
-        session,
-        name: ontap.name,
-        env: ontap.env,
-        arg: null,
-        nextActions: [],
-        options: {},
-      });
+      const tap = await client.request(viewInvoke(session, ontap));
       expect(tap.response.errors).toBeUndefined();
       const next = tap.cells.find((c) => c.name === "$nextActions")?.value;
       expect(next).toEqual([
@@ -149,22 +87,11 @@ describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a
   });
 
   it("my_records_public renders what data_url serves on a loopback host the config allows", async () => {
-    const dataUrl = `http://127.0.0.1:${(data.address() as AddressInfo).port}/records.json`;
-    const client = await TrackSocket.open(trackUrl("my_records_public", rootToken));
+    const dataUrl = data.url("/records.json");
+    const client = await TrackClient.connect(trackUrl("my_records_public", rootToken));
     try {
-      const { response } = await client.request({
-        _rmx_type: "msg_session_create",
-        _rmx_version: "0.0",
-        searchExe: true,
-        clientVars: {},
-      });
-      const load = await client.request({
-        _rmx_type: "msg_view_load",
-        session: response.session,
-        module: "collection",
-        args: [{ data_url: dataUrl }, { type: "start" }],
-        argsEscEnabled: true,
-      });
+      const { response } = await client.request(sessionCreate());
+      const load = await client.request(viewLoad(response.session, "collection", { data_url: dataUrl }));
       expect(load.response.errors).toBeUndefined();
       const shown = load.cells.flatMap((c) => viewTexts(c.value));
       // The app renders the title as a markdown heading, then one line per item.
@@ -176,7 +103,7 @@ describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a
   });
 
   it("refuses a user without the run role", async () => {
-    await expect(TrackSocket.open(trackUrl("tim-wasm", aliceToken))).rejects.toThrow(
+    await expect(TrackClient.connect(trackUrl("tim-wasm", aliceToken))).rejects.toThrow(
       /upgrade refused: 40[34]/,
     );
     const res = await fetch(server.url("/tim-wasm/track/msg_session_create"), {
@@ -194,13 +121,8 @@ describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a
   });
 
   it("a restart loses the sessions but no data", async () => {
-    const before = await TrackSocket.open(trackUrl("tim-wasm", rootToken));
-    const { response } = await before.request({
-      _rmx_type: "msg_session_create",
-      _rmx_version: "0.0",
-      searchExe: true,
-      clientVars: {},
-    });
+    const before = await TrackClient.connect(trackUrl("tim-wasm", rootToken));
+    const { response } = await before.request(sessionCreate());
     before.close();
     const query = () =>
       fetch(
@@ -224,7 +146,7 @@ describe.skipIf(!wasm || !samples)("end to end: the public sample apps through a
     ).ready(30_000);
 
     expect(await query()).toEqual(stored);
-    const after = await TrackSocket.open(trackUrl("tim-wasm", rootToken));
+    const after = await TrackClient.connect(trackUrl("tim-wasm", rootToken));
     try {
       const lost = await after.request({
         _rmx_type: "msg_view_load",
