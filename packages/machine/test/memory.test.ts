@@ -1,4 +1,5 @@
 import type { MixValue } from "@amp/codec";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { FfiRegistry, GrooveboxPool, standardHooks } from "../src/index.js";
 import { appCode, GROOVEBOX_WASM, haveArtifacts, skipReason, testEnv } from "./artifacts.js";
@@ -10,7 +11,14 @@ const rssMiB = () => process.memoryUsage().rss / 2 ** 20;
 
 describe.skipIf(!haveArtifacts)("GrooveboxPool memory", () => {
   it("gives back what 200 closed sessions held: RSS returns within a quarter of the peak growth", async () => {
-    const pool = await GrooveboxPool.open({ groovebox: GROOVEBOX_WASM!, workers: 2, recycleIdleMs: 3_000 });
+    const lines: string[] = [];
+    const logger = pino({ level: "debug" }, { write: (line: string) => lines.push(line) });
+    const pool = await GrooveboxPool.open({
+      groovebox: GROOVEBOX_WASM!,
+      workers: 2,
+      recycleIdleMs: 3_000,
+      logger,
+    });
     try {
       const ffi = new FfiRegistry().registerAll(standardHooks());
       const code = () => [{ codeID: 0, bytes: appCode("tim-wasm.remix") }];
@@ -28,6 +36,8 @@ describe.skipIf(!haveArtifacts)("GrooveboxPool memory", () => {
       }
       const peak = rssMiB();
       expect(peak - before).toBeGreaterThan(200); // the sessions really held memory (≈3 MiB each)
+      // Bursts of 20 creates at once: every reply matched its request.
+      expect(lines.filter((l) => l.includes("out of order"))).toEqual([]);
       await Promise.all(machines.map((m) => m.destroy()));
 
       const bound = before + (peak - before) / 4;

@@ -94,9 +94,11 @@ export class WorkerSlot {
       return Promise.reject(new MachineError("worker_lost", "the worker hosting this VM has ended"));
     const seq = ++this.#seq;
     return new Promise((resolve, reject) => {
+      // Queued only once posted: a request that cannot be posted (an uncloneable value) must not
+      // stay at the head, where every later reply would look out of order.
+      this.worker.postMessage({ ...body, seq } as WorkerRequest, transfer as never);
       this.#queue.push({ seq, vm: body.vm, hardMs, resolve, reject, startedAt: performance.now() });
       if (this.#queue.length === 1) this.armGuard();
-      this.worker.postMessage({ ...body, seq } as WorkerRequest, transfer as never);
     });
   }
 
@@ -107,6 +109,9 @@ export class WorkerSlot {
   }
 
   private onReply(reply: WorkerReply): void {
+    // A worker ended for running past a hard limit may still deliver what it had sent before
+    // it was terminated; its requests were already failed, so those replies are dropped.
+    if (this.#ended) return;
     if (reply.seq === -1) {
       if ("line" in reply) this.owner.line(reply.vm, reply.line);
       else if ("warning" in reply) this.logger?.warn({ err: reply.err }, reply.warning);
