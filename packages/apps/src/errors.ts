@@ -1,3 +1,6 @@
+import { HttpError } from "@amp/http-edge";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
 /** Stable codes for every way an apps operation can be refused. */
 export type AppsErrorCode =
   | "bad_request"
@@ -12,7 +15,7 @@ export type AppsErrorCode =
   | "unsupported_media_type"
   | "unsupported_version";
 
-const STATUS: Record<AppsErrorCode, number> = {
+const STATUS: Record<AppsErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
   invalid_name: 400,
   invalid_document: 400,
@@ -26,18 +29,11 @@ const STATUS: Record<AppsErrorCode, number> = {
   unsupported_version: 400,
 };
 
-/** Every refusal from `@amp/apps` is one of these; HTTP maps `status` and `code` to `{error:{code,message}}`. */
-export class AppsError extends Error {
-  override readonly name = "AppsError";
-  constructor(
-    readonly code: AppsErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-
-  get status(): number {
-    return STATUS[this.code];
+/** Every refusal from `@amp/apps` is one of these; the HTTP edge answers `{error:{code,message}}` with `status`. */
+export class AppsError extends HttpError {
+  declare readonly code: AppsErrorCode;
+  constructor(code: AppsErrorCode, message: string) {
+    super(STATUS[code], code, message);
   }
 }
 

@@ -1,13 +1,8 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { edgeApp } from "@amp/http-edge";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Apps } from "./apps.js";
 import { adminRoutes } from "./http/admin-routes.js";
-import {
-  type AppsEnv,
-  DEFAULT_HTTP_LIMITS,
-  type HttpLimits,
-  handleError,
-  validationHook,
-} from "./http/common.js";
+import { type AppsEnv, DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http/common.js";
 import { documentRoutes } from "./http/document-routes.js";
 import { fileRoutes } from "./http/file-routes.js";
 import { queryRoutes } from "./http/query-routes.js";
@@ -38,9 +33,8 @@ export interface AppsRoutesOptions {
  * middleware sets; mount that middleware first.
  */
 export function appsRoutes(options: AppsRoutesOptions): OpenAPIHono<AppsEnv> {
-  const router = new OpenAPIHono<AppsEnv>({ defaultHook: validationHook });
+  const router = edgeApp<AppsEnv>({ logger: options.apps.logger, scope: "apps" });
   const ctx = { apps: options.apps, limits: { ...DEFAULT_HTTP_LIMITS, ...options.limits } };
-  router.onError(handleError(options.apps));
   // Order matters: /x/apps/* before the /{app} patterns, which would otherwise match "x".
   adminRoutes(router, ctx, {
     ...(options.archiveLimits ? { archiveLimits: options.archiveLimits } : {}),

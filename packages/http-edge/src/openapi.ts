@@ -63,8 +63,12 @@ export function jsonResponse<T extends z.ZodType>(description: string, schema: T
 }
 
 /** A binary response (a file, a blob, an archive) under `mediaType`. */
-export function binaryResponse(description: string, mediaType = "application/octet-stream") {
-  return { description, content: { [mediaType]: { schema: z.string().openapi({ format: "binary" }) } } };
+export function binaryResponse<M extends string = "application/octet-stream">(
+  description: string,
+  mediaType: M = "application/octet-stream" as M,
+) {
+  const schema = z.string().openapi({ format: "binary" });
+  return { description, content: { [mediaType]: { schema } } as Record<M, { schema: typeof schema }> };
 }
 
 export interface ValidationResult {

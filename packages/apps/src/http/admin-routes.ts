@@ -1,3 +1,11 @@
+import {
+  binaryResponse,
+  bodyChunks,
+  bodyLimit,
+  errorResponses as edgeErrors,
+  jsonBody,
+  jsonResponse as jsonOk,
+} from "@amp/http-edge";
 import { createRoute, z } from "@hono/zod-openapi";
 import { ROLES } from "../acl/roles.js";
 import type { AppInfo } from "../apps.js";
@@ -10,9 +18,9 @@ import {
   type AppsRouter,
   actingUser,
   appName,
-  bodyChunks,
+  bodyErrors,
   errorResponses,
-  jsonBodyLimit,
+  type HttpLimits,
   type RouteContext,
 } from "./common.js";
 import { multipartBoundary, multipartFile } from "./multipart.js";
@@ -36,16 +44,8 @@ const AppInfoSchema = z
 const RuleSchema = z
   .object(Object.fromEntries(ROLES.map((r) => [r, z.array(z.string().max(256)).max(10_000).optional()])))
   .openapi("AclRule");
-const jsonOk = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const jsonBody = <T extends z.ZodType>(schema: T) => ({
-  required: true,
-  content: { "application/json": { schema } },
-});
 
-const routes = {
+const declareRoutes = (limits: HttpLimits) => ({
   list: createRoute({
     method: "get",
     path: "/x/apps",
@@ -57,6 +57,7 @@ const routes = {
     path: "/x/apps",
     summary:
       "Create an empty app (needs allowed_create on the server rule `*`); the creator becomes its builder",
+    middleware: [bodyLimit(limits.maxJsonBytes)] as const,
     request: {
       body: jsonBody(
         z.object({
@@ -66,7 +67,12 @@ const routes = {
         }),
       ),
     },
-    responses: { 201: jsonOk("Created", AppInfoSchema), 409: { description: "Exists" }, ...errorResponses },
+    responses: {
+      201: jsonOk("Created", AppInfoSchema),
+      ...errorResponses,
+      ...edgeErrors(409),
+      ...bodyErrors,
+    },
   }),
   remove: createRoute({
     method: "delete",
@@ -86,13 +92,15 @@ const routes = {
     method: "put",
     path: "/x/apps/{app}/acl",
     summary: "Replace the app's ACL rule (needs allowed_build)",
+    middleware: [bodyLimit(limits.maxJsonBytes)] as const,
     request: { params: AppParam, body: jsonBody(RuleSchema) },
-    responses: { 204: { description: "Stored" }, ...errorResponses },
+    responses: { 204: { description: "Stored" }, ...errorResponses, ...bodyErrors },
   }),
   importApp: createRoute({
     method: "post",
     path: "/x/apps/import",
     summary: "Import a .remix archive (the request body), creating every app it holds",
+    middleware: [bodyLimit(limits.maxArchiveBytes)] as const,
     description:
       "The archive is the body (`application/zip`), or the one file field of a `multipart/form-data` " +
       "form (a browser upload; other fields are ignored). Either way the body is streamed and refused " +
@@ -115,27 +123,26 @@ const routes = {
     },
     responses: {
       201: jsonOk("Created apps", z.array(AppInfoSchema)),
-      409: { description: "An app exists" },
-      413: { description: "Too large" },
       ...errorResponses,
+      ...edgeErrors(409),
+      ...bodyErrors,
     },
   }),
   exportApp: createRoute({
     method: "post",
     path: "/x/apps/export",
     summary: "Export apps as a .remix archive; the body is a manifest naming them in `apps`",
+    middleware: [bodyLimit(limits.maxJsonBytes)] as const,
     request: {
       body: jsonBody(z.looseObject({ apps: z.record(z.string(), z.boolean()) })),
     },
     responses: {
-      200: {
-        description: "The .remix archive (streamed)",
-        content: { "application/zip": { schema: z.string().openapi({ format: "binary" }) } },
-      },
+      200: binaryResponse("The .remix archive (streamed)", "application/zip"),
       ...errorResponses,
+      ...bodyErrors,
     },
   }),
-};
+});
 
 const info = (i: AppInfo) => ({ ...i, indexedFields: [...i.indexedFields] });
 
@@ -150,9 +157,7 @@ export function adminRoutes(
   { apps, limits }: RouteContext,
   options: AdminRouteOptions,
 ): void {
-  for (const path of ["/x/apps", "/x/apps/export", "/x/apps/:app/acl"]) {
-    router.on(["POST", "PUT"], path, jsonBodyLimit(limits));
-  }
+  const routes = declareRoutes(limits);
 
   router.openapi(routes.list, (c) => c.json(apps.list(actingUser(c)).map(info), 200));
 
@@ -178,7 +183,7 @@ export function adminRoutes(
 
   router.openapi(routes.importApp, async (c) => {
     const user = actingUser(c);
-    const body = bodyChunks(c, limits.maxArchiveBytes);
+    const body = bodyChunks(c);
     const boundary = multipartBoundary(c.req.header("content-type"));
     const source = boundary === undefined ? body : multipartFile(body, boundary);
     const created = await importRemix(apps, user, source, {

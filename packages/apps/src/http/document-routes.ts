@@ -1,4 +1,5 @@
 import type { MixMap } from "@amp/codec";
+import { bodyLimit, jsonBody as json, jsonResponse as ok } from "@amp/http-edge";
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppsError } from "../errors.js";
 import { checkItemName } from "../names.js";
@@ -8,9 +9,10 @@ import {
   type AppsRouter,
   actingUser,
   appName,
+  bodyErrors,
   DocumentSchema,
   errorResponses,
-  jsonBodyLimit,
+  type HttpLimits,
   type RouteContext,
 } from "./common.js";
 import { projectDocument } from "./projection.js";
@@ -20,14 +22,6 @@ const DocsBody = z.union([DocumentSchema, z.array(DocumentSchema).min(1).max(10_
 const WriteResponse = z
   .object({ seq: z.number(), documents: z.array(DocumentSchema) })
   .openapi("WriteResult");
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { "application/json": { schema } },
-  required: true,
-});
-const ok = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const OpSchema = z.discriminatedUnion("op", [
   z.object({ op: z.enum(["insert", "update", "upsert"]), doc: DocumentSchema }),
@@ -40,7 +34,8 @@ const FileParam = AppParam.extend({
     .openapi({ param: { name: "file", in: "path" }, example: "WBqSKMFpT6ktrpdZTHwNayRWMsg8kNcG.json" }),
 });
 
-const routes = {
+/** The routes, each declaring its body limit (JSON bodies: `limits.maxJsonBytes`). */
+const declareRoutes = (limits: HttpLimits) => ({
   list: createRoute({
     method: "get",
     path: "/{app}",
@@ -64,29 +59,33 @@ const routes = {
     method: "post",
     path: "/{app}",
     summary: "Insert one document or an array (atomic)",
+    middleware: [bodyLimit(limits.maxJsonBytes)] as const,
     request: { params: AppParam, body: json(DocsBody) },
-    responses: { 201: ok("Stored documents", WriteResponse), ...errorResponses },
+    responses: { 201: ok("Stored documents", WriteResponse), ...errorResponses, ...bodyErrors },
   }),
   update: createRoute({
     method: "put",
     path: "/{app}",
     summary: "Replace existing documents by _rmx_id (atomic; a stale _rmx_rev conflicts)",
+    middleware: [bodyLimit(limits.maxJsonBytes)] as const,
     request: { params: AppParam, body: json(DocsBody) },
-    responses: { 200: ok("Stored documents", WriteResponse), ...errorResponses },
+    responses: { 200: ok("Stored documents", WriteResponse), ...errorResponses, ...bodyErrors },
   }),
   remove: createRoute({
     method: "delete",
     path: "/{app}",
     summary: "Delete documents by id (atomic)",
+    middleware: [bodyLimit(limits.maxJsonBytes)] as const,
     request: { params: AppParam, body: json(z.object({ ids: z.array(z.string()).min(1).max(10_000) })) },
-    responses: { 200: ok("Deleted", WriteResponse), ...errorResponses },
+    responses: { 200: ok("Deleted", WriteResponse), ...errorResponses, ...bodyErrors },
   }),
   batch: createRoute({
     method: "post",
     path: "/{app}/documents",
     summary: "Apply a batch of insert/update/upsert/delete operations, all or nothing",
+    middleware: [bodyLimit(limits.maxJsonBytes)] as const,
     request: { params: AppParam, body: json(z.object({ ops: z.array(OpSchema).min(1).max(10_000) })) },
-    responses: { 200: ok("Results in op order", WriteResponse), ...errorResponses },
+    responses: { 200: ok("Results in op order", WriteResponse), ...errorResponses, ...bodyErrors },
   }),
   getOne: createRoute({
     method: "get",
@@ -99,8 +98,9 @@ const routes = {
     method: "put",
     path: "/{app}/documents/{file}",
     summary: "Create or replace one document",
+    middleware: [bodyLimit(limits.maxJsonBytes)] as const,
     request: { params: FileParam, body: json(DocumentSchema) },
-    responses: { 200: ok("The stored document", DocumentSchema), ...errorResponses },
+    responses: { 200: ok("The stored document", DocumentSchema), ...errorResponses, ...bodyErrors },
   }),
   deleteOne: createRoute({
     method: "delete",
@@ -113,6 +113,7 @@ const routes = {
     method: "post",
     path: "/{app}/save",
     summary: "Upsert one document; answer the stored document or the projection named by `project`",
+    middleware: [bodyLimit(limits.maxJsonBytes)] as const,
     request: {
       params: AppParam,
       body: json(
@@ -122,9 +123,13 @@ const routes = {
         }),
       ),
     },
-    responses: { 200: ok("The stored document (projected)", DocumentSchema), ...errorResponses },
+    responses: {
+      200: ok("The stored document (projected)", DocumentSchema),
+      ...errorResponses,
+      ...bodyErrors,
+    },
   }),
-};
+});
 
 function idFromFile(file: string): string {
   return checkItemName(file.slice(0, -".json".length));
@@ -138,9 +143,7 @@ const READ = ["allowed_read"] as const;
 const WRITE = ["allowed_create"] as const;
 
 export function documentRoutes(router: AppsRouter, { apps, limits }: RouteContext): void {
-  for (const path of ["/:app", "/:app/documents", "/:app/documents/:file", "/:app/save"]) {
-    router.on(["POST", "PUT", "DELETE"], path, jsonBodyLimit(limits));
-  }
+  const routes = declareRoutes(limits);
   const write = (c: Parameters<Parameters<AppsRouter["openapi"]>[1]>[0], ops: WriteOp[]) => {
     const store = apps.store(actingUser(c), appName(c), WRITE);
     return store.write(ops, actingUser(c).id);

@@ -1,3 +1,4 @@
+import { bodyChunks, bodyLimit, binaryResponse as bytes, jsonResponse as jsonOk } from "@amp/http-edge";
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppsError } from "../errors.js";
 import { checkBlobRef, checkItemName } from "../names.js";
@@ -7,9 +8,10 @@ import {
   type AppsRouter,
   actingUser,
   appName,
+  bodyErrors,
   errorResponses,
+  type HttpLimits,
   type RouteContext,
-  readBodyLimited,
 } from "./common.js";
 
 const FileSchema = z
@@ -27,18 +29,10 @@ const NameParam = AppParam.extend({ name: z.string().openapi({ param: { name: "n
 const RefParam = AppParam.extend({
   ref: z.string().openapi({ param: { name: "ref", in: "path" }, description: "sha256 hex of the blob" }),
 });
-const bytes = (description: string) => ({
-  description,
-  content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
-});
-const jsonOk = <T extends z.ZodType>(description: string, schema: T) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 /** What a content type may look like; anything else is stored as octet-stream. */
 const CONTENT_TYPE = /^[\w.+-]+\/[\w.+-]+(\s*;\s*[\w.+-]+=[\w.+"-]+)*$/;
 
-const routes = {
+const declareRoutes = (limits: HttpLimits) => ({
   list: createRoute({
     method: "get",
     path: "/{app}/files",
@@ -50,8 +44,9 @@ const routes = {
     method: "put",
     path: "/{app}/files/{name}",
     summary: "Upload a user file (streamed, size-limited; Content-Type is kept)",
+    middleware: [bodyLimit(limits.maxFileBytes)] as const,
     request: { params: NameParam },
-    responses: { 201: jsonOk("Stored", FileSchema), 413: { description: "Too large" }, ...errorResponses },
+    responses: { 201: jsonOk("Stored", FileSchema), ...errorResponses, ...bodyErrors },
   }),
   download: createRoute({
     method: "get",
@@ -88,7 +83,7 @@ const routes = {
     request: { params: AppParam },
     responses: { 200: jsonOk("runtime.json", z.record(z.string(), z.unknown())), ...errorResponses },
   }),
-};
+});
 
 const RUN = ["allowed_read", "allowed_run"] as const;
 
@@ -97,6 +92,7 @@ function fileJson(e: FileEntry) {
 }
 
 export function fileRoutes(router: AppsRouter, { apps, limits }: RouteContext): void {
+  const routes = declareRoutes(limits);
   router.openapi(routes.list, (c) => {
     const store = apps.store(actingUser(c), appName(c), ["allowed_read"]);
     return c.json(store.files.list().map(fileJson), 200);
@@ -107,7 +103,8 @@ export function fileRoutes(router: AppsRouter, { apps, limits }: RouteContext): 
     const name = checkItemName(c.req.valid("param").name, "file name");
     const type = c.req.header("content-type") ?? "application/octet-stream";
     const contentType = CONTENT_TYPE.test(type) && type.length < 200 ? type : "application/octet-stream";
-    const parts = await readBodyLimited(c, limits.maxFileBytes);
+    const parts: Uint8Array[] = [];
+    for await (const part of bodyChunks(c)) parts.push(part);
     const entry = await store.files.put(name, parts, contentType, actingUser(c).id);
     return c.json(fileJson(entry), 201);
   });

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { bodyLimit, jsonBody } from "@amp/http-edge";
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { AppsError } from "../errors.js";
@@ -10,9 +11,10 @@ import {
   type AppsRouter,
   actingUser,
   appName,
+  bodyErrors,
   DocumentSchema,
   errorResponses,
-  jsonBodyLimit,
+  type HttpLimits,
   type RouteContext,
 } from "./common.js";
 import { toJson } from "./tagged-json.js";
@@ -26,7 +28,7 @@ const results = {
 };
 const notModified = { description: "Unchanged since the ETag in If-None-Match (the query was not run)" };
 
-const routes = {
+const declareRoutes = (limits: HttpLimits) => ({
   get: createRoute({
     method: "get",
     path: "/{app}/query.json",
@@ -45,23 +47,16 @@ const routes = {
     method: "post",
     path: "/{app}/query",
     summary: "Run a query given as a string or as a JSON AST",
+    middleware: [bodyLimit(limits.maxJsonBytes)] as const,
     request: {
       params: AppParam,
-      body: {
-        required: true,
-        content: {
-          "application/json": {
-            schema: z.union([
-              z.object({ query: z.string() }),
-              z.object({ ast: z.record(z.string(), z.unknown()) }),
-            ]),
-          },
-        },
-      },
+      body: jsonBody(
+        z.union([z.object({ query: z.string() }), z.object({ ast: z.record(z.string(), z.unknown()) })]),
+      ),
     },
-    responses: { 200: results, 304: notModified, ...errorResponses },
+    responses: { 200: results, 304: notModified, ...errorResponses, ...bodyErrors },
   }),
-};
+});
 
 /** A strong ETag for (app instance, change sequence, query text): equal only if the answer would be. */
 export function queryEtag(
@@ -80,7 +75,7 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 }
 
 export function queryRoutes(router: AppsRouter, { apps, limits }: RouteContext): void {
-  router.post("/:app/query", jsonBodyLimit(limits));
+  const routes = declareRoutes(limits);
 
   const answer = (c: Context<AppsEnv>, key: string, toQuery: () => Query) => {
     if (key.length > limits.maxQueryLength) {

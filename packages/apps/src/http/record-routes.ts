@@ -1,4 +1,15 @@
 import { isMixMap, isRef, type MixMap, type MixValue } from "@amp/codec";
+import {
+  binaryResponse,
+  bodyLimit,
+  errorResponses as edgeErrors,
+  errorResponse,
+  httpError,
+  jsonBody,
+  jsonResponse,
+  readBody,
+  readJson,
+} from "@amp/http-edge";
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppsError } from "../errors.js";
 import { checkAppName, checkItemName } from "../names.js";
@@ -10,11 +21,11 @@ import {
   type AppsRouter,
   actingUser,
   appName,
+  bodyErrors,
   DocumentSchema,
   errorResponses,
-  jsonBodyLimit,
+  type HttpLimits,
   type RouteContext,
-  readBodyLimited,
 } from "./common.js";
 import { documentFromJson, toJson } from "./tagged-json.js";
 
@@ -35,9 +46,9 @@ const LinkBody = z
     replace: z.boolean().optional().openapi({ description: "overwrite a record of that id here" }),
   })
   .openapi("LinkRequest");
-const binary = { schema: z.string().openapi({ format: "binary" }) };
+const binary = binaryResponse("", MSGPACK).content;
 
-const routes = {
+const declareRoutes = (limits: HttpLimits) => ({
   get: createRoute({
     method: "get",
     path: "/{app}/records",
@@ -50,9 +61,9 @@ const routes = {
     responses: {
       200: {
         description: "The records",
-        content: { "application/json": { schema: RecordsJson }, [MSGPACK]: binary },
+        content: { "application/json": { schema: RecordsJson }, ...binary },
       },
-      413: { description: "Too many records for one answer" },
+      413: errorResponse("Too many records for one answer (`too_large`)"),
       ...errorResponses,
     },
   }),
@@ -60,6 +71,7 @@ const routes = {
     method: "put",
     path: "/{app}/records",
     summary: "Write records into the app, all or nothing (needs allowed_create)",
+    middleware: [bodyLimit(limits.maxFileBytes)] as const,
     description:
       "The body is a `records.mp`-style msgpack array (`application/x-msgpack`) or JSON `{records}` / an array. " +
       "Each record needs `_rmx_id` and `_rmx_type`; it is upserted, stamped by the store as this user (the " +
@@ -85,44 +97,32 @@ const routes = {
       },
     },
     responses: {
-      200: {
-        description: "Written",
-        content: {
-          "application/json": {
-            schema: z.object({ seq: z.number(), written: z.number(), deleted: z.number() }),
-          },
-        },
-      },
-      413: { description: "Too large" },
+      200: jsonResponse("Written", z.object({ seq: z.number(), written: z.number(), deleted: z.number() })),
       ...errorResponses,
+      ...bodyErrors,
     },
   }),
   link: createRoute({
     method: "post",
     path: "/{app}/link",
     summary: "Link a record of another app into this one (allowed_read there, allowed_create here)",
+    middleware: [bodyLimit(limits.maxJsonBytes)] as const,
     description:
       "Copies the record `id` of app `from` into this app (as `as`, default the same id) with " +
       "`_rmx_link: {app, id, rev}` naming where it came from, and copies the blobs its refs point to, so " +
       "`/{app}/raw/{ref}` serves them here. An existing record of that id is a 409 unless `replace`.",
-    request: {
-      params: AppParam,
-      body: { required: true, content: { "application/json": { schema: LinkBody } } },
-    },
+    request: { params: AppParam, body: jsonBody(LinkBody) },
     responses: {
-      201: {
-        description: "The linked record and the blobs copied",
-        content: {
-          "application/json": {
-            schema: z.object({ document: DocumentSchema, blobs: z.array(z.string()) }),
-          },
-        },
-      },
-      409: { description: "A record of that id exists here" },
+      201: jsonResponse(
+        "The linked record and the blobs copied",
+        z.object({ document: DocumentSchema, blobs: z.array(z.string()) }),
+      ),
       ...errorResponses,
+      ...edgeErrors(409),
+      ...bodyErrors,
     },
   }),
-};
+});
 
 /** Documents that are records (not the app record, not a library). */
 function isRecordId(id: string): boolean {
@@ -165,7 +165,7 @@ function refsIn(value: MixValue, out: Set<string>, depth = 0): Set<string> {
  * these routes is not public (see the README).
  */
 export function recordRoutes(router: AppsRouter, { apps, limits }: RouteContext): void {
-  router.on(["POST"], "/:app/link", jsonBodyLimit(limits));
+  const routes = declareRoutes(limits);
 
   router.openapi(routes.get, (c) => {
     const store = apps.store(actingUser(c), appName(c), ["allowed_read"]);
@@ -179,22 +179,22 @@ export function recordRoutes(router: AppsRouter, { apps, limits }: RouteContext)
   router.openapi(routes.put, async (c) => {
     const user = actingUser(c);
     const store = apps.store(user, appName(c), ["allowed_create"]);
-    const type = c.req.header("content-type") ?? "";
-    const isMsgpack = /application\/x-msgpack/i.test(type);
-    if (!isMsgpack && !/application\/json/i.test(type))
-      throw new AppsError("unsupported_media_type", `send ${MSGPACK} or application/json`);
-    // The body is read once here (never buffered past the limit); the validator does not see it.
-    const bytes = Buffer.concat(await readBodyLimited(c, limits.maxFileBytes));
+    const isMsgpack = /^application\/x-msgpack\s*(;|$)/i.test(c.req.header("content-type") ?? "");
+    // The body is read once here, within the route's limit; the validator does not see it.
     let list: unknown;
-    if (isMsgpack) list = decodeRemixMsgpack(bytes, "the records");
+    if (isMsgpack) list = decodeRemixMsgpack(await readBody(c), "the records");
     else {
+      const json = await readJson(c).catch((e: unknown) => {
+        if (e instanceof Error && "code" in e && e.code === "unsupported_media_type")
+          throw httpError("unsupported_media_type", `send ${MSGPACK} or application/json`);
+        throw e;
+      });
+      list = Array.isArray(json) ? json : (json as { records?: unknown } | null)?.records;
       try {
-        const json = JSON.parse(bytes.toString("utf8")) as unknown;
-        list = Array.isArray(json) ? json.map(documentFromJson) : (json as { records?: unknown }).records;
-        if (Array.isArray(list) && !Array.isArray(json)) list = list.map(documentFromJson);
+        if (Array.isArray(list)) list = list.map(documentFromJson);
       } catch (e) {
         if (e instanceof AppsError) throw e;
-        throw new AppsError("bad_request", "invalid JSON body");
+        throw new AppsError("bad_request", "the body must be an array of records (or {records})");
       }
     }
     if (!Array.isArray(list) || !list.every(isMixMap))

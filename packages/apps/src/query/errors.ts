@@ -1,14 +1,12 @@
+import { HttpError } from "@amp/http-edge";
 /** Stable codes for every way a query can be refused. */
 export type QueryErrorCode = "query_syntax" | "query_invalid_ast" | "query_limit" | "query_cursor";
 
 /** Base class of every query error; `code` is stable, `message` is for people. */
-export class QueryError extends Error {
-  constructor(
-    readonly code: QueryErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = new.target.name;
+export class QueryError extends HttpError {
+  declare readonly code: QueryErrorCode;
+  constructor(code: QueryErrorCode, message: string) {
+    super(400, code, message);
   }
 }
 
