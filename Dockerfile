@@ -3,7 +3,7 @@
 #   docker build --build-arg AMP_BUILD_SHA1=$(git rev-parse HEAD) -t amp .
 #   docker run -p 8000:8000 -p 8002:8002 -v amp-data:/data amp
 
-ARG NODE_IMAGE=node:22-slim
+ARG NODE_IMAGE=node:24-slim
 
 FROM ${NODE_IMAGE} AS build
 ENV TURBO_TELEMETRY_DISABLED=1
