@@ -1,10 +1,11 @@
+import { createPrivateKey, sign } from "node:crypto";
 import { Hono } from "hono";
-import { decodeProtectedHeader } from "jose";
+import { decodeProtectedHeader, type JWK } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { authRoutes } from "../src/http.js";
-import { type AuthVariables, authMiddleware, type TokenService } from "../src/index.js";
+import { AUTH_VAULT_APP, type AuthVariables, authMiddleware, type TokenService } from "../src/index.js";
 import { VerifiedTokenCache } from "../src/verified-token-cache.js";
-import { b64url, cleanup, forger, listen, openTokens } from "./helpers.js";
+import { b64url, cleanup, forger, listen, type OpenedTokens, openTokens } from "./helpers.js";
 import { errorCode } from "./json.js";
 
 afterEach(cleanup);
@@ -131,10 +132,26 @@ describe("the verified-token cache", () => {
     expect(stats(tokens)).toMatchObject({ size: 1, hits: 0 });
     // A token failing a claim check (wrong audience) with a valid signature is not cached either.
     const forge = await forger(opened);
-    const wrongAudience = await forge.sign({ aud: "someone-else" });
-    await expect(tokens.verify(wrongAudience)).rejects.toMatchObject({ code: "token_invalid" });
-    await expect(tokens.verify(wrongAudience)).rejects.toMatchObject({ code: "token_invalid" });
+    const now = Math.floor(Date.now() / 1000);
+    const refused: Array<[string, string]> = [
+      [await forge.sign({ aud: "someone-else" }), "token_invalid"],
+      [await forge.sign({ iss: "https://elsewhere.example" }), "token_invalid"],
+      [await forge.sign({ jti: undefined }), "token_invalid"],
+      [await forge.sign({ exp: "later" }), "token_invalid"],
+      [await forge.sign({ nbf: now + 3600 }), "token_not_yet_valid"],
+      [await forge.sign({ exp: now - 3600 }), "token_expired"],
+      [await forge.sign({}, { typ: "rt+jwt" }), "token_invalid"],
+      [await forge.sign({}, { typ: undefined }), "token_invalid"],
+      [await signedWithCrit(opened), "token_invalid"],
+    ];
+    for (const [forged, code] of refused) {
+      await expect(tokens.verify(forged)).rejects.toMatchObject({ code });
+      await expect(tokens.verify(forged)).rejects.toMatchObject({ code });
+    }
     expect(stats(tokens)).toMatchObject({ size: 1, hits: 0 });
+    // The controls: the forger and the hand-signed token without `crit` verify.
+    expect((await tokens.verify(await forge.sign())).id).toBe("alice");
+    expect((await tokens.verify(await signedWithCrit(opened, false))).id).toBe("alice");
   });
 
   it("re-checks the login plugin on every hit", async () => {
@@ -161,6 +178,28 @@ describe("the verified-token cache", () => {
     });
   });
 });
+
+/** A token signed with the real key whose header carries a `crit` extension (jose will not sign one). */
+async function signedWithCrit(opened: OpenedTokens, crit = true): Promise<string> {
+  const stored = JSON.parse((await opened.secrets.scoped(AUTH_VAULT_APP).get("signing-keys"))!) as {
+    keys: Array<{ kid: string; privateJwk: JWK; retiredAt?: number }>;
+  };
+  const active = stored.keys.find((k) => k.retiredAt === undefined)!;
+  const now = Math.floor(Date.now() / 1000);
+  const extension = crit ? { crit: ["amp_x"], amp_x: 1 } : {};
+  const header = b64url({ alg: "EdDSA", kid: active.kid, typ: "at+jwt", ...extension });
+  const payload = b64url({
+    iss: opened.tokens.issuer,
+    aud: opened.tokens.audience,
+    sub: "alice",
+    iat: now,
+    exp: now + 600,
+    jti: `crit-${crit}`,
+  });
+  const key = createPrivateKey({ key: active.privateJwk as never, format: "jwk" });
+  const signature = sign(null, Buffer.from(`${header}.${payload}`), key).toString("base64url");
+  return `${header}.${payload}.${signature}`;
+}
 
 describe("the verified-token cache with a central issuer (remote JWKS)", () => {
   it("caches its tokens the same way: revocation on the next request, expiry, a dropped key refused after the JWKS max age", async () => {
