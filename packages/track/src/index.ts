@@ -33,13 +33,13 @@ export type {
   TrackTokens,
   TrackVmOwners,
 } from "./ports.js";
-export {
-  SERVER_MACHINES,
-  type ServerMachineSinks,
-  type TrackConnection,
-  TrackProtocol,
-  type TrackProtocolOptions,
-} from "./protocol/dispatch.js";
+export type {
+  ServerMachineSinks,
+  TrackConnection,
+  TrackProtocolOptions,
+} from "./protocol/context.js";
+export { TrackProtocol } from "./protocol/dispatch.js";
+export { SERVER_MACHINES } from "./protocol/handlers/session.js";
 export {
   AnyMessageSchema,
   isMessageType,

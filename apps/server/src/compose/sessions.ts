@@ -98,7 +98,7 @@ async function openSessions(
           outbound: new OutboundHttp({ allowedHosts: remoteHosts, privateHosts: remoteHosts }),
         }
       : undefined;
-  const protocol = new TrackProtocol({ sessions, logger: log, compiler });
+  const protocol = new TrackProtocol({ sessions, apps, pool, logger: log, compiler });
   const transforms = new Transforms({ sessions, logger: log });
   // Remix's runtime in vm-init="server:mqtt" / "server:groovebox" drives its session over the broker.
   const mqttTrack = new MqttTrack({
