@@ -2,7 +2,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import { RoleTable, TestTokens } from "@amp/test-support";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Broker } from "../src/index.js";
+import type { Broker, BrokerOptions } from "../src/index.js";
 import { connectPacket, eventually, sleep, startBroker } from "./helpers.js";
 
 const APP = "/org/o/ws/w/app/notes";
@@ -325,14 +325,22 @@ describe("MQTT 3.1.1 strictness", () => {
   });
 });
 
+/** A second broker with `limits` (the shared tokens, no roles), closed after `use`. */
+async function withLimits(
+  limits: BrokerOptions["limits"],
+  use: (broker: Broker) => Promise<void>,
+): Promise<void> {
+  const limited = await startBroker({ verifier: tokens, appRoles: new RoleTable(), limits });
+  try {
+    await use(limited);
+  } finally {
+    await limited.close();
+  }
+}
+
 describe("limits", () => {
   it("closes a client that sends an oversized packet, and only that client", async () => {
-    const small = await startBroker({
-      verifier: tokens,
-      appRoles: new RoleTable(),
-      limits: { maxPacketBytes: 1024 },
-    });
-    try {
+    await withLimits({ maxPacketBytes: 1024 }, async (small) => {
       const opts = { reconnectPeriod: 0, username: "root", password: `Bearer ${await tokens.sign("root")}` };
       const target = `mqtt://127.0.0.1:${small.port}`;
       const big = await mqtt.connectAsync(target, opts);
@@ -346,9 +354,7 @@ describe("limits", () => {
       expect(got.every((m) => m.payload.length < 1024)).toBe(true);
       big.end(true);
       await other.endAsync();
-    } finally {
-      await small.close();
-    }
+    });
   });
 
   it("closes a client sending malformed packets without disturbing others", async () => {
@@ -365,12 +371,7 @@ describe("limits", () => {
   });
 
   it("refuses connections beyond the rate with CONNACK 3", async () => {
-    const limited = await startBroker({
-      verifier: tokens,
-      appRoles: new RoleTable(),
-      limits: { connectsPerSecond: 5 },
-    });
-    try {
+    await withLimits({ connectsPerSecond: 5 }, async (limited) => {
       const codes = await Promise.all(
         Array.from({ length: 30 }, () => connackCode({}, `mqtt://127.0.0.1:${limited.port}`)),
       );
@@ -378,18 +379,11 @@ describe("limits", () => {
       // a burst of 5, then 5 a second: even a slow machine refuses most of 30 at once
       expect(codes.filter((c) => c === 3).length).toBeGreaterThanOrEqual(15);
       expect(codes.every((c) => c === 0 || c === 3)).toBe(true);
-    } finally {
-      await limited.close();
-    }
+    });
   });
 
   it("disconnects a subscriber that stops reading after the drain timeout", async () => {
-    const slow = await startBroker({
-      verifier: tokens,
-      appRoles: new RoleTable(),
-      limits: { drainTimeoutMs: 300 },
-    });
-    try {
+    await withLimits({ drainTimeoutMs: 300 }, async (slow) => {
       const socket = await raw(slow.port!);
       socket.write(
         connectPacket({
@@ -407,9 +401,7 @@ describe("limits", () => {
       for (let i = 0; i < 200; i++) void slow.publish("t", chunk);
       await eventually(() => slow.connectedClients === 0, 5000);
       socket.destroy();
-    } finally {
-      await slow.close();
-    }
+    });
   });
 });
 
