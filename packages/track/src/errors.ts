@@ -1,3 +1,6 @@
+import { HttpError } from "@amp/http-edge";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
 /**
  * Stable codes for every way a track operation can fail. The two session-loss codes use the
  * names Remix clients recognise: `Track-noSession` ("no such session") and `Track-sessionTimedOut`
@@ -21,12 +24,13 @@ export type TrackErrorCode =
   | "Track-compile"
   | "Track-unsupported"
   | "Track-tooLarge"
+  | "Track-binaryFrame"
   | "Track-outboundDenied"
   | "Track-outboundFailed"
   | "Track-busy"
   | "Track-internal";
 
-const STATUS: Record<TrackErrorCode, number> = {
+const STATUS: Record<TrackErrorCode, ContentfulStatusCode> = {
   "Track-noSession": 404,
   "Track-sessionTimedOut": 410,
   "Track-executionTimedOut": 504,
@@ -44,6 +48,7 @@ const STATUS: Record<TrackErrorCode, number> = {
   "Track-compile": 502,
   "Track-unsupported": 501,
   "Track-tooLarge": 413,
+  "Track-binaryFrame": 415,
   "Track-outboundDenied": 403,
   "Track-outboundFailed": 502,
   "Track-busy": 429,
@@ -56,19 +61,16 @@ export const SESSION_TIMED_OUT = "session timed out";
 export const EXECUTION_TIMED_OUT = "execution timed out";
 export const NO_EXECUTABLE = "there is no executable in the db";
 
-export class TrackError extends Error {
-  override readonly name = "TrackError";
+/** A track failure: inside a `msg_response` its `code` and message; over HTTP the edge answers its `status`. */
+export class TrackError extends HttpError {
+  declare readonly code: TrackErrorCode;
   constructor(
-    readonly code: TrackErrorCode,
+    code: TrackErrorCode,
     message: string,
     /** Extra fields carried into the error object of a `msg_response`. */
     readonly details: Record<string, unknown> = {},
   ) {
-    super(message);
-  }
-
-  get status(): number {
-    return STATUS[this.code];
+    super(STATUS[code], code, message);
   }
 }
 

@@ -1,11 +1,18 @@
 import { type AmpUser, bearerToken } from "@amp/auth";
 import type { MixMap } from "@amp/codec";
+import {
+  bodyLimit,
+  DEFAULT_MESSAGE_BYTES,
+  edgeApp,
+  errorResponses,
+  jsonResponse,
+  readBody,
+} from "@amp/http-edge";
 import { upgradeWebSocket } from "@hono/node-server";
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context, Env } from "hono";
-import { bodyLimit } from "hono/body-limit";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context, Env, MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
-import { errorMessage, TrackError } from "./errors.js";
+import { TrackError } from "./errors.js";
 import type { OutboundHttp } from "./outbound/http-client.js";
 import type { TrackConnection, TrackProtocol } from "./protocol/dispatch.js";
 import { AnyMessageSchema, MESSAGE_TYPES } from "./protocol/messages.js";
@@ -17,7 +24,10 @@ export interface TrackEnv extends Env {
 }
 
 export interface TrackLimits {
-  /** Largest message (WebSocket frame or HTTP body). Default 1 MiB. */
+  /**
+   * Largest message in bytes (WebSocket frame or HTTP body). Default 1 MiB. The WebSocket server's
+   * `maxPayload` refuses larger frames before reading them; this is checked again per message.
+   */
   maxMessageBytes: number;
   /** Messages in one `POST /{app}/track` batch. Default 100. */
   maxBatch: number;
@@ -26,7 +36,7 @@ export interface TrackLimits {
 }
 
 export const DEFAULT_TRACK_LIMITS: TrackLimits = {
-  maxMessageBytes: 1024 * 1024,
+  maxMessageBytes: DEFAULT_MESSAGE_BYTES,
   maxBatch: 100,
   maxInFlight: 64,
 };
@@ -48,14 +58,6 @@ const AppParam = z.object({
     .max(100)
     .openapi({ param: { name: "app", in: "path" } }),
 });
-const ErrorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string() }) })
-  .openapi("TrackHttpError");
-const errorContent = { "application/json": { schema: ErrorSchema } };
-
-function errorBody(code: string, message: string) {
-  return { error: { code, message } };
-}
 
 function userOf(c: Context<TrackEnv>): AmpUser {
   const user = c.get("user");
@@ -79,28 +81,8 @@ export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> 
   const limits = { ...DEFAULT_TRACK_LIMITS, ...options.limits };
   const { protocol } = options;
   const log = options.logger.child({ component: "track-http" });
-  const router = new OpenAPIHono<TrackEnv>({
-    defaultHook: (result, c) => {
-      if (result.success) return;
-      const issue = result.error.issues[0];
-      const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ` : "";
-      return c.json(errorBody("Track-badMessage", `${where}${issue?.message ?? "invalid request"}`), 400);
-    },
-  });
-  router.onError((err, c) => {
-    if (err instanceof TrackError) return c.json(errorBody(err.code, err.message), err.status as 400);
-    const status = (err as { status?: number }).status;
-    if (status === 413) return c.json(errorBody("Track-tooLarge", "body too large"), 413);
-    if (status === 400 || /json/i.test(err.message))
-      return c.json(errorBody("Track-badMessage", "invalid JSON body"), 400);
-    log.error({ err: errorMessage(err), path: c.req.path }, "track route failed");
-    return c.json(errorBody("Track-internal", "internal error"), 500);
-  });
-  const limit = bodyLimit({
-    maxSize: limits.maxMessageBytes,
-    onError: (c) =>
-      c.json(errorBody("Track-tooLarge", `body larger than ${limits.maxMessageBytes} bytes`), 413),
-  });
+  const router = edgeApp<TrackEnv>({ logger: log, scope: "track" });
+  const limit = bodyLimit(limits.maxMessageBytes);
   const connection = (c: Context<TrackEnv>, app: string): TrackConnection => ({
     user: userOf(c),
     token: bearerToken(c) ?? "",
@@ -112,7 +94,7 @@ export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> 
     const app = c.req.param("app");
     // Refuse before upgrading: a user who may not run the app never gets a socket.
     if (!protocol.sessions.options.apps.can(user, app, "allowed_run")) {
-      return c.json(errorBody("Track-noApp", "no such app"), 404);
+      throw new TrackError("Track-noApp", "no such app");
     }
     const conn = connection(c, app);
     return upgradeWebSocket(() => {
@@ -128,8 +110,13 @@ export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> 
         },
         onMessage: async (event, ws) => {
           const data = event.data;
-          if (typeof data !== "string" || data.length > limits.maxMessageBytes) {
-            return send(ws, await protocol.handle({ _rmx_type: "?" }, conn).then((r) => tooLarge(r, limits)));
+          // Frames past the server's maxPayload never get here (ws closes with 1009 from the header);
+          // this is the track's own limit, in bytes.
+          if (typeof data !== "string" || Buffer.byteLength(data) > limits.maxMessageBytes) {
+            return send(
+              ws,
+              await protocol.handle({ _rmx_type: "?" }, conn).then((r) => refused(r, data, limits)),
+            );
           }
           if (inFlight >= limits.maxInFlight) {
             const r = await protocol.handle({ _rmx_type: "?" }, conn);
@@ -185,8 +172,7 @@ export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> 
           description: "The msg_response (errors inside it)",
           content: { "application/json": { schema: TrackResponseSchema } },
         },
-        400: { description: "Not a JSON object", content: errorContent },
-        413: { description: "Too large", content: errorContent },
+        ...errorResponses(400, 404, 413, 415),
       },
       description: `One track message, answered synchronously. Types: ${MESSAGE_TYPES.join(", ")}.`,
     }),
@@ -215,8 +201,7 @@ export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> 
           description: "One msg_response per message, in order",
           content: { "application/json": { schema: z.array(TrackResponseSchema) } },
         },
-        400: { description: "Not an array of messages", content: errorContent },
-        413: { description: "Too large", content: errorContent },
+        ...errorResponses(400, 404, 413, 415),
       },
     }),
     async (c) => {
@@ -231,17 +216,21 @@ export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> 
 
   if (options.transforms) {
     webhookRoutes(router, options.transforms, limit);
-    transformRoutes(router, options.transforms, limits, connection);
+    transformRoutes(router, options.transforms, limit, connection);
   }
-  if (options.proxy) proxyRoutes(router, options.proxy, limits, protocol);
+  if (options.proxy) proxyRoutes(router, options.proxy, limit, protocol);
   return router;
 }
 
-function tooLarge(r: TrackResponse, limits: TrackLimits): TrackResponse {
-  r.errors = {
-    code: "Track-tooLarge",
-    message: `messages are text frames of at most ${limits.maxMessageBytes} bytes`,
-  };
+/** The answer to a frame refused before parsing: binary, or past the message limit in bytes. */
+function refused(r: TrackResponse, data: unknown, limits: TrackLimits): TrackResponse {
+  r.errors =
+    typeof data === "string"
+      ? {
+          code: "Track-tooLarge",
+          message: `messages are text frames of at most ${limits.maxMessageBytes} bytes`,
+        }
+      : { code: "Track-binaryFrame", message: "messages are JSON in text frames, not binary frames" };
   return r;
 }
 
@@ -250,7 +239,7 @@ const SAFE_REQUEST_HEADERS = /^(content-type|accept|user-agent|x-[a-z0-9-]+)$/;
 function transformRoutes(
   router: OpenAPIHono<TrackEnv>,
   transforms: Transforms,
-  limits: TrackLimits,
+  limit: MiddlewareHandler,
   connection: (c: Context<TrackEnv>, app: string) => TrackConnection,
 ): void {
   const kinds: Array<[TransformKind, string]> = [
@@ -259,7 +248,7 @@ function transformRoutes(
     ["lambda", "lambda"],
   ];
   for (const [kind, segment] of kinds) {
-    router.on(["GET", "POST", "PUT", "DELETE", "PATCH"], `/:app/${segment}/:module`, async (c) => {
+    router.on(["GET", "POST", "PUT", "DELETE", "PATCH"], `/:app/${segment}/:module`, limit, async (c) => {
       const app = c.req.param("app");
       const conn = connection(c, app);
       // A webhook is called by the id the app registered, never by a module name.
@@ -267,10 +256,7 @@ function transformRoutes(
         kind === "webhook" ? transforms.webhooks.resolve(conn.user, app, c.req.param("module")) : undefined;
       const module = webhook?.module ?? c.req.param("module");
       if (!MODULE_NAME.test(module)) throw new TrackError("Track-badMessage", "bad module name");
-      const declared = Number(c.req.header("content-length") ?? "0");
-      if (declared > limits.maxMessageBytes) throw new TrackError("Track-tooLarge", "body too large");
-      const raw = c.req.method === "GET" ? "" : await c.req.text();
-      if (raw.length > limits.maxMessageBytes) throw new TrackError("Track-tooLarge", "body too large");
+      const raw = c.req.method === "GET" ? "" : (await readBody(c)).toString("utf8");
       const headers: MixMap = {};
       c.req.raw.headers.forEach((v, k) => {
         if (SAFE_REQUEST_HEADERS.test(k)) headers[k] = v;
@@ -322,7 +308,7 @@ const WebhookIdParam = z.object({
 function webhookRoutes(
   router: OpenAPIHono<TrackEnv>,
   transforms: Transforms,
-  limit: ReturnType<typeof bodyLimit>,
+  limit: MiddlewareHandler,
 ): void {
   const { webhooks } = transforms;
   router.openapi(
@@ -336,8 +322,7 @@ function webhookRoutes(
           description: "Webhooks",
           content: { "application/json": { schema: z.object({ webhooks: z.array(WebhookSchema) }) } },
         },
-        403: { description: "Not a builder of the app", content: errorContent },
-        404: { description: "No such app", content: errorContent },
+        ...errorResponses(403, 404),
       },
     }),
     (c) => c.json({ webhooks: webhooks.list(userOf(c), c.req.valid("param").app) }, 200),
@@ -366,11 +351,8 @@ function webhookRoutes(
         },
       },
       responses: {
-        201: { description: "Registered", content: { "application/json": { schema: WebhookSchema } } },
-        400: { description: "Bad module or id", content: errorContent },
-        403: { description: "Not a builder of the app", content: errorContent },
-        404: { description: "No such app", content: errorContent },
-        409: { description: "The id is taken", content: errorContent },
+        201: jsonResponse("Registered", WebhookSchema),
+        ...errorResponses(400, 403, 404, 409, 413, 415),
       },
     }),
     async (c) => {
@@ -391,8 +373,7 @@ function webhookRoutes(
       request: { params: AppParam.merge(WebhookIdParam) },
       responses: {
         204: { description: "Removed" },
-        403: { description: "Not a builder of the app", content: errorContent },
-        404: { description: "No such app or webhook", content: errorContent },
+        ...errorResponses(403, 404),
       },
     }),
     async (c) => {
@@ -411,8 +392,7 @@ function webhookRoutes(
       request: { params: AppParam.merge(WebhookIdParam) },
       responses: {
         200: { description: "The module's answer" },
-        404: { description: "No such app or webhook id", content: errorContent },
-        413: { description: "Too large", content: errorContent },
+        ...errorResponses(404, 413),
       },
     });
   }
@@ -421,7 +401,7 @@ function webhookRoutes(
 function proxyRoutes(
   router: OpenAPIHono<TrackEnv>,
   proxy: NonNullable<TrackRoutesOptions["proxy"]>,
-  limits: TrackLimits,
+  limit: MiddlewareHandler,
   protocol: TrackProtocol,
 ): void {
   for (const method of ["get", "post", "put", "delete", "patch"] as const) {
@@ -438,12 +418,11 @@ function proxyRoutes(
       },
       responses: {
         200: { description: "The remote's answer (status and content-type passed through)" },
-        404: { description: "No such app or remote", content: errorContent },
-        413: { description: "Too large", content: errorContent },
+        ...errorResponses(404, 413),
       },
     });
   }
-  router.all("/:app/proxy/:remote/*", async (c) => {
+  router.all("/:app/proxy/:remote/*", limit, async (c) => {
     const user = userOf(c);
     const app = c.req.param("app");
     if (!protocol.sessions.options.apps.can(user, app, "allowed_run")) {
@@ -464,13 +443,7 @@ function proxyRoutes(
     }
     target.search = new URL(c.req.url).search;
     target.searchParams.delete("token");
-    const declared = Number(c.req.header("content-length") ?? "0");
-    if (declared > limits.maxMessageBytes) throw new TrackError("Track-tooLarge", "body too large");
-    const body = ["GET", "HEAD"].includes(c.req.method)
-      ? undefined
-      : new Uint8Array(await c.req.arrayBuffer());
-    if (body && body.byteLength > limits.maxMessageBytes)
-      throw new TrackError("Track-tooLarge", "body too large");
+    const body = ["GET", "HEAD"].includes(c.req.method) ? undefined : new Uint8Array(await readBody(c));
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((v, k) => {
       if (k === "content-type" || k === "accept") headers[k] = v;

@@ -197,7 +197,7 @@ describe("sessions and protocol (native backend, real server)", () => {
     expect(big.status).toBe(413);
     const notJson = await fetch(`${stack.url}/app1/track`, { method: "POST", headers: auth, body: "[{" });
     expect(notJson.status).toBe(400);
-    expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe("Track-badMessage");
+    expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe("bad_request");
   });
 
   it("another user's session is 'no such session'; an idle session times out", async () => {
