@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pino } from "pino";
+import { tempDir as sharedTempDir } from "@amp/test-support";
 import type { ActingUser } from "../src/index.js";
 
-export const silentLogger = pino({ level: "silent" });
+export { silentLogger } from "@amp/test-support";
 
+/** A fresh temp dir (the shared helper) under this package's prefix. */
 export function tempDir(prefix = "amp-apps-"): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  return sharedTempDir(prefix);
 }
 
 export const root: ActingUser = { id: "root", anonymous: false, root: true };
