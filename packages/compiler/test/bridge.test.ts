@@ -1,5 +1,12 @@
 import { Broker, BrokerClient } from "@amp/broker";
-import { RoleTable, startBroker, TestTokens, watCompiler } from "@amp/test-support";
+import {
+  WAT_SYNTAX_ERROR as BAD,
+  WAT_ANSWER as GOOD,
+  RoleTable,
+  startBroker,
+  TestTokens,
+  watCompiler,
+} from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type CompileHandler,
@@ -14,14 +21,6 @@ import {
 declare const WebAssembly: {
   instantiate(bytes: Uint8Array): Promise<{ instance: { exports: Record<string, unknown> } }>;
 };
-
-const GOOD = `(module
-  (func (export "answer") (result i32)
-    i32.const 42))`;
-const BAD = `(module
-  (func (export "answer") (result i32)
-    i32.const 1
-    i32.bogus))`;
 
 let tokens: TestTokens;
 /** The broker the shared test helper starts. */

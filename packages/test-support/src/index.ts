@@ -18,4 +18,10 @@ export { TrackClient, type TrackExchange, type TrackReply } from "./track-client
 export { sessionCreate, viewInvoke, viewLoad } from "./track-messages.js";
 export { leb } from "./wasm-bytes.js";
 export { wat } from "./wat.js";
-export { type WatCompileOutput, type WatDiagnostic, watCompiler } from "./wat-compiler.js";
+export {
+  WAT_ANSWER,
+  WAT_SYNTAX_ERROR,
+  type WatCompileOutput,
+  type WatDiagnostic,
+  watCompiler,
+} from "./wat-compiler.js";

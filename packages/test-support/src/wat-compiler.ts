@@ -59,3 +59,14 @@ export async function watCompiler(): Promise<
       : { code: 0, details: `built ${artifacts.length} module(s)`, artifacts };
   };
 }
+
+/** A module the toy compiler builds: `answer()` returns 42. */
+export const WAT_ANSWER = `(module
+  (func (export "answer") (result i32)
+    i32.const 42))`;
+
+/** A module it refuses with a located diagnostic: an unknown instruction on line 4. */
+export const WAT_SYNTAX_ERROR = `(module
+  (func (export "answer") (result i32)
+    i32.const 1
+    i32.bogus))`;

@@ -10,8 +10,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GrooveboxPool } from "@amp/machine";
 import { findRemixArtifacts, sessionCreate, viewInvoke, viewLoad } from "@amp/test-support";
-import { findViewNodes, type TrackResponse } from "../src/index.js";
-import { buildRemix, type Stack, startStack, TrackClient } from "../test/helpers.js";
+import type { TrackResponse } from "../src/index.js";
+import { buildRemix, firstTap, type Stack, startStack, TrackClient } from "../test/helpers.js";
 import { MqttHub, startMqttSide, VmOwners } from "../test/mqtt-hub.js";
 
 const artifacts = findRemixArtifacts();
@@ -62,11 +62,7 @@ async function main() {
           .flatMap((m) => m.cellMessages)
           .filter((c) => c.name === "home.view")
           .at(-1)!.value;
-        const ontap = (
-          findViewNodes(view, (x) => x._rmx_type === "dom_button")[0]!.events as {
-            ontap: Array<{ name: string; env: unknown }>;
-          }
-        ).ontap[0]!;
+        const ontap = firstTap(view);
         const tap = viewInvoke(created.session, ontap);
         return { session: created.session, hub, ws, tap };
       }),

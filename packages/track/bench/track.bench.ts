@@ -8,8 +8,7 @@ import { join } from "node:path";
 import { FfiRegistry, GrooveboxPool, NativeMachine, standardHooks } from "@amp/machine";
 import { findRemixArtifacts, viewInvoke, viewLoad } from "@amp/test-support";
 import { unzipSync } from "fflate";
-import { findViewNodes } from "../src/index.js";
-import { buildRemix, nativeApp, type Stack, startStack, TrackClient } from "../test/helpers.js";
+import { buildRemix, firstTap, nativeApp, type Stack, startStack, TrackClient } from "../test/helpers.js";
 
 const artifacts = findRemixArtifacts();
 const GB = artifacts?.groovebox;
@@ -88,11 +87,7 @@ async function main() {
           .flatMap((m) => m.cellMessages)
           .filter((x) => x.name === "home.view")
           .at(-1)!.value;
-        const ontap = (
-          findViewNodes(view, (x) => x._rmx_type === "dom_button")[0]!.events as {
-            ontap: Array<{ name: string; env: unknown }>;
-          }
-        ).ontap[0]!;
+        const ontap = firstTap(view);
         return { c, session: response.session, ontap };
       }),
     );

@@ -10,8 +10,8 @@ import {
   viewLoad,
 } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findViewNodes, viewTexts } from "../src/index.js";
-import { buildRemix, type Stack, startStack, TrackClient } from "./helpers.js";
+import { viewTexts } from "../src/index.js";
+import { buildRemix, firstTap, type Stack, startStack, TrackClient } from "./helpers.js";
 
 const artifacts = remixArtifactsFor("track acceptance (Groovebox)");
 const GROOVEBOX = artifacts?.groovebox;
@@ -83,8 +83,7 @@ function acceptance(
         const view = cells.filter((c) => c.name === "home.view").at(-1)!.value;
         expect(viewTexts(view)).toEqual(expect.arrayContaining(["Hello there!", "Click me"]));
 
-        const [button] = findViewNodes(view, (n) => n._rmx_type === "dom_button");
-        const ontap = (button!.events as { ontap: Array<{ name: string; env: unknown }> }).ontap[0]!;
+        const ontap = firstTap(view);
         const tap = await client.request(viewInvoke(session, ontap));
         expect(tap.response.errors).toBeUndefined();
         const next = tap.pushed.flatMap((m) => m.cellMessages).find((c) => c.name === "$nextActions");

@@ -2,7 +2,7 @@ import { Broker } from "@amp/broker";
 import { fromTaggedJson } from "@amp/codec";
 import { CompilerClient, type CompilerService, DisabledCompiler, serveCompiler } from "@amp/compiler";
 // The shared toy compiler (WebAssembly text → Wasm with wabt), served by the real harness.
-import { watCompiler } from "@amp/test-support";
+import { WAT_SYNTAX_ERROR as BAD, WAT_ANSWER as GOOD, watCompiler } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildRemix, logger, root, type Stack, startStack, TrackClient } from "./helpers.js";
 
@@ -10,14 +10,6 @@ import { buildRemix, logger, root, type Stack, startStack, TrackClient } from ".
 declare const WebAssembly: {
   instantiate(bytes: Uint8Array): Promise<{ instance: { exports: Record<string, () => number> } }>;
 };
-
-const GOOD = `(module
-  (func (export "answer") (result i32)
-    i32.const 42))`;
-const BAD = `(module
-  (func (export "answer") (result i32)
-    i32.const 1
-    i32.bogus))`;
 
 describe("msg_compile_* through @amp/compiler on a real broker", () => {
   let broker: Broker;

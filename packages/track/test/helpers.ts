@@ -16,6 +16,7 @@ import { pino } from "pino";
 import { WebSocketServer } from "ws";
 import { trackRoutes } from "../src/http.js";
 import {
+  findViewNodes,
   SessionManager,
   type SessionManagerOptions,
   TrackProtocol,
@@ -253,6 +254,12 @@ export async function startStack(
 
 /** The shared track client (`@amp/test-support`), reading this package's `TrackResponse`. */
 export class TrackClient extends SharedTrackClient<TrackResponse> {}
+
+/** The first button's `ontap` handler in a view: what a tap on it invokes. */
+export function firstTap(view: unknown): { name: string; env: unknown } {
+  const [button] = findViewNodes(view, (n) => n._rmx_type === "dom_button");
+  return (button!.events as { ontap: Array<{ name: string; env: unknown }> }).ontap[0]!;
+}
 
 export async function importInto(apps: Apps, archive: Uint8Array): Promise<void> {
   await importRemix(apps, root, once(archive));

@@ -4,8 +4,8 @@ import { BrokerClient } from "@amp/broker";
 import { GrooveboxPool } from "@amp/machine";
 import { remixArtifactsFor, sessionCreate, viewInvoke, viewLoad } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findViewNodes, type TrackResponse, viewTexts } from "../src/index.js";
-import { buildRemix, root, type Stack, startStack, TrackClient } from "./helpers.js";
+import { type TrackResponse, viewTexts } from "../src/index.js";
+import { buildRemix, firstTap, root, type Stack, startStack, TrackClient } from "./helpers.js";
 import { MqttHub, type MqttSide, startMqttSide, VmOwners } from "./mqtt-hub.js";
 
 const artifacts = remixArtifactsFor("track MQTT mode (Groovebox)");
@@ -48,8 +48,7 @@ async function loadAndTap(hub: MqttHub, session: string, side: MqttSide) {
   );
   const view = cells.filter((c) => c.name === "home.view").at(-1)!.value;
   expect(viewTexts(view)).toEqual(expect.arrayContaining(["Hello there!", "Click me"]));
-  const [button] = findViewNodes(view, (n) => n._rmx_type === "dom_button");
-  const ontap = (button!.events as { ontap: Array<{ name: string; env: unknown }> }).ontap[0]!;
+  const ontap = firstTap(view);
   const tap = await hub.request(viewInvoke(session, ontap));
   expect(tap.response.errors).toBeUndefined();
   expect(cellsOf(tap.pushed).find((c) => c.name === "$nextActions")?.value).toEqual([
