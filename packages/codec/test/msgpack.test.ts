@@ -196,7 +196,7 @@ describe.skipIf(!samplesDir)("the .mp entries of the public sample apps", () => 
       console.log(`${file}: apps/${app}.mp holds`, record);
       expect(record!._rmx_type).toBe("app");
       expect(record!._rmx_rev).toBeInstanceOf(TaggedString);
-      expect((record!.settings as Record<string, unknown>)["compile-mode"]).toBe("Wasm");
+      expect((record!.settings as unknown as Record<string, unknown>)["compile-mode"]).toBe("Wasm");
     });
   }
 });
