@@ -168,7 +168,7 @@ describe("createServer", () => {
     const crash = await fetch(url(server, "/demo/boom"));
     expect(crash.status).toBe(500);
     const body = await crash.text();
-    expect(JSON.parse(body)).toEqual({ error: { code: "internal", message: "internal server error" } });
+    expect(JSON.parse(body)).toEqual({ error: { code: "internal", message: "internal error" } });
     expect(body).not.toContain("/srv/amp");
   });
 

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
 import { BodyTooLargeError, httpError } from "./errors.js";
 
 /** The default largest message (a JSON body, a WebSocket frame) where a route says nothing else. */
@@ -8,6 +9,10 @@ export const DRAIN_MAX_BYTES = 1024 * 1024;
 const DRAIN_TIMEOUT_MS = 1000;
 
 const STATE = Symbol.for("@amp/http-edge:body");
+/** Marks a route's `bodyLimit` middleware, so the default knows the route declared its own. */
+const DECLARED = Symbol.for("@amp/http-edge:declared-limit");
+/** Where Hono keeps the handler a mounted sub-app's route wraps (hono/utils/constants). */
+const COMPOSED_HANDLER = "__COMPOSED_HANDLER";
 
 interface BodyState {
   /** Bytes this request's body may have; undefined = no limit declared anywhere. */
@@ -83,16 +88,31 @@ function declaredLength(c: Context): number | undefined {
  * server's default limit (`defaultBodyLimit`) for this route, larger or smaller.
  */
 export function bodyLimit(maxBytes: number): MiddlewareHandler {
-  return async (c, next) => {
+  const middleware: MiddlewareHandler = async (c, next) => {
     const state = bodyState(c, maxBytes);
     state.limit = maxBytes;
-    const declared = declaredLength(c);
-    if (declared !== undefined && declared > maxBytes) {
-      state.exceeded = true;
-      throw new BodyTooLargeError(maxBytes);
-    }
+    refuseDeclared(c, state);
     await next();
   };
+  return Object.assign(middleware, { [DECLARED]: maxBytes });
+}
+
+/** 413 at once when the declared Content-Length is past the limit: nothing is read. */
+function refuseDeclared(c: Context, state: BodyState): void {
+  const declared = declaredLength(c);
+  if (state.limit !== undefined && declared !== undefined && declared > state.limit) {
+    state.exceeded = true;
+    throw new BodyTooLargeError(state.limit);
+  }
+}
+
+/** Whether a route this request matched declares its own `bodyLimit`. */
+function routeDeclaresLimit(c: Context): boolean {
+  type Marked = { [DECLARED]?: number; [COMPOSED_HANDLER]?: Marked };
+  return matchedRoutes(c).some(({ handler }) => {
+    const marked = handler as unknown as Marked;
+    return marked[DECLARED] !== undefined || marked[COMPOSED_HANDLER]?.[DECLARED] !== undefined;
+  });
 }
 
 /**
@@ -105,6 +125,8 @@ export function bodyLimit(maxBytes: number): MiddlewareHandler {
 export function defaultBodyLimit(maxBytes: number): MiddlewareHandler {
   return async (c, next) => {
     const state = bodyState(c, maxBytes);
+    // A route that declares no limit of its own gets this one, announced lengths refused up front.
+    if (!routeDeclaresLimit(c)) refuseDeclared(c, state);
     await next();
     if (state.ended || state.inner === undefined) return;
     const declared = declaredLength(c);
@@ -150,11 +172,7 @@ export function bodyLimitExceeded(c: Context): number | undefined {
 export async function* bodyChunks(c: Context, fallbackMax?: number): AsyncGenerator<Uint8Array> {
   const state = bodyState(c, fallbackMax);
   if (state.limit === undefined && fallbackMax !== undefined) state.limit = fallbackMax;
-  const declared = declaredLength(c);
-  if (state.limit !== undefined && declared !== undefined && declared > state.limit) {
-    state.exceeded = true;
-    throw new BodyTooLargeError(state.limit);
-  }
+  refuseDeclared(c, state);
   const body = c.req.raw.body;
   if (!body) return;
   const reader = body.getReader();

@@ -61,7 +61,7 @@ function testApp(logger?: EdgeLogger) {
   app.get("/boom", () => {
     throw new Error("secret detail", { cause: new Error("root cause") });
   });
-  app.post("/early", () => {
+  app.post("/early", bodyLimit(8 * 1024 * 1024), () => {
     throw httpError("unauthenticated", "log in first");
   });
   return app;
@@ -208,6 +208,17 @@ describe("body limits", () => {
     // /raw declares 1000: less than the default is refused.
     expect((await server.request(post("/raw", "x".repeat(1500)))).status).toBe(413);
   });
+
+  it("refuses an announced body past the default up front where no route declares a limit", async () => {
+    const server = edgeApp();
+    server.use(defaultBodyLimit(2000));
+    server.route("/", testApp());
+    for (const path of ["/default", "/no/such/route"]) {
+      const res = await server.request(post(path, "x".repeat(3000), { "content-length": "3000" }));
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("too_large");
+    }
+  });
 });
 
 describe("on a real Node server", () => {
@@ -215,7 +226,7 @@ describe("on a real Node server", () => {
   let port: number;
 
   beforeAll(async () => {
-    const app = new OpenAPIHono();
+    const app = edgeApp();
     app.use(defaultBodyLimit(1024 * 1024));
     app.route("/", testApp());
     server = createAdaptorServer({ fetch: app.fetch }) as Server;

@@ -137,6 +137,6 @@ function requireAdmin(authorize: AdminAuthorizer, configured: boolean): Middlewa
     if (!configured) {
       throw new HttpError(403, "forbidden", "debug routes are closed: set RMX_ADMIN_TOKEN to open them");
     }
-    throw new HttpError(401, "unauthorized", "debug routes need the admin credential");
+    throw new HttpError(401, "unauthenticated", "debug routes need the admin credential");
   };
 }

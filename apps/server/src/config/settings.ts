@@ -86,7 +86,7 @@ export const SETTINGS: { readonly [K in keyof ServerConfigInput]-?: SettingSourc
   bodyLimitBytes: {
     flag: "body-limit",
     value: "bytes",
-    help: "largest request body accepted (default 16777216)",
+    help: "largest request body of a route that declares no limit of its own (default 16777216); routes with their own (file uploads, .remix import, JSON bodies) keep theirs",
   },
   adminToken: {
     env: "RMX_ADMIN_TOKEN",

@@ -1,6 +1,6 @@
+import { defaultBodyLimit, edgeLogger } from "@amp/http-edge";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
 import type { ServerMetrics } from "../admin/metrics.js";
 import { type ServerConfig, STATIC_MOUNTS, type StaticMountSetting } from "../config/schema.js";
@@ -26,8 +26,9 @@ export interface PublicAppOptions {
 
 /**
  * The app of the public port, before any component routes: metrics, request log, CORS
- * (`--cors-origins`) and the WebSocket origin check, body limit, a gate answering 503 until ready, health, serverinfo, the OpenAPI document and,
- * in solo mode, the static folders.
+ * (`--cors-origins`) and the WebSocket origin check, the default body limit, a gate answering 503
+ * until ready, health, serverinfo, the OpenAPI document and, in solo mode, the static folders.
+ * Errors go through `@amp/http-edge`: every package's routes log their 5xx through this logger.
  */
 export function createPublicApp(options: PublicAppOptions): OpenAPIHono {
   const { config, logger } = options;
@@ -35,6 +36,7 @@ export function createPublicApp(options: PublicAppOptions): OpenAPIHono {
   app.onError(errorHandler(logger));
   app.notFound(notFoundHandler);
 
+  app.use(edgeLogger(logger));
   app.use(options.metrics.middleware());
   app.use(requestLog(logger));
   const origins: OriginPolicy = {
@@ -43,18 +45,9 @@ export function createPublicApp(options: PublicAppOptions): OpenAPIHono {
   };
   app.use(corsMiddleware(origins));
   app.use(webSocketOriginCheck(origins));
-  app.use(
-    bodyLimit({
-      maxSize: config.bodyLimitBytes,
-      onError: (c) =>
-        errorResponse(
-          c,
-          413,
-          "payload_too_large",
-          `request bodies are limited to ${config.bodyLimitBytes} bytes`,
-        ),
-    }),
-  );
+  // The limit of routes that declare none; a route's own (e.g. 256 MiB for a .remix import)
+  // replaces it. Also drains a small unread body, or closes, so keep-alive holds.
+  app.use(defaultBodyLimit(config.bodyLimitBytes));
   app.use(readinessGate(options.phase));
 
   // Browsers ask for it on their own; without this it would be read as an app name (400).

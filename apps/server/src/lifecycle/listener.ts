@@ -1,5 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { DEFAULT_MESSAGE_BYTES } from "@amp/http-edge";
+import { answerClientErrors } from "@amp/http-edge/node";
 import { createAdaptorServer, type WebSocketServerLike } from "@hono/node-server";
 import { WebSocketServer } from "ws";
 import type { ListenAddress } from "./component.js";
@@ -20,7 +22,8 @@ interface SocketState {
  */
 export class HttpListener {
   private readonly server: Server;
-  private readonly webSockets = new WebSocketServer({ noServer: true });
+  // A frame past maxPayload (bytes) is refused from its header, before its payload is read.
+  private readonly webSockets = new WebSocketServer({ noServer: true, maxPayload: DEFAULT_MESSAGE_BYTES });
   private readonly sockets = new Map<Socket, SocketState>();
   private draining = false;
   private cut = false;
@@ -32,6 +35,7 @@ export class HttpListener {
       fetch,
       websocket: { server: this.webSockets as unknown as WebSocketServerLike },
     }) as Server;
+    answerClientErrors(this.server);
     this.server.on("connection", (socket: Socket) => {
       this.sockets.set(socket, { active: 0, upgraded: false });
       socket.once("close", () => {
