@@ -3,6 +3,7 @@ export { appFixture, appWat, withInt32Sections } from "./app-fixtures.js";
 export { startBroker, testBrokerDefaults } from "./broker.js";
 export { CHROMIUM, launchChromium } from "./chromium.js";
 export { type FakeGcpKms, startFakeGcpKms } from "./fake-gcp-kms.js";
+export { type ErrorBody, errorCode, jsonBody } from "./json-body.js";
 export { silentLogger } from "./logger.js";
 export { freePort, type LoopbackServer, startLoopbackServer } from "./loopback.js";
 export {
