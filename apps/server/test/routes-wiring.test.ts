@@ -1,5 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingHttpHeaders } from "node:http";
+import { type LoopbackServer, startLoopbackServer } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, serve } from "../src/index.js";
 import { type ComposedAmp, startComposed } from "./helpers/composed.js";
@@ -35,20 +35,19 @@ describe("--proxy-remotes / RMX_PROXY_REMOTES", () => {
 });
 
 describe("the composed server: proxy, records, link, webhooks in OpenAPI and --help", () => {
-  let remote: Server;
+  let remote: LoopbackServer;
   let seen: { url: string; headers: IncomingHttpHeaders }[] = [];
   let amp: ComposedAmp;
   let root: string;
   let alice: string;
 
   beforeAll(async () => {
-    remote = createServer((req, res) => {
+    remote = await startLoopbackServer((req, res) => {
       seen.push({ url: req.url ?? "", headers: req.headers });
       res.writeHead(200, { "content-type": "application/json", "set-cookie": "no=1" });
       res.end(JSON.stringify({ from: "remote", url: req.url }));
     });
-    await new Promise<void>((r) => remote.listen(0, "127.0.0.1", r));
-    const base = `http://127.0.0.1:${(remote.address() as AddressInfo).port}/base`;
+    const base = remote.url("/base");
     amp = await startComposed({ proxyRemotes: `api=${base}` });
     root = await amp.token("root");
     alice = await amp.token("alice");
@@ -61,8 +60,7 @@ describe("the composed server: proxy, records, link, webhooks in OpenAPI and --h
   });
   afterAll(async () => {
     await amp.close();
-    remote.closeAllConnections();
-    await new Promise((r) => remote.close(r));
+    await remote.close();
   });
 
   it("/{app}/proxy/{remote}/{path} reaches the configured remote (loopback allowed because the operator named it)", async () => {
