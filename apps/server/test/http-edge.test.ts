@@ -1,28 +1,11 @@
-import { connect } from "node:net";
+import { rawExchange, rawJsonBody } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { type ComposedAmp, startComposed } from "./helpers/composed.js";
 import type { OpenApiDocument } from "./helpers/json.js";
 
-/** Writes each piece on one connection (150 ms apart) and collects all it answers until it closes. */
-function exchange(port: number, ...writes: (string | Buffer)[]): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    let out = "";
-    const timer = setTimeout(() => socket.destroy(), 5000);
-    socket.on("data", (d) => {
-      out += d.toString("latin1");
-    });
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve(out);
-    });
-    socket.on("error", () => undefined);
-    for (const [i, w] of writes.entries()) setTimeout(() => socket.write(w), i * 150);
-  });
-}
-
-const bodyOf = (raw: string) => JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4)) as unknown;
+const exchange = (port: number, ...writes: (string | Buffer)[]) => rawExchange(port, writes);
+const bodyOf = rawJsonBody;
 
 describe("the composed server's HTTP edge", () => {
   let amp: ComposedAmp;

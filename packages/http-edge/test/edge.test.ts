@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { connect } from "node:net";
+import { rawExchange, rawJsonBody } from "@amp/test-support";
 import { createAdaptorServer } from "@hono/node-server";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
@@ -236,27 +236,7 @@ describe("on a real Node server", () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  /** Writes `text` on one connection and collects everything until it closes (or 3 s). */
-  function exchange(...writes: (string | Buffer)[]): Promise<string> {
-    return new Promise((resolve) => {
-      const socket = connect(port, "127.0.0.1");
-      let out = "";
-      const timer = setTimeout(() => socket.destroy(), 3000);
-      socket.on("data", (d) => {
-        out += d.toString("latin1");
-      });
-      socket.on("close", () => {
-        clearTimeout(timer);
-        resolve(out);
-      });
-      socket.on("error", () => undefined);
-      let delay = 0;
-      for (const w of writes) {
-        setTimeout(() => socket.write(w), delay);
-        delay += 150;
-      }
-    });
-  }
+  const exchange = (...writes: (string | Buffer)[]) => rawExchange(port, writes, 3000);
 
   it("keeps a connection usable after a route answered before reading a 300 KB body", async () => {
     const body = Buffer.alloc(300_000, 0x61);
@@ -285,11 +265,11 @@ describe("on a real Node server", () => {
   it("answers Node's parser refusals in the envelope", async () => {
     const big = await exchange(`GET /generic HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
     expect(big).toMatch(/^HTTP\/1.1 431 /);
-    expect(JSON.parse(big.slice(big.indexOf("\r\n\r\n") + 4))).toEqual({
+    expect(rawJsonBody(big)).toEqual({
       error: { code: "headers_too_large", message: "request headers too large" },
     });
     const bad = await exchange("NOT A REQUEST\r\n\r\n");
     expect(bad).toMatch(/^HTTP\/1.1 400 /);
-    expect(JSON.parse(bad.slice(bad.indexOf("\r\n\r\n") + 4)).error.code).toBe("bad_request");
+    expect(rawJsonBody(bad)).toMatchObject({ error: { code: "bad_request" } });
   });
 });

@@ -6,6 +6,7 @@ export { type FakeGcpKms, startFakeGcpKms } from "./fake-gcp-kms.js";
 export { type ErrorBody, errorCode, jsonBody } from "./json-body.js";
 export { silentLogger } from "./logger.js";
 export { freePort, type LoopbackServer, startLoopbackServer } from "./loopback.js";
+export { rawExchange, rawJsonBody } from "./raw-http.js";
 export {
   findRemixArtifacts,
   type RemixArtifacts,
