@@ -26,7 +26,7 @@ await store.write(
   alice.id,
 ); // all or nothing; resolves once durable
 const anon = { id: "anon-1", anonymous: true, root: false };
-console.log(apps.query(anon, "notes", '_rmx_type == "note" && due < 5 | { text }').documents); // [ { text: 'hello' } ]
+console.log((await apps.query(anon, "notes", '_rmx_type == "note" && due < 5 | { text }')).documents); // [ { text: 'hello' } ]
 console.log(apps.can(anon, "notes", "allowed_create")); // false
 off();
 await apps.close();

@@ -9,8 +9,9 @@ import { checkAppName } from "./names.js";
 import { parse, type Query } from "./query/index.js";
 import type { ChangeListener } from "./store/change-feed.js";
 import type { DocumentLimits } from "./store/document.js";
-import { DocumentStore } from "./store/document-store.js";
-import { runStoreQuery, type StoreQueryResult } from "./store/query-executor.js";
+import { DocumentStore, type QueryOptions } from "./store/document-store.js";
+import type { StoreQueryResult } from "./store/query-executor.js";
+import { QueryThread } from "./store/query-thread.js";
 
 /** Most apps whose access facts are cached at once (unknown names are cached too). */
 const ACCESS_CACHE_SIZE = 10_000;
@@ -21,6 +22,12 @@ export interface AppsOptions {
   readonly logger: Logger;
   /** Limits applied to every stored document. */
   readonly documentLimits?: Partial<DocumentLimits>;
+  /**
+   * Query execution in every app: `maxExamined` (most documents one query may examine,
+   * default 100 000; past it `query_too_costly`) and `inlineBudget` (queries examining at
+   * most this many run on the event loop, default 256; bigger ones on the query worker).
+   */
+  readonly query?: Omit<QueryOptions, "thread">;
 }
 
 /** What `_rmx_meta` records about an app. */
@@ -54,6 +61,8 @@ export class Apps {
   private readonly meta: DocumentStore;
   private readonly stores = new Map<string, DocumentStore>();
   private readonly documentLimits: Partial<DocumentLimits> | undefined;
+  private readonly queryOptions: QueryOptions;
+  private readonly queryThread: QueryThread;
   private readonly accessCache = new Map<string, { exists: boolean; rule: AclRule | undefined }>();
   private accessStamp = "";
 
@@ -61,6 +70,8 @@ export class Apps {
     this.dir = options.dir;
     this.logger = options.logger;
     this.documentLimits = options.documentLimits;
+    this.queryThread = new QueryThread(options.logger);
+    this.queryOptions = { ...options.query, thread: this.queryThread };
     mkdirSync(join(this.dir, "apps"), { recursive: true });
     rmSync(this.tmpDir, { recursive: true, force: true });
     mkdirSync(this.tmpDir, { recursive: true });
@@ -104,9 +115,9 @@ export class Apps {
   }
 
   /** Runs a query (string or AST) for `user`, who needs `allowed_read` or `allowed_run`. */
-  query(user: ActingUser, app: string, query: Query | string): StoreQueryResult {
+  async query(user: ActingUser, app: string, query: Query | string): Promise<StoreQueryResult> {
     const store = this.store(user, app, ["allowed_read", "allowed_run"]);
-    return runStoreQuery(store, typeof query === "string" ? parse(query) : query);
+    return store.query(typeof query === "string" ? parse(query) : query);
   }
 
   /** Subscribes `user` (who needs `allowed_read` or `allowed_run`) to the app's committed changes. */
@@ -222,13 +233,21 @@ export class Apps {
 
   /** Opens a store outside the registry (for building an app before `register`). */
   openStoreAt(path: string, app: string, indexedFields: readonly string[]): DocumentStore {
-    return new DocumentStore({ path, app, indexedFields, logger: this.logger, limits: this.documentLimits });
+    return new DocumentStore({
+      path,
+      app,
+      indexedFields,
+      logger: this.logger,
+      limits: this.documentLimits,
+      query: this.queryOptions,
+    });
   }
 
   async close(): Promise<void> {
     const stores = [...this.stores.values()];
     this.stores.clear();
     await Promise.all([...stores.map((s) => s.close()), this.admin.close(), this.meta.close()]);
+    await this.queryThread.close();
   }
 
   private checkMayCreate(user: ActingUser, name: string): void {

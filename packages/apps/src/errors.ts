@@ -13,7 +13,8 @@ export type AppsErrorCode =
   | "too_large"
   | "bad_archive"
   | "unsupported_media_type"
-  | "unsupported_version";
+  | "unsupported_version"
+  | "query_too_costly";
 
 const STATUS: Record<AppsErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
@@ -27,6 +28,7 @@ const STATUS: Record<AppsErrorCode, ContentfulStatusCode> = {
   too_large: 413,
   unsupported_media_type: 415,
   unsupported_version: 400,
+  query_too_costly: 422,
 };
 
 /** Every refusal from `@amp/apps` is one of these; the HTTP edge answers `{error:{code,message}}` with `status`. */
@@ -44,5 +46,20 @@ export class AppsError extends HttpError {
 export class UnsupportedRemixVersionError extends AppsError {
   constructor(readonly version: string) {
     super("unsupported_version", `this .remix is format version ${version}; amp reads versions up to 2.x`);
+  }
+}
+
+/**
+ * A query that would examine more documents than the store allows (`maxExamined`): refused
+ * before it runs (a scan) or as soon as it passes the limit (an index range). `fields` are the
+ * filter's fields the planner could not serve from an index; the message says to index them.
+ */
+export class QueryTooCostlyError extends AppsError {
+  constructor(
+    readonly fields: readonly string[],
+    readonly limit: number,
+    message: string,
+  ) {
+    super("query_too_costly", message);
   }
 }

@@ -1,7 +1,12 @@
 export { type AclRule, ALL_USERS, ANONYMOUS, ROLES, type Role, SERVER_RULE } from "./acl/roles.js";
 export type { ActingUser } from "./acl/user.js";
 export { type AppInfo, Apps, type AppsOptions, type CreateAppOptions } from "./apps.js";
-export { AppsError, type AppsErrorCode, UnsupportedRemixVersionError } from "./errors.js";
+export {
+  AppsError,
+  type AppsErrorCode,
+  QueryTooCostlyError,
+  UnsupportedRemixVersionError,
+} from "./errors.js";
 export * from "./query/index.js";
 export { type ExportManifest, type ExportOptions, exportRemix } from "./remix/export.js";
 export {
@@ -24,10 +29,18 @@ export type { BlobInfo, BlobStore } from "./store/blob-store.js";
 export type { ChangeEvent, ChangeListener, DocumentChange } from "./store/change-feed.js";
 export { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from "./store/document.js";
 export {
+  DEFAULT_INLINE_BUDGET,
   DocumentStore,
   type DocumentStoreOptions,
+  type QueryOptions,
   type WriteOp,
   type WriteResult,
 } from "./store/document-store.js";
 export type { FileEntry, FileStore } from "./store/file-store.js";
-export { runStoreQuery, type StoreQueryResult } from "./store/query-executor.js";
+export {
+  DEFAULT_MAX_EXAMINED,
+  runStoreQuery,
+  type StoreQueryResult,
+  type StoreReader,
+} from "./store/query-executor.js";
+export { QueryThread } from "./store/query-thread.js";

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { type AppsEnv, type AppsRoutesOptions, appsRoutes } from "../src/http.js";
 import type { ActingUser } from "../src/index.js";
-import { Apps } from "../src/index.js";
+import { Apps, type AppsOptions } from "../src/index.js";
 import { silentLogger, tempDir } from "./helpers.js";
 
 /**
@@ -26,9 +26,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export function startTestServer(options: Omit<AppsRoutesOptions, "apps"> = {}): TestServer {
+export function startTestServer(
+  options: Omit<AppsRoutesOptions, "apps"> = {},
+  appsOptions: Partial<Omit<AppsOptions, "dir" | "logger">> = {},
+): TestServer {
   const dir = tempDir();
-  const apps = new Apps({ dir: dir.path, logger: silentLogger });
+  const apps = new Apps({ ...appsOptions, dir: dir.path, logger: silentLogger });
   const http = new Hono<AppsEnv>();
   http.use("*", async (c, next) => {
     c.set("user", testIdentity(c.req.header("x-test-user")));

@@ -92,7 +92,7 @@ describe(".remix import and export", () => {
     });
     expect(info!.displayName).toBe("Demo App");
     expect(progress.at(-1)).toMatchObject({ phase: "import", done: true, entries: 7 });
-    const { documents } = s.apps.query(root, "demo", EXECUTABLE_QUERY);
+    const { documents } = await s.apps.query(root, "demo", EXECUTABLE_QUERY);
     expect(documents).toHaveLength(1);
     const dataRef = documents[0]!.dataRef as { value: string };
     const raw = await s.request("root", "GET", `/demo/raw/${dataRef.value}`);
@@ -210,7 +210,7 @@ describe(".remix import and export", () => {
       it(`imports ${file}, finds its executable, exports and re-imports it equal`, async () => {
         const bytes = new Uint8Array(readFileSync(join(samples!, file)));
         const [info] = await roundTrip(s.apps, bytes, (n) => `${n}-copy`);
-        const { documents } = s.apps.query(root, info!.name, EXECUTABLE_QUERY);
+        const { documents } = await s.apps.query(root, info!.name, EXECUTABLE_QUERY);
         expect(documents).toHaveLength(1);
         const wasm = await s.apps
           .store(root, info!.name, ["allowed_run"])

@@ -3,6 +3,7 @@ import { type Database, open, type RootDatabase } from "lmdb";
 import type { Logger } from "pino";
 import { AppsError } from "../errors.js";
 import { checkItemName } from "../names.js";
+import { decodeCursor, type IndexRange, plan, type Query } from "../query/index.js";
 import { BlobStore } from "./blob-store.js";
 import { ChangeFeed, type ChangeListener, type DocumentChange } from "./change-feed.js";
 import {
@@ -15,6 +16,15 @@ import {
 } from "./document.js";
 import { FileStore } from "./file-store.js";
 import { IndexSet } from "./index-set.js";
+import {
+  checkScanCost,
+  DEFAULT_MAX_EXAMINED,
+  estimateExamined,
+  executePlan,
+  type StoreQueryResult,
+  type StoreReader,
+} from "./query-executor.js";
+import type { QueryThread } from "./query-thread.js";
 
 export interface DocumentStoreOptions {
   /** Directory of this app's LMDB environment (created if missing). */
@@ -25,7 +35,32 @@ export interface DocumentStoreOptions {
   readonly indexedFields?: readonly string[];
   readonly limits?: Partial<DocumentLimits>;
   readonly logger: Logger;
+  /** Query execution: the cost limit and where expensive queries run. */
+  readonly query?: QueryOptions;
 }
+
+export interface QueryOptions {
+  /**
+   * Most documents one query may examine (a scan examines them all; an index plan, the
+   * entries in its ranges); past it the query is refused with `QueryTooCostlyError`
+   * (`query_too_costly`, 422) naming the fields to index. Default 100 000.
+   */
+  readonly maxExamined?: number;
+  /**
+   * The worker `query()` sends a query to when it would examine more than `inlineBudget`
+   * documents. Without one, every query runs on the calling thread.
+   */
+  readonly thread?: QueryThread;
+  /** Queries examining at most this many documents run inline (a round trip to the worker costs more). Default 256. */
+  readonly inlineBudget?: number;
+}
+
+/** Queries that examine at most this many documents run on the calling thread. */
+export const DEFAULT_INLINE_BUDGET = 256;
+
+/** How every thread opens a store's environment and its documents table. */
+export const ENVIRONMENT = { maxDbs: 16, encoding: "msgpack" } as const;
+export const DOCS_TABLE = { name: "docs", encoding: "binary" } as const;
 
 /** One operation of an atomic batch. */
 export type WriteOp =
@@ -60,8 +95,13 @@ const INSTANCE_KEY = "instance";
  * Writes are batches committed all-or-nothing (a child transaction inside
  * LMDB's batched async commit); the promise resolves once the batch is durable.
  */
-export class DocumentStore {
+export class DocumentStore implements StoreReader {
   readonly app: string;
+  /** Most documents one query may examine (see `QueryOptions`). */
+  readonly maxExamined: number;
+  private readonly path: string;
+  private readonly queryThread: QueryThread | undefined;
+  private readonly inlineBudget: number;
   /**
    * Random id of this environment, fixed at creation: an app deleted and
    * created again starts its sequence at 0 anew, so ETags carry this too.
@@ -80,8 +120,12 @@ export class DocumentStore {
   constructor(options: DocumentStoreOptions) {
     this.app = options.app;
     this.limits = { ...DEFAULT_DOCUMENT_LIMITS, ...options.limits };
-    this.env = open({ path: options.path, maxDbs: 16, encoding: "msgpack" });
-    this.docs = this.env.openDB({ name: "docs", encoding: "binary" });
+    this.path = options.path;
+    this.maxExamined = options.query?.maxExamined ?? DEFAULT_MAX_EXAMINED;
+    this.queryThread = options.query?.thread;
+    this.inlineBudget = options.query?.inlineBudget ?? DEFAULT_INLINE_BUDGET;
+    this.env = open({ path: options.path, ...ENVIRONMENT });
+    this.docs = this.env.openDB(DOCS_TABLE);
     this.meta = this.env.openDB({ name: "meta", encoding: "msgpack" });
     this.blobs = new BlobStore(this.env);
     this.files = new FileStore(this.env, this.blobs);
@@ -138,6 +182,30 @@ export class DocumentStore {
   /** The secondary indexes (read through the query planner's ranges). */
   get indexSet(): IndexSet {
     return this.indexes;
+  }
+
+  /** Ids whose index key for `field` lies in `range`, in key order. */
+  indexIds(field: string, range: IndexRange): Iterable<string> {
+    return this.indexes.ids(field, range);
+  }
+
+  /**
+   * Runs a query without holding the event loop: a query that examines at most
+   * `inlineBudget` documents (counted from the index keys, or the store's count for a
+   * scan) runs here at once; a bigger one runs on the query thread, over a snapshot
+   * taken when it starts there. The result is `runStoreQuery`'s. A query over
+   * `maxExamined` is refused with `QueryTooCostlyError`; a bad cursor with
+   * `QueryCursorError`, before anything runs.
+   */
+  async query(query: Query): Promise<StoreQueryResult> {
+    const chosen = plan(query, this.indexedFields);
+    const thread = this.queryThread;
+    if (!thread) return executePlan(this, query, chosen, this.maxExamined);
+    if (query.after !== undefined) decodeCursor(query.after, query.sort ?? []);
+    const examined = estimateExamined(this, chosen, this.inlineBudget);
+    if (chosen.kind === "scan") checkScanCost(examined, query, chosen, this.maxExamined);
+    if (examined <= this.inlineBudget) return executePlan(this, query, chosen, this.maxExamined);
+    return thread.run(this.path, this.indexedFields, query, this.maxExamined);
   }
 
   /** Applies `ops` atomically: either every op is applied and the sequence bumps once, or nothing changes. */
@@ -232,6 +300,7 @@ export class DocumentStore {
 
   /** Waits for pending writes and closes the environment. */
   async close(): Promise<void> {
+    await this.queryThread?.closeEnvironment(this.path);
     await this.env.close();
   }
 }

@@ -32,7 +32,7 @@ export class IndexSet {
   private layout: FieldLayout[] = [];
 
   constructor(env: RootDatabase, fields: readonly string[]) {
-    this.table = env.openDB({ name: "index", dupSort: true, keyEncoding: "binary", encoding: "string" });
+    this.table = env.openDB(INDEX_TABLE);
     this.indexed = [];
     this.setFields(fields);
   }
@@ -95,12 +95,26 @@ export class IndexSet {
 
   /** Ids of documents whose index key for `field` lies in `range` (a planner range), in key order. */
   *ids(field: string, range: IndexRange = {}): Generator<string> {
-    const prefix = fieldPrefix(field);
-    const { start, end } = keyBounds(range);
-    const from = start ? Buffer.concat([prefix, start]) : prefix;
-    const to = end ? Buffer.concat([prefix, end]) : fieldPrefix(field, 1);
-    for (const { value } of this.table.getRange({ start: from, end: to })) yield value;
+    for (const { value } of this.table.getRange(indexTableRange(field, range))) yield value;
   }
+}
+
+/** The index table (see `IndexSet`): its name and how it is opened, for readers on other threads. */
+export const INDEX_TABLE = {
+  name: "index",
+  dupSort: true,
+  keyEncoding: "binary",
+  encoding: "string",
+} as const;
+
+/** The `getRange` bounds, in the index table, of a field's keys in a planner range. */
+export function indexTableRange(field: string, range: IndexRange): { start: Buffer; end: Buffer } {
+  const prefix = fieldPrefix(field);
+  const { start, end } = keyBounds(range);
+  return {
+    start: start ? Buffer.concat([prefix, start]) : prefix,
+    end: end ? Buffer.concat([prefix, end]) : fieldPrefix(field, 1),
+  };
 }
 
 function fieldPrefix(field: string, terminator = 0): Buffer {

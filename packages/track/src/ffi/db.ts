@@ -1,4 +1,4 @@
-import { fromAst, parse, print, type Query, runStoreQuery, type WriteOp } from "@amp/apps";
+import { fromAst, parse, print, type Query, type WriteOp } from "@amp/apps";
 import { isMixArray, isMixMap, MixCase, type MixMap, type MixValue } from "@amp/codec";
 import type { FfiContext, FfiHandler } from "@amp/machine";
 import type { TrackApps } from "../ports.js";
@@ -25,13 +25,14 @@ export function dbFfis(apps: TrackApps, find: SessionLookup): Record<string, Ffi
       appsError(e);
     }
   };
-  const run = (args: MixValue[], ctx: FfiContext) => {
+  // Off the event loop when the query is expensive (DocumentStore.query).
+  const run = async (args: MixValue[], ctx: FfiContext) => {
     const options = optionalMap(args, 1, ctx.name);
     const query = toQuery(args[0], ctx.name);
     const limit = Math.min(numberOf(options.limit) ?? query.limit ?? DEFAULT_LIMIT, MAX_LIMIT);
     const after = typeof options.after === "string" ? options.after : query.after;
     const q: Query = { ...query, limit, ...(after !== undefined ? { after } : {}) };
-    return runStoreQuery(store(ctx, options, READ_ROLES).store, q);
+    return store(ctx, options, READ_ROLES).store.query(q);
   };
   const write = async (ops: WriteOp[], args: MixValue[], ctx: FfiContext) => {
     if (ops.length > MAX_BATCH) throw new Error(`${ctx.name}: at most ${MAX_BATCH} documents per call`);
@@ -39,11 +40,11 @@ export function dbFfis(apps: TrackApps, find: SessionLookup): Record<string, Ffi
     return [...(await s.write(ops, user.id)).results];
   };
   return {
-    $db_get_a: (args, ctx) => run(args, ctx).documents,
-    $db_get_one: (args, ctx) =>
-      run([args[0], { ...optionalMap(args, 1, ctx.name), limit: 1 }], ctx).documents[0] ?? null,
-    $db_execute_next: (args, ctx) => {
-      const result = run(args, ctx);
+    $db_get_a: async (args, ctx) => (await run(args, ctx)).documents,
+    $db_get_one: async (args, ctx) =>
+      (await run([args[0], { ...optionalMap(args, 1, ctx.name), limit: 1 }], ctx)).documents[0] ?? null,
+    $db_execute_next: async (args, ctx) => {
+      const result = await run(args, ctx);
       return { documents: result.documents, next: result.next ?? null };
     },
     $db_save_a: (args, ctx) => {

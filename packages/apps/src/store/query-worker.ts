@@ -1,0 +1,84 @@
+import { parentPort } from "node:worker_threads";
+import { decodeMsgpack, encodeMsgpack, type MixMap } from "@amp/codec";
+import { type Database, open, type RootDatabase } from "lmdb";
+import { plan } from "../query/index.js";
+import { DOCS_TABLE, ENVIRONMENT } from "./document-store.js";
+import { INDEX_TABLE, indexTableRange } from "./index-set.js";
+import { executePlan, type StoreReader } from "./query-executor.js";
+import { type QueryWorkerReply, type QueryWorkerRequest, toWorkerError } from "./query-thread.js";
+
+/**
+ * The query worker: runs queries that `DocumentStore.query` sends off the event loop.
+ * It opens each app's environment the way the store does (lmdb-js shares the
+ * environment with the main thread) and only reads.
+ */
+interface Tables {
+  readonly env: RootDatabase;
+  readonly docs: Database<Uint8Array, string>;
+  readonly index: Database<string, Buffer>;
+}
+
+const open_ = new Map<string, Tables>();
+
+function tables(path: string): Tables {
+  let t = open_.get(path);
+  if (!t) {
+    const env = open({ path, ...ENVIRONMENT });
+    t = { env, docs: env.openDB(DOCS_TABLE), index: env.openDB(INDEX_TABLE) };
+    open_.set(path, t);
+  }
+  return t;
+}
+
+function reader(t: Tables, indexedFields: readonly string[]): StoreReader {
+  return {
+    indexedFields,
+    get count() {
+      return t.docs.getCount();
+    },
+    get(id) {
+      const bytes = t.docs.getBinaryFast(id);
+      return bytes === undefined ? undefined : (decodeMsgpack(bytes) as MixMap);
+    },
+    *allDocuments() {
+      for (const { value } of t.docs.getRange()) yield decodeMsgpack(value) as MixMap;
+    },
+    *indexIds(field, range) {
+      for (const { value } of t.index.getRange(indexTableRange(field, range))) yield value;
+    },
+  };
+}
+
+async function handle(m: QueryWorkerRequest): Promise<QueryWorkerReply> {
+  if (m.type === "close") {
+    const t = open_.get(m.path);
+    open_.delete(m.path);
+    await t?.env.close();
+    return { id: m.id, ok: true };
+  }
+  const t = tables(m.path);
+  // A fresh snapshot: it holds every write committed before this query was sent.
+  t.env.resetReadTxn();
+  const result = executePlan(
+    reader(t, m.indexedFields),
+    m.query,
+    plan(m.query, m.indexedFields),
+    m.maxExamined,
+  );
+  return {
+    id: m.id,
+    ok: true,
+    documents: encodeMsgpack(result.documents),
+    plan: result.plan,
+    ...(result.next !== undefined && { next: result.next }),
+  };
+}
+
+const port = parentPort!;
+port.on("message", (m: QueryWorkerRequest) => {
+  handle(m).then(
+    (reply) => port.postMessage(reply),
+    (err: unknown) =>
+      port.postMessage({ id: m.id, ok: false, error: toWorkerError(err) } satisfies QueryWorkerReply),
+  );
+});
