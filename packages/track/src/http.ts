@@ -89,6 +89,18 @@ export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> 
     app,
   });
 
+  router.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/{app}/track.ws",
+    summary: "Open a track WebSocket (needs allowed_run)",
+    description:
+      "Upgrades to a WebSocket carrying track messages as JSON text frames, as Remix's web runtime does without `vm-init`: first `msg_session_create`, then view messages; every answer and every cell the VM pushes arrives as a `msg_response`. Browsers pass the token as `?token=`.",
+    request: { params: AppParam },
+    responses: {
+      101: { description: "Switching to the WebSocket protocol" },
+      ...errorResponses(401, 403, 404),
+    },
+  });
   router.get("/:app/track.ws", async (c, next) => {
     const user = userOf(c);
     const app = c.req.param("app");
@@ -174,6 +186,7 @@ export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> 
         },
         ...errorResponses(400, 404, 413, 415),
       },
+      summary: "Send one track message",
       description: `One track message, answered synchronously. Types: ${MESSAGE_TYPES.join(", ")}.`,
     }),
     async (c) => {
@@ -196,6 +209,7 @@ export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> 
           required: true,
         },
       },
+      summary: "Send a batch of track messages",
       responses: {
         200: {
           description: "One msg_response per message, in order",
@@ -248,6 +262,24 @@ function transformRoutes(
     ["lambda", "lambda"],
   ];
   for (const [kind, segment] of kinds) {
+    if (kind !== "webhook") {
+      for (const method of ["get", "post", "put", "delete", "patch"] as const) {
+        router.openAPIRegistry.registerPath({
+          method,
+          path: `/{app}/${segment}/{module}`,
+          summary: `Run the app's ${kind} module (needs allowed_run)`,
+          description:
+            "Runs the module with the request as its input `{method, path, query, headers, body}`; its `$response` cell `{status?, headers?, body}` is the answer.",
+          request: {
+            params: AppParam.extend({ module: z.string().openapi({ param: { name: "module", in: "path" } }) }),
+          },
+          responses: {
+            200: { description: "The module's answer" },
+            ...errorResponses(400, 404, 413),
+          },
+        });
+      }
+    }
     router.on(["GET", "POST", "PUT", "DELETE", "PATCH"], `/:app/${segment}/:module`, limit, async (c) => {
       const app = c.req.param("app");
       const conn = connection(c, app);

@@ -2,8 +2,9 @@ import type { Apps, Role } from "@amp/apps";
 import type { AmpUser } from "@amp/auth";
 import { type AppRole, BROKER_WS_PATH, Broker, type TokenVerifier } from "@amp/broker";
 import { type Compiler, CompilerClient, DisabledCompiler } from "@amp/compiler";
+import { errorResponses } from "@amp/http-edge";
 import { upgradeWebSocket } from "@hono/node-server";
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import type { ServerConfig } from "../config/schema.js";
@@ -74,7 +75,18 @@ async function openMessaging(config: ServerConfig, logger: Logger, verifier: Tok
     ? await CompilerClient.start({ bus: broker, logger: logger.child({ component: "compiler" }) })
     : new DisabledCompiler();
 
-  const webSocket = new Hono();
+  const webSocket = new OpenAPIHono();
+  webSocket.openAPIRegistry.registerPath({
+    method: "get",
+    path: BROKER_WS_PATH,
+    summary: "Open an MQTT 3.1.1 connection over WebSocket",
+    description:
+      "The embedded broker (subprotocol `mqtt`). CONNECT with the password `Bearer <token>` and, as username, the token's user or its `email` claim, or none; anonymous clients may subscribe where the ACL allows, never publish. Remix's web runtime drives its `server:mqtt` sessions here.",
+    responses: {
+      101: { description: "Switching to the WebSocket protocol" },
+      ...errorResponses(403),
+    },
+  });
   webSocket.get(
     BROKER_WS_PATH,
     upgradeWebSocket((c) => ({

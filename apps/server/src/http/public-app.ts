@@ -7,6 +7,7 @@ import { type ServerConfig, STATIC_MOUNTS, type StaticMountSetting } from "../co
 import { corsMiddleware, type OriginPolicy, webSocketOriginCheck } from "./cors.js";
 import { errorHandler, errorResponse, notFoundHandler, validationHook } from "./errors.js";
 import { healthRoutes, type Phase } from "./health.js";
+import { describeApi } from "./openapi.js";
 import { requestLog } from "./request-log.js";
 import { type ServerInfo, serverInfoRoutes } from "./server-info.js";
 import { staticFolder } from "./static-files.js";
@@ -54,11 +55,17 @@ export function createPublicApp(options: PublicAppOptions): OpenAPIHono {
   app.get("/favicon.ico", notFoundHandler);
   app.route("/", healthRoutes(options.phase));
   app.route("/", serverInfoRoutes(options.info));
-  app.doc31(OPENAPI_PATH, () => ({
-    openapi: "3.1.0",
-    info: { title: "amp", version: options.info().build, description: "The Remix platform server" },
-    servers: [{ url: options.info().baseURL }],
-  }));
+  app.get(OPENAPI_PATH, (c) =>
+    c.json(
+      describeApi(
+        app.getOpenAPI31Document({
+          openapi: "3.1.0",
+          info: { title: "amp", version: options.info().build, description: "The Remix platform server" },
+          servers: [{ url: options.info().baseURL }],
+        }),
+      ),
+    ),
+  );
 
   if (config.solo) {
     for (const [setting, prefix] of Object.entries(STATIC_MOUNTS) as [StaticMountSetting, string][]) {
