@@ -1,3 +1,5 @@
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import { decodeMsgpack, encodeMsgpack, type MixMap } from "@amp/codec";
 import { type Database, open, type RootDatabase } from "lmdb";
@@ -72,6 +74,19 @@ async function handle(m: QueryWorkerRequest): Promise<QueryWorkerReply> {
     plan: result.plan,
     ...(result.next !== undefined && { next: result.next }),
   };
+}
+
+/**
+ * Queries here are background work: on Linux this thread lowers its own scheduling priority
+ * (nice 10; a thread id is a pid to setpriority), so that when the cores are contended
+ * the event loop that serves sessions, MQTT and requests runs first.
+ */
+export const QUERY_WORKER_NICE = 10;
+try {
+  const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+  if (Number.isInteger(tid) && tid > 0) setPriority(tid, QUERY_WORKER_NICE);
+} catch {
+  // Not Linux, or not allowed: run at the process's priority.
 }
 
 const port = parentPort!;
