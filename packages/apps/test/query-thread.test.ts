@@ -144,7 +144,7 @@ describe("queries on the query thread give the inline executor's results (real L
       { numRuns: 40 },
     );
     expect(offloaded).toBeGreaterThan(0);
-    expect(thread.runs).toBeGreaterThan(40);
+    expect(thread.runs).toBeGreaterThan(10);
   });
 
   it("sees every write committed before the query, and a store reopened at the same path afresh", async () => {
