@@ -13,6 +13,7 @@ const io = {
   env: process.env,
   stdout: (text: string) => process.stdout.write(text),
   stderr: (text: string) => process.stderr.write(text),
+  tty: process.stderr.isTTY === true,
   exit: (code: number) => process.exit(code),
 };
 

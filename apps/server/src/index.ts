@@ -10,7 +10,7 @@ export { type ServerConfig, type ServerConfigInput, serverConfigSchema } from ".
 export { type StartAmpOptions, startAmp } from "./embed.js";
 export { ErrorBodySchema, errorHandler, errorResponse, HttpError, notFoundHandler } from "./http/errors.js";
 export type { Phase } from "./http/health.js";
-export { OPENAPI_PATH } from "./http/public-app.js";
+export { OPENAPI_PATH } from "./http/openapi.js";
 export type { ServerInfo } from "./http/server-info.js";
 export type {
   Component,

@@ -3,6 +3,7 @@ import type { Composition } from "../compose/composition.js";
 import { ConfigError } from "../config/errors.js";
 import { loadConfig } from "../config/load.js";
 import type { ServerConfig } from "../config/schema.js";
+import type { ServerAddresses } from "../lifecycle/component.js";
 import { type AmpServer, createServer } from "../lifecycle/server.js";
 import { createLogger } from "../logging/logger.js";
 import { helpText } from "./help.js";
@@ -18,6 +19,8 @@ export interface ServeIO {
   env: NodeJS.ProcessEnv;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Whether a person watches stderr (a terminal): then a short banner follows the JSON "ready" line. */
+  tty?: boolean;
   /** Called with the exit status once the server has stopped or failed. */
   exit: (code: number) => void;
   /** The server's parts (stores, routes, auth), opened when it starts; `composeAmp` in the real binary. */
@@ -77,10 +80,27 @@ export async function serve(io: ServeIO): Promise<AmpServer | undefined> {
   process.on("unhandledRejection", crash);
 
   try {
-    await server.start();
+    const addresses = await server.start();
+    if (io.tty) io.stderr(banner(config, addresses));
   } catch (error) {
     logger.fatal({ err: error }, (error as Error).message);
     io.exit(EXIT_FAILED);
   }
   return server;
+}
+
+/** What a person starting amp in a terminal wants to know first, beside the JSON logs. */
+function banner(config: ServerConfig, addresses: ServerAddresses): string {
+  const api = config.baseURL ?? `http://localhost:${addresses.http.port}`;
+  const ws = api.replace(/^http/, "ws").replace(/\/$/, "");
+  const admin = `http://${addresses.admin.host}:${addresses.admin.port}`;
+  return [
+    "",
+    `  amp is ready (${config.org}/${config.workspace})`,
+    `  API      ${api}   described at ${api.replace(/\/$/, "")}/x/openapi.json`,
+    `  Broker   mqtt://localhost:${config.brokerPort}   ${ws}/x/broker.ws`,
+    `  Admin    ${admin}/metrics`,
+    "",
+    "",
+  ].join("\n");
 }

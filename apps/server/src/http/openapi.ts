@@ -1,5 +1,8 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 
+/** Where the server describes its HTTP API. */
+export const OPENAPI_PATH = "/x/openapi.json";
+
 type Document = ReturnType<OpenAPIHono["getOpenAPI31Document"]>;
 type Operation = {
   operationId?: string;

@@ -7,12 +7,11 @@ import { type ServerConfig, STATIC_MOUNTS, type StaticMountSetting } from "../co
 import { corsMiddleware, type OriginPolicy, webSocketOriginCheck } from "./cors.js";
 import { errorHandler, errorResponse, notFoundHandler, validationHook } from "./errors.js";
 import { healthRoutes, type Phase } from "./health.js";
-import { describeApi } from "./openapi.js";
+import { describeApi, OPENAPI_PATH } from "./openapi.js";
 import { requestLog } from "./request-log.js";
 import { type ServerInfo, serverInfoRoutes } from "./server-info.js";
 import { staticFolder } from "./static-files.js";
-
-export const OPENAPI_PATH = "/x/openapi.json";
+import { welcomeRoutes } from "./welcome.js";
 
 /** Paths that answer whatever the phase, so probes and clients can see what is going on. */
 const ALWAYS_OPEN = ["/x/health/", "/x/serverinfo", OPENAPI_PATH];
@@ -55,6 +54,7 @@ export function createPublicApp(options: PublicAppOptions): OpenAPIHono {
   app.get("/favicon.ico", notFoundHandler);
   app.route("/", healthRoutes(options.phase));
   app.route("/", serverInfoRoutes(options.info));
+  app.route("/", welcomeRoutes(options.info));
   app.get(OPENAPI_PATH, (c) =>
     c.json(
       describeApi(
