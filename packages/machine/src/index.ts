@@ -11,6 +11,7 @@ export {
   type PoolStats,
   type WarmOptions,
 } from "./groovebox/pool.js";
+export type { WorkerMemory } from "./groovebox/protocol.js";
 export { initEnvValue } from "./init-env.js";
 export {
   FfiAbortError,

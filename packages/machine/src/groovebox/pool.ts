@@ -9,7 +9,8 @@ import type { InitEnv, MachineOptions } from "../types.js";
 import { checkGrooveboxModule, readAppCode } from "./abi.js";
 import { GrooveboxMachine } from "./machine.js";
 import { type CompiledModule, ModuleCache } from "./module-cache.js";
-import { type CodeSpec, stashKey, type VmSettings } from "./protocol.js";
+import { type CodeSpec, stashKey, type VmSettings, type WorkerMemory } from "./protocol.js";
+import { SpareSizer } from "./spare-sizer.js";
 import { type SlotOwner, WorkerSlot } from "./worker-slot.js";
 
 /** The only public Groovebox build; the wasm itself does not carry its build number. */
@@ -22,8 +23,19 @@ export interface GrooveboxPoolOptions {
   build?: number;
   /** Worker threads. Default: the number of cores. */
   workers?: number;
-  /** Pre-created VMs kept per worker for each warmed app. Default 2. */
+  /**
+   * Pre-created VMs kept per worker for each warmed app when it is quiet (the floor). Default 2.
+   * Busy apps keep more: see `maxSpares`.
+   */
   spares?: number;
+  /**
+   * Most spares kept per worker for one app. An app's spare target follows its recent arrivals
+   * (an exponentially decayed count of its creates, half-life `sparesHalfLifeMs`, spread over the
+   * workers) between the floor and this cap. Default 8 (never below the floor).
+   */
+  maxSpares?: number;
+  /** Half-life of the arrival count that sizes spares. Default 10 s. */
+  sparesHalfLifeMs?: number;
   /** Defaults for every machine; `createMachine` options override. */
   machineDefaults?: MachineOptions;
   /**
@@ -93,15 +105,13 @@ export class GrooveboxPool implements SlotOwner {
   readonly #checked = new Set<string>();
   readonly #slots: WorkerSlot[] = [];
   readonly #machines = new Map<number, GrooveboxMachine>();
-  readonly #warm = new Map<
-    string,
-    { specs: CompiledSpec[]; spares: number; initEnv: Uint8Array | undefined }
-  >();
+  readonly #warm = new Map<string, WarmEntry>();
   #nextVm = 0;
   #restarts = 0;
   #recycled = 0;
   #closed = false;
   readonly #recycleTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #sizeTimer: ReturnType<typeof setInterval>;
 
   private constructor(
     private readonly groovebox: CompiledModule,
@@ -116,6 +126,14 @@ export class GrooveboxPool implements SlotOwner {
       this.#recycleTimer = setInterval(() => this.recycleIdle(idleMs), Math.max(100, idleMs / 3));
       this.#recycleTimer.unref();
     }
+    // Spare targets decay with the arrivals: re-evaluated a few times per half-life.
+    this.#sizeTimer = setInterval(
+      () => {
+        for (const key of this.#warm.keys()) this.retarget(key);
+      },
+      Math.max(50, (options.sparesHalfLifeMs ?? 10_000) / 5),
+    );
+    this.#sizeTimer.unref();
   }
 
   /** Compiles the Groovebox (typed errors for corrupt or non-Groovebox Wasm) and starts the workers. */
@@ -149,13 +167,25 @@ export class GrooveboxPool implements SlotOwner {
   async warm(code: AppCode[], spares = this.options.spares ?? 2, options: WarmOptions = {}): Promise<void> {
     const specs = await this.codeSpecs(code);
     const initEnv = options.initEnv === undefined ? undefined : encodeRmx(initEnvValue(options.initEnv));
-    this.#warm.set(specKey(specs), { specs, spares, initEnv });
+    const sizer = new SpareSizer(
+      spares,
+      this.options.maxSpares ?? 8,
+      this.options.sparesHalfLifeMs ?? 10_000,
+    );
+    this.#warm.set(specKey(specs), { specs, spares, initEnv, sizer, target: spares });
     await Promise.all(this.#slots.map((slot) => this.warmSlot(slot, specs, true)));
   }
 
   async createMachine(options: GrooveboxMachineOptions = {}): Promise<GrooveboxMachine> {
     const specs = await this.codeSpecs(options.code ?? []);
     return this.createOn(this.pickSlot(codeOnly(specs)), options, specs);
+  }
+
+  /** What each worker holds in memory (its heap, its VMs' and spares' linear memory). */
+  async memoryStats(): Promise<WorkerMemory[]> {
+    const live = this.#slots.filter((s) => !s.ended);
+    const replies = await Promise.all(live.map((s) => s.request({ op: "stats", vm: 0 }, QUEUE_SLACK_MS)));
+    return replies.flatMap((r) => (r.ok && r.memory !== undefined ? [r.memory] : []));
   }
 
   stats(): PoolStats {
@@ -171,6 +201,7 @@ export class GrooveboxPool implements SlotOwner {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#recycleTimer);
+    clearInterval(this.#sizeTimer);
     await Promise.all(this.#slots.map((s) => s.terminate()));
     this.#machines.clear();
   }
@@ -239,12 +270,12 @@ export class GrooveboxPool implements SlotOwner {
         gbHash: this.groovebox.hash,
         settings: this.vmSettings(machineLimits({ ...this.options.machineDefaults })),
         code: codeOnly(specs),
-        target: warm.spares,
+        target: warm.target,
         initEnv: warm.initEnv,
         now,
       },
       // Each spare is a VM under the default limits: a spare that never yields ends like any VM.
-      machineLimits({ ...this.options.machineDefaults }).hardTimeoutMs * Math.max(1, warm.spares) +
+      machineLimits({ ...this.options.machineDefaults }).hardTimeoutMs * Math.max(1, warm.target) +
         QUEUE_SLACK_MS,
     );
     if (!reply.ok) throw new MachineError(reply.code, reply.message);
@@ -264,41 +295,54 @@ export class GrooveboxPool implements SlotOwner {
     if (this.#closed) throw new MachineError("destroyed", "the pool is closed");
     const vm = ++this.#nextVm;
     const machine = new GrooveboxMachine(this, slot, vm, { ...this.options.machineDefaults, ...options });
-    await this.ensureModule(slot, this.groovebox, vm);
-    for (const s of specs) await this.ensureModule(slot, s.compiled, vm);
     const key = specKey(specs);
     const code = codeOnly(specs);
     const stash = stashKey(this.groovebox.hash, code);
-    const created = slot.request(
-      {
-        op: "create",
-        vm,
-        gbHash: this.groovebox.hash,
-        settings: this.vmSettings(machine.limits),
-        code,
-        warm: this.#warm.get(key)?.spares ?? 0,
-      },
-      machine.limits.hardTimeoutMs + QUEUE_SLACK_MS,
-    );
+    // Counted on the worker before the first await, so the creates of a burst (all picked before
+    // any of them reaches its worker) spread over the workers instead of piling onto one.
+    slot.vms.add(vm);
     const spares = slot.spares.get(stash) ?? 0;
     // A worker holding a spare hands it out without fail, and handles requests in order:
     // the machine is ready at once and its first request queues behind this one.
     const optimistic = spares > 0;
     if (optimistic) slot.spares.set(stash, spares - 1);
-    const settled = created.then((reply) => {
-      if (reply.ok && typeof reply.value === "number") slot.spares.set(stash, reply.value);
-      return reply;
-    });
-    if (optimistic) {
-      settled.then(
-        (reply) => {
-          if (!reply.ok) machine.createFailed(new MachineError(reply.code, reply.message));
+    const warm = this.#warm.get(key);
+    if (warm !== undefined) {
+      warm.sizer.arrival();
+      this.retarget(key);
+    }
+    try {
+      await this.ensureModule(slot, this.groovebox, vm);
+      for (const s of specs) await this.ensureModule(slot, s.compiled, vm);
+      const created = slot.request(
+        {
+          op: "create",
+          vm,
+          gbHash: this.groovebox.hash,
+          settings: this.vmSettings(machine.limits),
+          code,
+          warm: warm?.target ?? 0,
         },
-        () => {}, // a lost worker reaches the machine through workerEnded
+        machine.limits.hardTimeoutMs + QUEUE_SLACK_MS,
       );
-    } else {
-      const reply = await settled;
-      if (!reply.ok) throw new MachineError(reply.code, reply.message);
+      const settled = created.then((reply) => {
+        if (reply.ok && typeof reply.value === "number") slot.spares.set(stash, reply.value);
+        return reply;
+      });
+      if (optimistic) {
+        settled.then(
+          (reply) => {
+            if (!reply.ok) machine.createFailed(new MachineError(reply.code, reply.message));
+          },
+          () => {}, // a lost worker reaches the machine through workerEnded
+        );
+      } else {
+        const reply = await settled;
+        if (!reply.ok) throw new MachineError(reply.code, reply.message);
+      }
+    } catch (error) {
+      slot.vms.delete(vm);
+      throw error;
     }
     // A worker started after `warm` (a replacement) learns the target and fills it in the background.
     if (this.#warm.has(key) && !slot.warmed.has(key)) {
@@ -306,11 +350,35 @@ export class GrooveboxPool implements SlotOwner {
         this.logger?.warn({ err: error.message }, "warming a replacement worker failed"),
       );
     }
-    slot.vms.add(vm);
     slot.hosted++;
     this.#machines.set(vm, machine);
     machine.codeLoaded(specs.map((s) => s.codeID));
     return machine;
+  }
+
+  private liveSlots(): WorkerSlot[] {
+    return this.#slots.filter((s) => !s.ended);
+  }
+
+  /** Tells the workers an app's new spare target when its arrivals moved it. */
+  private retarget(key: string): void {
+    const warm = this.#warm.get(key);
+    if (warm === undefined || this.#closed) return;
+    const slots = this.liveSlots();
+    const target = warm.sizer.target(slots.length);
+    if (target === warm.target) return;
+    warm.target = target;
+    const code = codeOnly(warm.specs);
+    const stash = stashKey(this.groovebox.hash, code);
+    for (const slot of slots) {
+      if (!slot.warmed.has(key)) continue;
+      slot
+        .request({ op: "target", vm: 0, gbHash: this.groovebox.hash, code, target }, QUEUE_SLACK_MS)
+        .then((reply) => {
+          if (reply.ok && typeof reply.value === "number") slot.spares.set(stash, reply.value);
+        })
+        .catch(() => {}); // a lost worker is replaced and re-warmed with the current target
+    }
   }
 
   private async codeSpecs(code: AppCode[]): Promise<CompiledSpec[]> {
@@ -354,6 +422,16 @@ export class GrooveboxPool implements SlotOwner {
 }
 
 type CompiledSpec = CodeSpec & { compiled: CompiledModule };
+
+interface WarmEntry {
+  specs: CompiledSpec[];
+  /** The floor. */
+  spares: number;
+  initEnv: Uint8Array | undefined;
+  sizer: SpareSizer;
+  /** The per-worker target last sent to the workers. */
+  target: number;
+}
 
 function specKey(specs: CompiledSpec[]): string {
   return specs.map((s) => `${s.codeID}:${s.hash}:${s.initFlag ? 1 : 0}`).join("|");

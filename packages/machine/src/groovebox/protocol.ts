@@ -53,11 +53,29 @@ export type WorkerRequest = { seq: number; vm: number } & (
   | { op: "destroy" }
   | { op: "memory" }
   | { op: "scan"; needle: Uint8Array }
+  | { op: "stats" }
+  /** A warmed app's new spare target: surplus spares are dropped, missing ones built in the background. */
+  | { op: "target"; gbHash: string; code: CodeSpec[]; target: number }
 );
+
+/** What a worker holds in memory (its isolate's heap and its VMs' linear memory), in bytes. */
+export interface WorkerMemory {
+  /** VMs serving sessions, and spares. */
+  vms: number;
+  spares: number;
+  /** Linear memory of the sessions' VMs, and of the spares. */
+  vmLinear: number;
+  spareLinear: number;
+  /** The worker isolate's V8 heap (used, and committed), and what it allocated with malloc. */
+  heapUsed: number;
+  heapTotal: number;
+  malloced: number;
+  external: number;
+}
 
 /** The worker's answer to one request. */
 export type RequestReply =
-  | { seq: number; ok: true; run?: VmRun; value?: number | boolean }
+  | { seq: number; ok: true; run?: VmRun; value?: number | boolean; memory?: WorkerMemory }
   | { seq: number; ok: false; code: MachineErrorCode; message: string; fatal: boolean };
 
 /** Worker → main thread: replies, output lines of a VM, and how many spares a worker holds (seq -1). */

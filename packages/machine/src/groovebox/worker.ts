@@ -7,6 +7,7 @@
  * A spare serves exactly one session and is dropped with it: nothing a session put
  * in a VM (env, cells, memory) can reach the next one.
  */
+import { getHeapStatistics } from "node:v8";
 import { parentPort } from "node:worker_threads";
 import { asMachineError, MachineError } from "../errors.js";
 import { IdleCollector } from "./idle-collector.js";
@@ -15,6 +16,7 @@ import {
   type LocalAnswer,
   stashKey,
   type VmSettings,
+  type WorkerMemory,
   type WorkerReply,
   type WorkerRequest,
 } from "./protocol.js";
@@ -275,6 +277,28 @@ function applyLocal(hosted: Hosted, local: Record<string, LocalAnswer> | undefin
   if (local !== undefined) hosted.vm.setLocalAnswers(new Map(Object.entries(local)));
 }
 
+function workerMemory(): WorkerMemory {
+  const heap = getHeapStatistics();
+  let vmLinear = 0;
+  let spareLinear = 0;
+  let spareCount = 0;
+  for (const h of vms.values()) vmLinear += h.vm.memoryBytes;
+  for (const spares of stash.values()) {
+    for (const s of spares) spareLinear += s.vm.memoryBytes;
+    spareCount += spares.length;
+  }
+  return {
+    vms: vms.size,
+    spares: spareCount,
+    vmLinear,
+    spareLinear,
+    heapUsed: heap.used_heap_size,
+    heapTotal: heap.total_heap_size,
+    malloced: heap.malloced_memory,
+    external: heap.external_memory,
+  };
+}
+
 function handle(req: WorkerRequest): WorkerReply {
   linesFor = req.vm;
   switch (req.op) {
@@ -321,6 +345,20 @@ function handle(req: WorkerRequest): WorkerReply {
     case "destroy":
       if (vms.delete(req.vm)) collector.destroyed();
       return { seq: req.seq, ok: true };
+    case "target": {
+      const key = stashKey(req.gbHash, req.code);
+      const warm = warmTargets.get(key);
+      if (warm === undefined) return { seq: req.seq, ok: true, value: 0 };
+      warm.target = req.target;
+      const spares = sparesOf(key);
+      // The surplus goes (its memory with it once collected); the newest spares stay.
+      if (spares.length > warm.target) spares.splice(0, spares.length - warm.target);
+      if (building?.key === key && spares.length >= warm.target) building = undefined;
+      scheduleRefill();
+      return { seq: req.seq, ok: true, value: spares.length };
+    }
+    case "stats":
+      return { seq: req.seq, ok: true, memory: workerMemory() };
   }
   const hosted = vms.get(req.vm);
   if (hosted === undefined) throw new MachineError("destroyed", `no VM ${req.vm} in this worker`);
