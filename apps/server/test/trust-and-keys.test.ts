@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, serve } from "../src/index.js";
 import { type ComposedAmp, startComposed } from "./helpers/composed.js";
 import { errorCode } from "./helpers/json.js";
+import { runBin } from "./helpers/server-process.js";
 
 /** `amp serve` in this process up to its config check: the exit status and what it printed. */
 async function runServe(argv: string[], env: Record<string, string> = {}) {
@@ -156,6 +157,17 @@ describe("GCP KMS selected by --kms-key (fake GCP KMS)", () => {
       expect(set.status).toBe(200);
       expect(await set.json()).toMatchObject({ name: "api_key", provider: "gcp-kms", version: "1" });
       expect(kms.calls.encrypt).toBe(before + 1);
+
+      // `amp token` in the server's environment opens the same KMS-sealed keys.
+      const minted = await runBin(["token", "--user", "ops", "--database-dir", amp.dataDir], {
+        RMX_KMS_KEY: KEY,
+        RMX_KMS_CREDENTIALS: credentialsFile,
+        RMX_KMS_ENDPOINT: kms.baseUrl,
+      });
+      expect(minted.code, minted.stderr).toBe(0);
+      const ops = minted.stdout.trim().split("\n").at(-1);
+      const profile = await fetch(amp.url("/x/profile"), { headers: { authorization: `Bearer ${ops}` } });
+      expect(await profile.json()).toMatchObject({ id: "ops" });
     } finally {
       await amp.close();
     }

@@ -1,11 +1,17 @@
 import { parseArgs } from "node:util";
 import { createOperatorToken } from "@amp/auth";
+import { pino } from "pino";
+import { keyProvider } from "../compose/key-provider.js";
+import { ConfigError } from "../config/errors.js";
+import { loadConfig } from "../config/load.js";
+import type { ServerConfig } from "../config/schema.js";
 import { EXIT_BAD_CONFIG, EXIT_FAILED, EXIT_OK, type ServeIO } from "./serve.js";
 
 const USAGE = `Usage: amp token --user <name> [--ttl <duration>] [--database-dir <dir>]
 
 Prints a token for <name>, signed with this server's own keys, alone on its last line.
-It needs the database dir as the server's owner has it (and RMX_MASTER_KEY when the server uses one).
+It needs the database dir as the server's owner has it, and the server's environment for its keys:
+RMX_MASTER_KEY when the server uses one, RMX_KMS_KEY and RMX_KMS_CREDENTIALS when GCP KMS seals them.
 
   --user <name>         the token's user (required)
   --ttl <duration>      lifetime, e.g. "90m", "12h" (default: the server's session length)
@@ -38,12 +44,24 @@ export async function printOperatorToken(io: Omit<ServeIO, "compose">): Promise<
     io.stderr(`amp token: --user is required\n${USAGE}`);
     return io.exit(EXIT_BAD_CONFIG);
   }
+  const databaseDir = values["database-dir"] ?? "data";
+  let config: ServerConfig | undefined;
+  try {
+    // The server's own settings from the environment: its keyring or GCP KMS (RMX_KMS_*).
+    const commandLine = loadConfig(["--database-dir", databaseDir], io.env);
+    if (!commandLine.help) config = commandLine.config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr(`amp token: ${error.message}\n`);
+    return io.exit(EXIT_BAD_CONFIG);
+  }
   try {
     const token = await createOperatorToken({
-      databaseDir: values["database-dir"] ?? "data",
+      databaseDir,
       user: values.user,
       ...(values.ttl ? { ttl: values.ttl } : {}),
-      ...(io.env.RMX_MASTER_KEY ? { masterKey: io.env.RMX_MASTER_KEY } : {}),
+      ...(config?.masterKey ? { masterKey: config.masterKey } : {}),
+      ...(config ? keyProvider(config, pino({ level: "silent" })) : {}),
     });
     io.stdout(`${token}\n`);
     io.exit(EXIT_OK);

@@ -10,11 +10,12 @@ import {
   TokenService,
 } from "@amp/auth";
 import { authRoutes, loginRoutes } from "@amp/auth/http";
-import { GcpKmsProvider, type KeyProvider, Secrets } from "@amp/secrets";
+import { Secrets } from "@amp/secrets";
 import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
 import type { Component, ComponentContext, RouteMount } from "../lifecycle/component.js";
+import { keyProvider } from "./key-provider.js";
 import { started } from "./started.js";
 
 /** What the identity side has open once started. */
@@ -123,20 +124,5 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
       await loginDb.close();
       await secrets.close();
     },
-  };
-}
-
-/** `--kms-key`: GCP KMS wraps the data keys instead of the local keyring. */
-function keyProvider(config: ServerConfig, logger: Logger): { provider?: KeyProvider } {
-  if (!config.kmsKey || !config.kmsCredentials) return {};
-  const { client_email, private_key, token_uri } = config.kmsCredentials;
-  logger.info({ key: config.kmsKey }, "secrets: data keys wrapped by GCP KMS");
-  return {
-    provider: new GcpKmsProvider({
-      keyName: config.kmsKey,
-      credentials: { client_email, private_key, ...(token_uri ? { token_uri } : {}) },
-      logger: logger.child({ component: "kms" }),
-      ...(config.kmsEndpoint ? { endpoint: config.kmsEndpoint } : {}),
-    }),
   };
 }
