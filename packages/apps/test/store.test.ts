@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { isMixMap, MixCase, type MixValue, mixEqual, ref, TaggedString } from "@amp/codec";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -172,3 +173,26 @@ function hasLoneSurrogate(v: MixValue): boolean {
   if (v instanceof TaggedString) return hasLoneSurrogate(v.tag) || hasLoneSurrogate(v.value);
   return false;
 }
+
+describe("binary values read from the store", () => {
+  it("are copies of their own, not views of LMDB's reused read buffer", async () => {
+    const dir = tempDir();
+    const s = new DocumentStore({ path: join(dir.path, "bin"), app: "bin", logger: silentLogger });
+    try {
+      await s.write(
+        [
+          { op: "insert", doc: { _rmx_id: "a", _rmx_type: "t", b: new Uint8Array([1, 2, 3]) } },
+          { op: "insert", doc: { _rmx_id: "b", _rmx_type: "t", b: new Uint8Array([9, 9, 9]) } },
+        ],
+        "u",
+      );
+      const a = s.get("a")!;
+      s.get("b");
+      [...s.allDocuments()];
+      expect(a.b).toEqual(new Uint8Array([1, 2, 3]));
+    } finally {
+      await s.close();
+      dir.remove();
+    }
+  });
+});

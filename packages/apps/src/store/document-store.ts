@@ -84,9 +84,14 @@ export interface WriteResult {
 
 const SEQ_KEY = "seq";
 
-/** Documents are stored as @amp/codec msgpack, the format of `.remix` entries. */
-function decodeStored(bytes: Uint8Array): MixMap {
-  return decodeMsgpack(bytes) as MixMap;
+/**
+ * Documents are stored as @amp/codec msgpack, the format of `.remix` entries. LMDB hands
+ * back a Buffer that it reuses on the next read, and the decoder copies binary values with
+ * `slice`, which on a Buffer is a view: decoding through a plain Uint8Array view makes every
+ * binary value a copy of its own (a plain Uint8Array, on every thread).
+ */
+export function decodeStored(bytes: Uint8Array): MixMap {
+  return decodeMsgpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)) as MixMap;
 }
 const INSTANCE_KEY = "instance";
 

@@ -1,10 +1,10 @@
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
-import { decodeMsgpack, encodeMsgpack, type MixMap } from "@amp/codec";
+import { encodeMsgpack } from "@amp/codec";
 import { type Database, open, type RootDatabase } from "lmdb";
 import { plan } from "../query/index.js";
-import { DOCS_TABLE, ENVIRONMENT } from "./document-store.js";
+import { DOCS_TABLE, decodeStored, ENVIRONMENT } from "./document-store.js";
 import { INDEX_TABLE, indexTableRange } from "./index-set.js";
 import { executePlan, type StoreReader } from "./query-executor.js";
 import { type QueryWorkerReply, type QueryWorkerRequest, toWorkerError } from "./query-thread.js";
@@ -40,10 +40,10 @@ function reader(t: Tables, indexedFields: readonly string[]): StoreReader {
     },
     get(id) {
       const bytes = t.docs.getBinaryFast(id);
-      return bytes === undefined ? undefined : (decodeMsgpack(bytes) as MixMap);
+      return bytes === undefined ? undefined : decodeStored(bytes);
     },
     *allDocuments() {
-      for (const { value } of t.docs.getRange()) yield decodeMsgpack(value) as MixMap;
+      for (const { value } of t.docs.getRange()) yield decodeStored(value);
     },
     *indexIds(field, range) {
       for (const { value } of t.index.getRange(indexTableRange(field, range))) yield value;
