@@ -271,7 +271,9 @@ function transformRoutes(
           description:
             "Runs the module with the request as its input `{method, path, query, headers, body}`; its `$response` cell `{status?, headers?, body}` is the answer.",
           request: {
-            params: AppParam.extend({ module: z.string().openapi({ param: { name: "module", in: "path" } }) }),
+            params: AppParam.extend({
+              module: z.string().openapi({ param: { name: "module", in: "path" } }),
+            }),
           },
           responses: {
             200: { description: "The module's answer" },
