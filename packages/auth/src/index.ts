@@ -13,7 +13,13 @@ export {
 } from "./middleware.js";
 export { createOperatorToken, type OperatorTokenOptions } from "./operator-token.js";
 export { CARRIED_PROFILE_CLAIMS, PROFILE_CLAIMS, withProfileClaims } from "./profile-claims.js";
-export { type RateLimitOptions, rateLimit, remoteAddress } from "./rate-limit.js";
+export {
+  MemoryRateLimitCounter,
+  type RateLimitCounter,
+  type RateLimitOptions,
+  rateLimit,
+  remoteAddress,
+} from "./rate-limit.js";
 export { REDACTED, redactUrl } from "./redact.js";
 export type { RemoteIssuerOptions } from "./remote-issuer.js";
 export { type KeyVault, SIGNING_ALGORITHMS, type SigningAlgorithm } from "./signing-keys.js";

@@ -7,6 +7,7 @@ export { type ErrorBody, errorCode, jsonBody } from "./json-body.js";
 export { silentLogger } from "./logger.js";
 export { freePort, type LoopbackServer, startLoopbackServer } from "./loopback.js";
 export { rawExchange, rawJsonBody } from "./raw-http.js";
+export { startRedis, type TestRedis } from "./redis-server.js";
 export {
   findRemixArtifacts,
   type RemixArtifacts,

@@ -1,30 +1,41 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { LoginCodeRedeemer, LoginIdentity } from "../login-identity.js";
-import { SingleUseStore } from "./single-use-store.js";
+import { MemorySingleUseStore, type SingleUseStore } from "./single-use-store.js";
 
 export interface LoginCodeStoreOptions {
-  /** How long a code may wait to be redeemed. Default 60 s. */
+  /** How long a code may wait to be redeemed. Default 60 s. Unused with `store`. */
   ttlMs?: number;
   maxEntries?: number;
   now?: () => number;
+  /** Where codes wait (by the hash of each); in memory by default, e.g. Redis for several nodes. */
+  store?: SingleUseStore<LoginIdentity>;
 }
+
+/** How long a code may wait to be redeemed by default. */
+export const LOGIN_CODE_TTL_MS = 60_000;
 
 /**
  * Single-use, short-lived amp authorization codes, issued after a successful login
  * and redeemed once by `/x/token`. Only a hash of each code is kept, so a memory
- * dump does not hand out logins.
+ * (or Redis) dump does not hand out logins.
  */
 export class LoginCodeStore implements LoginCodeRedeemer {
   readonly #codes: SingleUseStore<LoginIdentity>;
 
   constructor(options: LoginCodeStoreOptions = {}) {
-    this.#codes = new SingleUseStore({ ...options, ttlMs: options.ttlMs ?? 60_000 });
+    this.#codes =
+      options.store ??
+      new MemorySingleUseStore({
+        ttlMs: options.ttlMs ?? LOGIN_CODE_TTL_MS,
+        maxEntries: options.maxEntries,
+        now: options.now,
+      });
   }
 
   /** A fresh 256-bit code for `identity`. */
-  issue(identity: LoginIdentity): string {
+  async issue(identity: LoginIdentity): Promise<string> {
     const code = randomBytes(32).toString("base64url");
-    this.#codes.put(hashCode(code), structuredClone(identity));
+    await this.#codes.put(hashCode(code), structuredClone(identity));
     return code;
   }
 

@@ -11,19 +11,19 @@ import { AUTH_VAULT_APP, authMiddleware, type TokenResponse, TokenService } from
 import {
   LoginCodeStore,
   loginRoutes,
+  MemorySingleUseStore,
   type PendingLogin,
   PluginConfigStore,
-  SingleUseStore,
 } from "../../src/login/index.js";
 import type { AuthVariables } from "../../src/user.js";
 import { errorCode, jsonBody } from "../json.js";
 import { listen, silentLogger, tempLoginStores } from "./helpers.js";
 
 /** A pending-login store whose entries a test may alter between start and callback. */
-class TamperablePendingLogins extends SingleUseStore<PendingLogin> {
+class TamperablePendingLogins extends MemorySingleUseStore<PendingLogin> {
   tamper: ((pending: PendingLogin) => PendingLogin) | undefined;
-  override take(key: string) {
-    const pending = super.take(key);
+  override async take(key: string) {
+    const pending = await super.take(key);
     return pending && this.tamper ? this.tamper(pending) : pending;
   }
 }

@@ -10,7 +10,11 @@ import {
 } from "@simplewebauthn/server";
 import type { LoginIdentity } from "../../login-identity.js";
 import { LoginError } from "../errors.js";
-import { SingleUseStore } from "../single-use-store.js";
+import {
+  MemorySingleUseStore,
+  type SingleUseStore,
+  type SingleUseStoreFactory,
+} from "../single-use-store.js";
 import type { PasskeyCredentialStore } from "./credential-store.js";
 
 export interface PasskeyOptions {
@@ -27,6 +31,11 @@ export interface PasskeyOptions {
   challengeTtlMs?: number;
   /** Require user verification (PIN, biometrics). Default true. */
   requireUserVerification?: boolean;
+  /**
+   * Where challenges wait for their answer ("passkey-registration", "passkey-login"); in
+   * memory by default, Redis to let a login started on one node finish on another.
+   */
+  challengeStores?: SingleUseStoreFactory;
 }
 
 interface RegistrationChallenge {
@@ -53,9 +62,12 @@ export class PasskeyService {
     this.#options = options;
     this.#store = options.store;
     this.#now = options.now ?? Date.now;
-    const challenges = { ttlMs: options.challengeTtlMs ?? 60_000, now: options.now };
-    this.#registrations = new SingleUseStore(challenges);
-    this.#logins = new SingleUseStore(challenges);
+    const ttlMs = options.challengeTtlMs ?? 60_000;
+    const stores =
+      options.challengeStores ??
+      (<T>(_name: string, ttl: number) => new MemorySingleUseStore<T>({ ttlMs: ttl, now: options.now }));
+    this.#registrations = stores<RegistrationChallenge>("passkey-registration", ttlMs);
+    this.#logins = stores<true>("passkey-login", ttlMs);
   }
 
   /**
@@ -80,7 +92,7 @@ export class PasskeyService {
       authenticatorSelection: { residentKey: "preferred", userVerification: "preferred" },
       timeout: this.#options.challengeTtlMs ?? 60_000,
     });
-    this.#registrations.put(options.challenge, { user, handle, isNewUser: actingUser === undefined });
+    await this.#registrations.put(options.challenge, { user, handle, isNewUser: actingUser === undefined });
     return options;
   }
 
@@ -89,7 +101,7 @@ export class PasskeyService {
     response: RegistrationResponseJSON,
   ): Promise<{ user: string; credentialId: string }> {
     const challenge = clientChallenge(response.response.clientDataJSON);
-    const pending = this.#registrations.take(challenge);
+    const pending = await this.#registrations.take(challenge);
     if (!pending) throw new LoginError("challenge_invalid", "unknown, used or expired passkey challenge");
     let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
@@ -134,14 +146,14 @@ export class PasskeyService {
       userVerification: "preferred",
       timeout: this.#options.challengeTtlMs ?? 60_000,
     });
-    this.#logins.put(options.challenge, true);
+    await this.#logins.put(options.challenge, true);
     return options;
   }
 
   /** Verifies a login assertion; its challenge is spent whatever the outcome. */
   async authenticate(response: AuthenticationResponseJSON): Promise<LoginIdentity> {
     const challenge = clientChallenge(response.response.clientDataJSON);
-    if (!this.#logins.take(challenge)) {
+    if (!(await this.#logins.take(challenge))) {
       throw new LoginError("challenge_invalid", "unknown, used or expired passkey challenge");
     }
     const credential = this.#store.get(response.id);

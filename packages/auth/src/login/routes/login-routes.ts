@@ -6,7 +6,7 @@ import type { OutboundPolicy } from "../outbound.js";
 import type { PasskeyService } from "../passkey/passkey-service.js";
 import type { PendingLogin } from "../providers/login-provider.js";
 import { ProviderClient } from "../providers/provider-client.js";
-import { SingleUseStore } from "../single-use-store.js";
+import { MemorySingleUseStore, type SingleUseStore } from "../single-use-store.js";
 import { authConfigRoutes } from "./auth-config-routes.js";
 import { LoginBrowserBinding } from "./browser-binding.js";
 import { loginApp } from "./context.js";
@@ -28,7 +28,10 @@ export interface LoginRoutesOptions {
   rateLimit?: RateLimitOptions;
   /** How long a started login may take at the provider. Default 10 min. */
   loginTtlMs?: number;
-  /** Replaces the in-memory store of started logins (state, nonce, PKCE verifier). */
+  /**
+   * Replaces the in-memory store of started logins (state, nonce, PKCE verifier), e.g. with a
+   * Redis one shared by several nodes. Its own time-to-live applies, not `loginTtlMs`.
+   */
   pendingLogins?: SingleUseStore<PendingLogin>;
   now?: () => number;
 }
@@ -46,7 +49,7 @@ export function loginRoutes(options: LoginRoutesOptions) {
 
   const loginTtlMs = options.loginTtlMs ?? 600_000;
   const pendingLogins =
-    options.pendingLogins ?? new SingleUseStore<PendingLogin>({ ttlMs: loginTtlMs, now: options.now });
+    options.pendingLogins ?? new MemorySingleUseStore<PendingLogin>({ ttlMs: loginTtlMs, now: options.now });
   const browserBinding = new LoginBrowserBinding({ publicUrl: options.publicUrl, ttlMs: loginTtlMs });
   const providers = new ProviderClient({
     configs: options.configs,

@@ -133,7 +133,7 @@ export function passkeyRoutes(deps: PasskeyRouteDeps) {
     try {
       const identity = await deps.passkeys.authenticate(response as unknown as AuthenticationResponseJSON);
       deps.logger.info({ user: identity.user }, "passkey login succeeded");
-      return c.json({ code: deps.codes.issue(identity), user: identity.user }, 200);
+      return c.json({ code: await deps.codes.issue(identity), user: identity.user }, 200);
     } catch (error) {
       if (error instanceof LoginError) deps.logger.warn({ code: error.code }, "passkey login failed");
       throw error;

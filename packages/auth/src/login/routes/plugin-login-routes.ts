@@ -93,7 +93,7 @@ export function pluginLoginRoutes(deps: PluginLoginDeps) {
       browserBinding: deps.browserBinding.bind(c, state, callbackMode(config)),
     };
     const url = await deps.providers.authorizationUrl(config, pending, callbackUrl(deps, config.id));
-    deps.pendingLogins.put(pending.state, pending);
+    await deps.pendingLogins.put(pending.state, pending);
     return c.redirect(url.href, 302);
   });
 
@@ -102,7 +102,7 @@ export function pluginLoginRoutes(deps: PluginLoginDeps) {
     handler: string,
     params: z.infer<typeof CallbackParams>,
   ): Promise<string> => {
-    const pending = params.state ? deps.pendingLogins.take(params.state) : undefined;
+    const pending = params.state ? await deps.pendingLogins.take(params.state) : undefined;
     if (!pending || pending.plugin !== handler) {
       throw new LoginError("state_mismatch", "unknown, used or expired login state");
     }
@@ -129,7 +129,7 @@ export function pluginLoginRoutes(deps: PluginLoginDeps) {
       );
       const identity = identityFromClaims(config, claims);
       const target = new URL(pending.returnUrl);
-      target.searchParams.set("code", deps.codes.issue(identity));
+      target.searchParams.set("code", await deps.codes.issue(identity));
       deps.logger.info({ plugin: handler, user: identity.user }, "login succeeded");
       return target.href;
     } catch (error) {

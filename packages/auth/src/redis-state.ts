@@ -1,0 +1,135 @@
+import { Redis } from "ioredis";
+import { checkStoreKey, checkTtl, isStoreKey, type SingleUseStore } from "./login/single-use-store.js";
+import { checkCounterInput, type RateLimitCounter } from "./rate-limit.js";
+
+/**
+ * The Redis engine of the short-lived auth state several amp nodes must share: pending logins,
+ * passkey challenges, login codes (`RedisSingleUseStore`) and rate-limit counts
+ * (`RedisRateLimitCounter`). Entries expire by Redis TTLs; `take` is one atomic GETDEL, so an
+ * entry is handed out once across every node. Keys are namespaced under `prefix`.
+ */
+
+/** A single-use store on Redis: SET … PX on put, GETDEL on take. */
+export class RedisSingleUseStore<T> implements SingleUseStore<T> {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #ttlMs: number;
+
+  constructor(redis: Redis, options: { prefix: string; ttlMs: number }) {
+    checkTtl(options.ttlMs);
+    this.#redis = redis;
+    this.#prefix = options.prefix;
+    this.#ttlMs = options.ttlMs;
+  }
+
+  async put(key: string, value: T): Promise<void> {
+    checkStoreKey(key);
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new TypeError("a stored value must be JSON");
+    await this.#redis.set(this.#prefix + key, json, "PX", this.#ttlMs);
+  }
+
+  async take(key: string): Promise<T | undefined> {
+    if (!isStoreKey(key)) return undefined;
+    const json = await this.#redis.getdel(this.#prefix + key);
+    if (json === null) return undefined;
+    try {
+      return JSON.parse(json) as T;
+    } catch {
+      return undefined; // not ours (another writer under our prefix): as good as absent
+    }
+  }
+}
+
+// INCR, and on a window's first request its expiry; answers the count and the ms left.
+const HIT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}
+`;
+
+/** Fixed-window counts on Redis: one key per client and window, INCR and PEXPIRE in one script. */
+export class RedisRateLimitCounter implements RateLimitCounter {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  constructor(redis: Redis, options: { prefix: string }) {
+    this.#redis = redis;
+    this.#prefix = options.prefix;
+  }
+
+  async hit(key: string, windowMs: number): Promise<{ count: number; resetAt: number }> {
+    checkCounterInput(key, windowMs);
+    const [count, ttl] = (await this.#redis.eval(HIT_SCRIPT, 1, this.#prefix + key, windowMs)) as [
+      number,
+      number,
+    ];
+    return { count, resetAt: Date.now() + ttl };
+  }
+}
+
+/** `redis://[user:password@]host[:port][/db]`, with the password replaced: safe to log or show. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.href;
+  } catch {
+    return "redis://…";
+  }
+}
+
+export class RedisUnavailableError extends Error {
+  readonly code = "redis_unavailable";
+}
+
+/**
+ * One connection to Redis for the auth state of this node, and the stores on it. `connect`
+ * checks the server answers (and accepts the credentials) before anything uses it.
+ */
+export class RedisAuthState {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+
+  private constructor(redis: Redis, prefix: string) {
+    this.#redis = redis;
+    this.#prefix = prefix;
+  }
+
+  /** Connects and PINGs; throws a RedisUnavailableError (password redacted) when that fails. */
+  static async connect(url: string, options: { prefix?: string; connectTimeoutMs?: number } = {}) {
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: options.connectTimeoutMs ?? 5_000,
+      maxRetriesPerRequest: 2,
+      // Not on PING: a wrong password or an unreachable server must fail start-up, not retry forever.
+      retryStrategy: (times) => Math.min(times * 200, 2_000),
+    });
+    redis.on("error", () => {}); // each command reports its own failure
+    try {
+      await redis.connect();
+      await redis.ping();
+    } catch (error) {
+      redis.disconnect();
+      const why = error instanceof Error ? error.message : String(error);
+      throw new RedisUnavailableError(`Redis at ${redactRedisUrl(url)} is unavailable: ${why}`);
+    }
+    return new RedisAuthState(redis, options.prefix ?? "amp:auth:");
+  }
+
+  /** The store of one kind of entry, e.g. `singleUseStore("pending-login", 600_000)`. */
+  singleUseStore<T>(name: string, ttlMs: number): SingleUseStore<T> {
+    return new RedisSingleUseStore<T>(this.#redis, { prefix: `${this.#prefix}${name}:`, ttlMs });
+  }
+
+  /** The counts of one limiter, e.g. `rateLimitCounter("login")`. */
+  rateLimitCounter(name: string): RateLimitCounter {
+    return new RedisRateLimitCounter(this.#redis, { prefix: `${this.#prefix}rate:${name}:` });
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+}
