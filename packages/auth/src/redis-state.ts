@@ -107,13 +107,17 @@ export class RedisAuthState {
       // Not on PING: a wrong password or an unreachable server must fail start-up, not retry forever.
       retryStrategy: (times) => Math.min(times * 200, 2_000),
     });
-    redis.on("error", () => {}); // each command reports its own failure
+    // Each command reports its own failure; the last connection error says why a start failed.
+    let lastError: Error | undefined;
+    redis.on("error", (error: Error) => {
+      lastError = error;
+    });
     try {
       await redis.connect();
       await redis.ping();
     } catch (error) {
       redis.disconnect();
-      const why = error instanceof Error ? error.message : String(error);
+      const why = (lastError ?? (error instanceof Error ? error : new Error(String(error)))).message;
       throw new RedisUnavailableError(`Redis at ${redactRedisUrl(url)} is unavailable: ${why}`);
     }
     return new RedisAuthState(redis, options.prefix ?? "amp:auth:");

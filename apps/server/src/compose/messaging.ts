@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import type { Apps, Role } from "@amp/apps";
 import type { AmpUser } from "@amp/auth";
 import { type AppRole, BROKER_WS_PATH, Broker, type TokenVerifier } from "@amp/broker";
@@ -8,7 +9,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import type { ServerConfig } from "../config/schema.js";
-import type { Component, RouteMount } from "../lifecycle/component.js";
+import type { Component, ComponentContext, RouteMount } from "../lifecycle/component.js";
 import type { DataComponent } from "./data.js";
 import type { SecurityComponent } from "./security.js";
 import { started } from "./started.js";
@@ -45,8 +46,13 @@ export class MessagingComponent implements Component {
     return this.#open?.routes ?? [];
   }
 
-  async start(): Promise<void> {
-    this.#open = await openMessaging(this.config, this.logger, this.security.tokens, this.data.apps);
+  async start(context: ComponentContext): Promise<void> {
+    // The default node id (hostname and bound port) names the broker only among several nodes;
+    // alone, the broker keeps its random id as before.
+    const nodeId =
+      this.config.nodeId ??
+      (this.config.redisUrl ? `${hostname()}:${context.addresses.http.port}` : undefined);
+    this.#open = await openMessaging(this.config, this.logger, this.security.tokens, this.data.apps, nodeId);
   }
 
   async stop(): Promise<void> {
@@ -55,8 +61,18 @@ export class MessagingComponent implements Component {
   }
 }
 
-async function openMessaging(config: ServerConfig, logger: Logger, verifier: TokenVerifier, apps: Apps) {
+async function openMessaging(
+  config: ServerConfig,
+  logger: Logger,
+  verifier: TokenVerifier,
+  apps: Apps,
+  nodeId: string | undefined,
+) {
   const broker = new Broker({
+    // With --redis-url: aedes' Redis backends share retained messages, QoS 1 sessions and
+    // subscriptions with the other nodes; the node id is this broker's id among them.
+    ...(nodeId ? { id: nodeId } : {}),
+    ...(config.redisUrl ? { cluster: config.redisUrl } : {}),
     logger: logger.child({ component: "broker" }),
     verifier,
     appRoles: { can: (user: AmpUser, app: string, role: AppRole) => apps.can(user, app, APP_ROLE[role]) },

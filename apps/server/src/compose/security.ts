@@ -1,6 +1,7 @@
 import {
   AUTH_VAULT_APP,
   authMiddleware,
+  LOGIN_CODE_TTL_MS,
   LOGIN_SECRETS_APP,
   LoginCodeStore,
   openLoginDatabase,
@@ -10,6 +11,7 @@ import {
   TokenService,
 } from "@amp/auth";
 import { authRoutes, loginRoutes } from "@amp/auth/http";
+import { RedisAuthState } from "@amp/auth/redis";
 import { Secrets } from "@amp/secrets";
 import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
@@ -66,6 +68,9 @@ export class SecurityComponent implements Component {
 }
 
 async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: string) {
+  // With --redis-url the short-lived login state is shared, so a login may start and end on two
+  // nodes. Connected first: an unreachable Redis fails the start before anything is opened.
+  const shared = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   const secrets = new Secrets({
     databaseDir: config.databaseDir,
     logger: logger.child({ component: "secrets" }),
@@ -92,7 +97,9 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
         }
       : {}),
   });
-  const codes = new LoginCodeStore();
+  const codes = new LoginCodeStore(
+    shared ? { store: shared.singleUseStore("login-code", LOGIN_CODE_TTL_MS) } : {},
+  );
   const origin = new URL(publicUrl);
   const passkeys = new PasskeyService({
     store: new PasskeyCredentialStore({ db: loginDb }),
@@ -100,13 +107,23 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
     rpName: `amp ${config.org}`,
     origins: [origin.origin],
     ...(config.rootUser ? { isReservedUser: (user: string) => user === config.rootUser } : {}),
+    ...(shared
+      ? { challengeStores: <T>(name: string, ttlMs: number) => shared.singleUseStore<T>(name, ttlMs) }
+      : {}),
   });
   return {
     secrets,
     tokens,
     middleware: [authMiddleware({ tokens })],
     routes: [
-      { path: "/", app: authRoutes({ tokens, loginCodes: codes }) },
+      {
+        path: "/",
+        app: authRoutes({
+          tokens,
+          loginCodes: codes,
+          ...(shared ? { rateLimit: { counter: shared.rateLimitCounter("token") } } : {}),
+        }),
+      },
       {
         path: "/",
         app: loginRoutes({
@@ -116,13 +133,31 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
           outbound: { allowedHosts: config.httpAllow.filter((h) => h !== "*") },
           publicUrl,
           logger: logger.child({ component: "login" }),
+          ...(shared
+            ? {
+                pendingLogins: shared.singleUseStore(PENDING_LOGIN, LOGIN_TTL_MS),
+                loginTtlMs: LOGIN_TTL_MS,
+                rateLimit: { counter: shared.rateLimitCounter("login") },
+              }
+            : {}),
         }),
       },
     ],
     async stop() {
+      await shared?.close();
       await tokens.close();
       await loginDb.close();
       await secrets.close();
     },
   };
+}
+
+/** How long a started login may take at the provider (loginRoutes' default). */
+const LOGIN_TTL_MS = 600_000;
+const PENDING_LOGIN = "pending-login";
+
+async function connectRedis(url: string, logger: Logger): Promise<RedisAuthState> {
+  const state = await RedisAuthState.connect(url);
+  logger.info("auth: pending logins, passkey challenges, login codes and rate limits in Redis");
+  return state;
 }

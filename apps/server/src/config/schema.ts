@@ -236,6 +236,40 @@ const serviceAccountFile = absolutePath.transform((path, ctx) => {
   };
 });
 
+/**
+ * `redis://[user:password@]host[:port][/db]`. Every message is fixed text: a bad URL is never
+ * echoed, since it may carry a password.
+ */
+const redisUrl = z.string().transform((text, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    url = undefined;
+  }
+  const fail = (message: string) => {
+    ctx.addIssue({ code: "custom", message });
+    return z.NEVER;
+  };
+  if (!url) return fail("expected a URL such as redis://[user:password@]host[:port][/db]");
+  if (url.protocol === "rediss:") return fail("rediss:// (TLS) is not supported yet; expected redis://…");
+  if (url.protocol !== "redis:")
+    return fail("expected a URL such as redis://[user:password@]host[:port][/db]");
+  if (!url.hostname) return fail("expected a host: redis://host[:port]");
+  if (url.search || url.hash)
+    return fail("expected no query or fragment: redis://[user:password@]host[:port][/db]");
+  const db = url.pathname.replace(/^\//, "");
+  if (db !== "" && !/^\d{1,5}$/.test(db))
+    return fail("expected a database number after the host, e.g. redis://host:6379/0");
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    return fail("expected user and password percent-encoded");
+  }
+  return url.href;
+});
+
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -308,6 +342,17 @@ export const serverConfigSchema = z
     kmsEndpoint: secureUrl("KMS endpoint").optional(),
     /** Remotes of `/{app}/proxy/{remote}/{path}`: name → base URL. */
     proxyRemotes: proxyRemotes.default({}),
+    /**
+     * Redis shared by several amp nodes: the broker's state and messages, and the short-lived
+     * auth state (pending logins, passkey challenges, login codes, rate-limit counts).
+     */
+    redisUrl: redisUrl.optional(),
+    /** This process among several nodes (the broker's id); default `<hostname>:<port>`. */
+    nodeId: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, "expected 1-128 letters, digits, '.', '_', ':' or '-'")
+      .optional(),
   })
   .superRefine((config, ctx) => {
     if (config.centralJwks !== undefined && config.centralIssuer === undefined) {

@@ -137,6 +137,19 @@ export const SETTINGS: { readonly [K in keyof ServerConfigInput]-?: SettingSourc
     value: "name=url,…",
     help: "remotes of /{app}/proxy/{remote}/{path}, e.g. api=https://api.example.com (default none)",
   },
+  redisUrl: {
+    flag: "redis-url",
+    env: "RMX_REDIS_URL",
+    value: "url",
+    secret: true,
+    help: "redis://[user:password@]host[:port][/db] shared by several amp nodes: broker state and messages, pending logins, passkey challenges, login codes, rate limits (default none: all in this process)",
+  },
+  nodeId: {
+    flag: "node-id",
+    env: "RMX_NODE_ID",
+    value: "id",
+    help: "this node's id among several (the broker's id in Redis; default <hostname>:<port>)",
+  },
 };
 
 /** How a setting is named to the user: the flag if it has one, else its variable. */

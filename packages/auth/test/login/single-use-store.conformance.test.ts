@@ -151,7 +151,7 @@ describe("RedisSingleUseStore specifics", () => {
       const wrong = guarded.url.replace("right-password-123", "wrong-password-456");
       const error = await RedisAuthState.connect(wrong).catch((e: Error) => e);
       expect(error).toBeInstanceOf(Error);
-      expect((error as Error).message).toMatch(/unavailable/);
+      expect((error as Error).message).toMatch(/unavailable: WRONGPASS/);
       expect((error as Error).message).not.toContain("wrong-password-456");
       const ok = await RedisAuthState.connect(guarded.url);
       await ok.close();

@@ -1,0 +1,84 @@
+import { hostname } from "node:os";
+import { startRedis } from "@amp/test-support";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, serverConfig } from "../src/index.js";
+import { startComposed } from "./helpers/composed.js";
+import { runBin } from "./helpers/server-process.js";
+
+describe("--redis-url and --node-id", () => {
+  it("are unset by default: everything stays in this process", () => {
+    const config = serverConfig();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.nodeId).toBeUndefined();
+  });
+
+  it("read a redis:// URL and a node id from flags or the environment", () => {
+    const fromFlags = loadConfig(
+      ["--redis-url", "redis://:s3cret@cache.internal:6380/2", "--node-id", "amp-1"],
+      {},
+    );
+    expect(fromFlags).toMatchObject({
+      config: { redisUrl: "redis://:s3cret@cache.internal:6380/2", nodeId: "amp-1" },
+    });
+    const fromEnv = loadConfig([], { RMX_REDIS_URL: "redis://127.0.0.1", RMX_NODE_ID: `${hostname()}:8000` });
+    expect(fromEnv).toMatchObject({
+      config: { redisUrl: "redis://127.0.0.1", nodeId: `${hostname()}:8000` },
+    });
+  });
+
+  const bad: [string, string][] = [
+    ["not a URL", "cache.internal:6379"],
+    ["another scheme", "http://user:pw-in-url@cache.internal"],
+    ["TLS, not supported yet", "rediss://user:pw-in-url@cache.internal"],
+    ["a database that is not a number", "redis://user:pw-in-url@cache.internal/zero"],
+    ["a query", "redis://user:pw-in-url@cache.internal?tls=1"],
+  ];
+  it.each(bad)("refuses %s, naming the setting and never echoing the URL", (_what, url) => {
+    for (const [argv, env, name] of [
+      [["--redis-url", url], {}, "--redis-url"],
+      [[], { RMX_REDIS_URL: url }, "RMX_REDIS_URL"],
+    ] as const) {
+      let error: unknown;
+      try {
+        loadConfig(argv, env);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(new RegExp(`^${name}: invalid value: `));
+      expect((error as Error).message).not.toContain("pw-in-url");
+      expect((error as Error).message).not.toContain("cache.internal");
+    }
+  });
+
+  it("refuses a node id with spaces or slashes", () => {
+    expect(() => loadConfig(["--node-id", "a b"], {})).toThrow(/^--node-id: invalid value "a b"/);
+    expect(() => loadConfig([], { RMX_NODE_ID: "x/y" })).toThrow(/^RMX_NODE_ID: /);
+  });
+
+  it("the bin exits 2 on a bad URL without printing the password, and lists both in --help", async () => {
+    const refused = await runBin([], { RMX_REDIS_URL: "rediss://admin:pw-in-url@cache.internal:6379" });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("RMX_REDIS_URL");
+    expect(refused.stdout + refused.stderr).not.toContain("pw-in-url");
+    const help = await runBin(["--help"]);
+    for (const name of ["--redis-url <url>", "RMX_REDIS_URL", "--node-id <id>", "RMX_NODE_ID"]) {
+      expect(help.stdout).toContain(name);
+    }
+  });
+
+  it("refuses to start against a Redis that refuses the password, without showing it", async () => {
+    const redis = await startRedis({ password: "the-right-one-123" });
+    try {
+      const wrong = redis.url.replace("the-right-one-123", "pw-in-url");
+      const error = await startComposed({ redisUrl: wrong }).catch((e: Error) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(String((error as Error).message)).toMatch(
+        /Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ is unavailable: WRONGPASS/,
+      );
+      expect(String((error as Error).message)).not.toContain("pw-in-url");
+    } finally {
+      await redis.stop();
+    }
+  }, 30_000);
+});
