@@ -3,7 +3,7 @@ import { startRedis } from "@amp/test-support";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, serverConfig } from "../src/index.js";
 import { startComposed } from "./helpers/composed.js";
-import { runBin } from "./helpers/server-process.js";
+import { runBin, ServerProcess } from "./helpers/server-process.js";
 
 describe("--redis-url and --node-id", () => {
   it("are unset by default: everything stays in this process", () => {
@@ -81,4 +81,22 @@ describe("--redis-url and --node-id", () => {
       await redis.stop();
     }
   }, 30_000);
+
+  it("a real amp process on a password-protected Redis starts, says so, and never logs the password", async () => {
+    const redis = await startRedis({ password: "pw-never-logged-42" });
+    const amp = new ServerProcess(["--log-level", "trace"], {
+      RMX_REDIS_URL: redis.url,
+      RMX_NODE_ID: "node-1",
+    });
+    try {
+      await amp.ready(30_000);
+      await amp.waitForLog("auth: pending logins, passkey challenges, login codes and rate limits in Redis");
+      const listening = amp.logs.find((l) => l.message === "MQTT broker listening");
+      expect(listening).toMatchObject({ cluster: true });
+      expect(amp.stdout + amp.stderr).not.toContain("pw-never-logged-42");
+    } finally {
+      await amp.dispose();
+      await redis.stop();
+    }
+  }, 60_000);
 });
