@@ -62,11 +62,28 @@ export function queryEtag(
   store: { readonly instance: string; readonly seq: number },
   queryText: string,
 ): string {
-  return `"${store.instance}-${store.seq}-${createHash("sha1").update(queryText).digest("base64url")}"`;
+  return `"${store.instance}-${store.seq}-${queryDigest(queryText)}"`;
+}
+
+/** Digests of recent query texts: clients repeat the same few queries, a hash each time is waste. */
+const digests = new Map<string, string>();
+const DIGESTS_MAX = 1024;
+const DIGEST_TEXT_MAX = 1024;
+
+function queryDigest(text: string): string {
+  const known = digests.get(text);
+  if (known !== undefined) return known;
+  const digest = createHash("sha1").update(text).digest("base64url");
+  if (text.length <= DIGEST_TEXT_MAX) {
+    if (digests.size >= DIGESTS_MAX) digests.clear();
+    digests.set(text, digest);
+  }
+  return digest;
 }
 
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
+  if (ifNoneMatch === etag) return true; // the usual case: the one ETag the client was given
   return ifNoneMatch.split(",").some((t) => {
     const tag = t.trim();
     return tag === etag || tag === `W/${etag}` || tag === "*";

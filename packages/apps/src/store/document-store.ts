@@ -18,8 +18,8 @@ import { FileStore } from "./file-store.js";
 import { IndexSet } from "./index-set.js";
 import {
   checkScanCost,
+  collectIndexIds,
   DEFAULT_MAX_EXAMINED,
-  estimateExamined,
   executePlan,
   type StoreQueryResult,
   type StoreReader,
@@ -207,9 +207,15 @@ export class DocumentStore implements StoreReader {
     const thread = this.queryThread;
     if (!thread) return executePlan(this, query, chosen, this.maxExamined);
     if (query.after !== undefined) decodeCursor(query.after, query.sort ?? []);
-    const examined = estimateExamined(this, chosen, this.inlineBudget);
-    if (chosen.kind === "scan") checkScanCost(examined, query, chosen, this.maxExamined);
-    if (examined <= this.inlineBudget) return executePlan(this, query, chosen, this.maxExamined);
+    if (chosen.kind === "scan") {
+      const count = this.count;
+      checkScanCost(count, query, chosen, this.maxExamined);
+      if (count <= this.inlineBudget) return executePlan(this, query, chosen, this.maxExamined);
+    } else {
+      // The index entries are read once: counted against the budget and kept as the candidates.
+      const ids = collectIndexIds(this, chosen, this.inlineBudget);
+      if (ids !== undefined) return executePlan(this, query, chosen, this.maxExamined, ids);
+    }
     return thread.run(this.path, this.indexedFields, query, this.maxExamined);
   }
 

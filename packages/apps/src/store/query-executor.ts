@@ -42,12 +42,16 @@ export function runStoreQuery(
   return executePlan(store, query, plan(query, store.indexedFields), maxExamined);
 }
 
-/** Runs `query` with an already chosen plan (the planner's answer for the reader's indexed fields). */
+/**
+ * Runs `query` with an already chosen plan (the planner's answer for the reader's indexed fields).
+ * `ids`: the index plan's ids, already read (`collectIndexIds`), so the index is not read twice.
+ */
 export function executePlan(
   reader: StoreReader,
   query: Query,
   chosen: Plan,
   maxExamined: number,
+  ids?: readonly string[],
 ): StoreQueryResult {
   let result: ReturnType<typeof runQuery>;
   if (chosen.kind === "scan") {
@@ -56,7 +60,11 @@ export function executePlan(
   } else {
     const { filter: _covered, ...rest } = query;
     const narrowed: Query = chosen.residual ? { ...rest, filter: chosen.residual } : rest;
-    result = runQuery(narrowed, candidates(reader, query, chosen, maxExamined));
+    const docs =
+      ids !== undefined && ids.length <= maxExamined
+        ? documentsOf(reader, ids)
+        : candidates(reader, query, chosen, maxExamined);
+    result = runQuery(narrowed, docs);
   }
   const how = chosen.kind === "scan" ? "scan" : (`index:${chosen.field}` as const);
   return result.cursor === undefined
@@ -83,6 +91,33 @@ function* candidates(
       if (doc) yield doc;
     }
   }
+}
+
+function* documentsOf(reader: StoreReader, ids: readonly string[]): Generator<MixMap> {
+  for (const id of ids) {
+    const doc = reader.get(id);
+    if (doc) yield doc;
+  }
+}
+
+/**
+ * The ids an index plan reads, in plan order, when there are at most `atMost` of them; undefined
+ * past it (reading stops at `atMost + 1`). Reads keys, not documents: the inline path's estimate
+ * and its candidates in one pass.
+ */
+export function collectIndexIds(
+  reader: StoreReader,
+  chosen: Extract<Plan, { kind: "index" }>,
+  atMost: number,
+): string[] | undefined {
+  const ids: string[] = [];
+  for (const range of chosen.ranges) {
+    for (const id of reader.indexIds(chosen.field, range)) {
+      if (ids.length >= atMost) return undefined;
+      ids.push(id);
+    }
+  }
+  return ids;
 }
 
 /**
