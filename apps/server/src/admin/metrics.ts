@@ -34,11 +34,31 @@ export class ServerMetrics {
       try {
         await next();
       } finally {
-        const labels = { route: routeLabel(c), method: c.req.method, status: String(c.res.status) };
-        this.requests.inc(labels);
-        this.latency.observe(labels, (performance.now() - started) / 1000);
+        const series = this.series(routeLabel(c), c.req.method, c.res.status);
+        series.requests.inc();
+        series.latency.observe((performance.now() - started) / 1000);
       }
     };
+  }
+
+  /**
+   * The bound series of one (route, method, status): prom-client hashes a labels object on every
+   * `inc`/`observe`; the children are bound once. Routes are patterns, so the map stays small.
+   */
+  private readonly bound = new Map<
+    string,
+    { requests: { inc(): void }; latency: { observe(v: number): void } }
+  >();
+
+  private series(route: string, method: string, status: number) {
+    const key = `${route} ${method} ${status}`;
+    let series = this.bound.get(key);
+    if (series === undefined) {
+      const labels = { route, method, status: String(status) };
+      series = { requests: this.requests.labels(labels), latency: this.latency.labels(labels) };
+      this.bound.set(key, series);
+    }
+    return series;
   }
 
   text(): Promise<string> {

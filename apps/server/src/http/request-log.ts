@@ -10,12 +10,16 @@ export function requestLog(logger: Logger): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
     await next();
-    const url = new URL(c.req.url);
-    const level = url.pathname.startsWith("/x/health/") ? "debug" : "info";
+    // Path and query from the raw URL by slicing (a URL parse per request costs more than the line).
+    const raw = c.req.url;
+    const pathStart = raw.indexOf("/", raw.indexOf("//") + 2);
+    const url = pathStart < 0 ? "/" : raw.slice(pathStart);
+    const level = url.startsWith("/x/health/") ? "debug" : "info";
+    if (!logger.isLevelEnabled(level)) return;
     logger[level](
       {
         method: c.req.method,
-        url: url.pathname + url.search,
+        url,
         status: c.res.status,
         durationMs: Math.round((performance.now() - started) * 10) / 10,
       },
