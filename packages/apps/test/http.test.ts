@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AnswerCache } from "../src/http/query-routes.js";
 import { appsRoutes } from "../src/http.js";
 import { root } from "./helpers.js";
 import { startTestServer, type TestServer } from "./http-helpers.js";
@@ -54,6 +55,42 @@ describe("apps HTTP API", () => {
       ast: { filter: { op: "==", path: ["n"], value: 3 } },
     });
     expect(await post.json()).toMatchObject([{ text: "c" }]);
+  });
+
+  it("answers a repeated query with the same bytes, cursor and ETag until the app changes", async () => {
+    await s.request("alice", "POST", "/x/apps", { name: "repeat", indexedFields: ["n"] });
+    await s.request(
+      "alice",
+      "POST",
+      "/repeat",
+      [1, 2, 3].map((n) => ({ _rmx_type: "t", n })),
+    );
+    const url = `/repeat/query.json?query=${encodeURIComponent("n >= 1 | limit 2")}`;
+    const a = await s.request("alice", "GET", url);
+    const b = await s.request("alice", "GET", url);
+    expect(b.status).toBe(200);
+    expect(b.headers.get("etag")).toBe(a.headers.get("etag"));
+    expect(b.headers.get("x-next-cursor")).toBe(a.headers.get("x-next-cursor"));
+    expect(b.headers.get("x-next-cursor")).toBeTruthy();
+    expect(b.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await b.text()).toBe(await a.text());
+    await s.request("alice", "POST", "/repeat", { _rmx_type: "t", n: 0 });
+    const c = await s.request("alice", "GET", `/repeat/query.json?query=${encodeURIComponent("n >= 0")}`);
+    expect(((await c.json()) as unknown[]).length).toBe(4);
+    // Nobody without a role gets it from the cache either.
+    expect((await s.request("mallory", "GET", url)).status).toBe(404);
+  });
+
+  it("keeps the answer cache within its bytes, oldest out first", () => {
+    const cache = new AnswerCache(800, 400);
+    cache.set("a", "x".repeat(150), undefined); // 302 bytes
+    cache.set("b", "y".repeat(150), "n");
+    cache.set("too-big", "z".repeat(300), undefined);
+    expect(cache.get("too-big")).toBeUndefined();
+    cache.set("c", "w".repeat(150), undefined); // past 800: "a" goes
+    expect(cache.get("a")).toBeUndefined();
+    expect(cache.get("b")).toEqual({ body: "y".repeat(150), next: "n" });
+    expect(cache.get("c")?.body).toBe("w".repeat(150));
   });
 
   it("applies /documents batches atomically", async () => {

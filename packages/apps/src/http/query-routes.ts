@@ -90,25 +90,64 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   });
 }
 
+/**
+ * Recent 200 answers by ETag. The ETag names (app instance, change sequence, query text), so an
+ * answer under it is the same bytes for every caller, as the 304 path already relies on: a query
+ * asked again before the app changes is served without running, decoding or encoding again.
+ * Bounded by bytes; an answer over `maxEntryBytes` is not kept; oldest out first.
+ */
+export class AnswerCache {
+  private readonly entries = new Map<string, { body: string; next: string | undefined }>();
+  private bytes = 0;
+
+  constructor(
+    private readonly maxBytes = 8 * 1024 * 1024,
+    private readonly maxEntryBytes = 256 * 1024,
+  ) {}
+
+  get(etag: string): { body: string; next: string | undefined } | undefined {
+    return this.entries.get(etag);
+  }
+
+  set(etag: string, body: string, next: string | undefined): void {
+    const size = body.length * 2 + etag.length * 2;
+    if (size > this.maxEntryBytes || this.entries.has(etag)) return;
+    for (const [key, entry] of this.entries) {
+      if (this.bytes + size <= this.maxBytes) break;
+      this.entries.delete(key);
+      this.bytes -= entry.body.length * 2 + key.length * 2;
+    }
+    this.entries.set(etag, { body, next });
+    this.bytes += size;
+  }
+}
+
 export function queryRoutes(router: AppsRouter, { apps, limits }: RouteContext): void {
   const routes = declareRoutes(limits);
+  const answers = new AnswerCache();
+  const ok = (c: Context<AppsEnv>, etag: string, body: string, next: string | undefined) => {
+    const headers: Record<string, string> = { ETag: etag, "Content-Type": "application/json" };
+    if (next !== undefined) headers["X-Next-Cursor"] = next;
+    return c.body(body, 200, headers);
+  };
 
   const answer = async (c: Context<AppsEnv>, key: string, toQuery: () => Query) => {
     if (key.length > limits.maxQueryLength) {
       throw new AppsError("bad_query", `query longer than ${limits.maxQueryLength} characters`);
     }
     const store = apps.store(actingUser(c), appName(c), QUERY_ROLES);
+    const seq = store.seq;
     const etag = queryEtag(store, key);
     if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304, { ETag: etag });
+    const known = answers.get(etag);
+    if (known) return ok(c, etag, known.body, known.next);
+    const query = toQuery(); // a bad query is refused, never cached
     // Off the event loop when it is expensive (see DocumentStore.query).
-    const { documents, next } = await store.query(toQuery());
-    const headers: Record<string, string> = { ETag: etag };
-    if (next !== undefined) headers["X-Next-Cursor"] = next;
-    return c.json(
-      documents.map((d) => toJson(d)),
-      200,
-      headers,
-    );
+    const { documents, next } = await store.query(query);
+    const body = JSON.stringify(documents.map((d) => toJson(d)));
+    // The store may have moved on while the query ran (the worker): keep it under the ETag it answers.
+    if (store.seq === seq) answers.set(etag, body, next);
+    return ok(c, etag, body, next);
   };
 
   // The revalidation fast path: a GET carrying If-None-Match is answered here,
