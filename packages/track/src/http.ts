@@ -105,7 +105,7 @@ export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> 
     const user = userOf(c);
     const app = c.req.param("app");
     // Refuse before upgrading: a user who may not run the app never gets a socket.
-    if (!protocol.sessions.options.apps.can(user, app, "allowed_run")) {
+    if (!protocol.apps.can(user, app, "allowed_run")) {
       throw new TrackError("Track-noApp", "no such app");
     }
     const conn = connection(c, app);
@@ -459,7 +459,7 @@ function proxyRoutes(
   router.all("/:app/proxy/:remote/*", limit, async (c) => {
     const user = userOf(c);
     const app = c.req.param("app");
-    if (!protocol.sessions.options.apps.can(user, app, "allowed_run")) {
+    if (!protocol.apps.can(user, app, "allowed_run")) {
       throw new TrackError("Track-noApp", "no such app");
     }
     const remote = c.req.param("remote");

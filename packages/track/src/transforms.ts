@@ -37,6 +37,8 @@ export interface TransformResult {
 
 export interface TransformsOptions {
   sessions: SessionManager;
+  /** The app registry: where each app's webhook ids are kept. */
+  apps: TrackApps;
   logger: Logger;
   /** Idle agent sessions kept warm per (app, module, user). Default 4. */
   warmAgents?: number;
@@ -54,7 +56,7 @@ export class Transforms {
   readonly webhooks: WebhookRegistry;
 
   constructor(private readonly options: TransformsOptions) {
-    this.webhooks = new WebhookRegistry(options.sessions.options.apps);
+    this.webhooks = new WebhookRegistry(options.apps);
   }
 
   async run(kind: TransformKind, req: TransformRequest): Promise<TransformResult> {

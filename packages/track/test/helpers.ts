@@ -220,7 +220,7 @@ export async function startStack(
     logger,
     compiler: options.compiler,
   });
-  const transforms = new Transforms({ sessions, logger });
+  const transforms = new Transforms({ sessions, apps, logger });
   const app = new Hono();
   app.use("*", authMiddleware({ tokens }));
   app.route("/", trackRoutes({ protocol, transforms, logger }));

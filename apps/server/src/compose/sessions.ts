@@ -99,7 +99,7 @@ async function openSessions(
         }
       : undefined;
   const protocol = new TrackProtocol({ sessions, apps, pool, logger: log, compiler });
-  const transforms = new Transforms({ sessions, logger: log });
+  const transforms = new Transforms({ sessions, apps, logger: log });
   // Remix's runtime in vm-init="server:mqtt" / "server:groovebox" drives its session over the broker.
   const mqttTrack = new MqttTrack({
     protocol,
