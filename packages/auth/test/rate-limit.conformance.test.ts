@@ -1,8 +1,7 @@
-import { startRedis, type TestRedis } from "@amp/test-support";
 import { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MemoryRateLimitCounter, type RateLimitCounter, rateLimit } from "../src/rate-limit.js";
-import { RedisAuthState } from "../src/redis-state.js";
+import { twoRedisNodes } from "./redis-nodes.js";
 
 /** One suite, both engines of `RateLimitCounter`: in-process and Redis (a real redis-server). */
 interface Engine {
@@ -11,19 +10,7 @@ interface Engine {
   counters(): [RateLimitCounter, RateLimitCounter];
 }
 
-let redis: TestRedis;
-let nodes: RedisAuthState[] = [];
-let run = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  nodes = [await RedisAuthState.connect(redis.url), await RedisAuthState.connect(redis.url)];
-}, 30_000);
-
-afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.close()));
-  await redis?.stop();
-});
+const redis = twoRedisNodes();
 
 const engines: Engine[] = [
   {
@@ -36,8 +23,8 @@ const engines: Engine[] = [
   {
     name: "redis",
     counters() {
-      const name = `conformance-${++run}`;
-      return [nodes[0]!.rateLimitCounter(name), nodes[1]!.rateLimitCounter(name)];
+      const name = redis.name();
+      return [redis.nodes()[0].rateLimitCounter(name), redis.nodes()[1].rateLimitCounter(name)];
     },
   },
 ];

@@ -1,8 +1,9 @@
-import { startRedis, type TestRedis } from "@amp/test-support";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedis } from "@amp/test-support";
+import { describe, expect, it } from "vitest";
 import { LoginCodeStore, MemorySingleUseStore, type SingleUseStore } from "../../src/login/index.js";
 import type { LoginIdentity } from "../../src/login-identity.js";
 import { RedisAuthState } from "../../src/redis-state.js";
+import { twoRedisNodes } from "../redis-nodes.js";
 
 /**
  * One suite, both engines of `SingleUseStore`: in-process and Redis (a real redis-server this
@@ -15,19 +16,7 @@ interface Engine {
   stores<T>(ttlMs: number): [SingleUseStore<T>, SingleUseStore<T>];
 }
 
-let redis: TestRedis;
-let nodes: RedisAuthState[] = [];
-let run = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  nodes = [await RedisAuthState.connect(redis.url), await RedisAuthState.connect(redis.url)];
-}, 30_000);
-
-afterAll(async () => {
-  await Promise.all(nodes.map((n) => n.close()));
-  await redis?.stop();
-});
+const redis = twoRedisNodes();
 
 const engines: Engine[] = [
   {
@@ -40,8 +29,11 @@ const engines: Engine[] = [
   {
     name: "redis",
     stores<T>(ttlMs: number) {
-      const name = `conformance-${++run}`;
-      return [nodes[0]!.singleUseStore<T>(name, ttlMs), nodes[1]!.singleUseStore<T>(name, ttlMs)];
+      const name = redis.name();
+      return [
+        redis.nodes()[0].singleUseStore<T>(name, ttlMs),
+        redis.nodes()[1].singleUseStore<T>(name, ttlMs),
+      ];
     },
   },
 ];
@@ -125,10 +117,10 @@ describe.each(engines)("SingleUseStore conformance: $name", (engine) => {
 
 describe("RedisSingleUseStore specifics", () => {
   it("keeps only the hash of a login code in Redis, with a TTL", async () => {
-    const store = nodes[0]!.singleUseStore<LoginIdentity>("codes-check", 60_000);
+    const store = redis.nodes()[0].singleUseStore<LoginIdentity>("codes-check", 60_000);
     const code = await new LoginCodeStore({ store }).issue({ user: "carol", claims: {} });
     const { Redis } = await import("ioredis");
-    const probe = new Redis(redis.url);
+    const probe = new Redis(redis.redis().url);
     try {
       const keys = await probe.keys("amp:auth:codes-check:*");
       expect(keys).toHaveLength(1);
