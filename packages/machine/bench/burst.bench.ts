@@ -13,25 +13,9 @@
  *
  * 1,000 live sessions take ≈1.5–3 GiB.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { findRemixArtifacts } from "@amp/test-support";
-import { unzipSync } from "fflate";
-import {
-  FfiRegistry,
-  type GrooveboxMachine,
-  GrooveboxPool,
-  type InitEnv,
-  standardHooks,
-} from "../src/index.js";
+import { FfiRegistry, type GrooveboxMachine, GrooveboxPool, standardHooks } from "../src/index.js";
+import { app, env, gbBytes, loadArgs, tapArgs } from "./tim-wasm.js";
 
-const artifacts = findRemixArtifacts();
-if (!artifacts) {
-  console.log(
-    "skipped: Remix's public build not found (AMP_GROOVEBOX_WASM/AMP_REMIX_SAMPLES or ../shared/remix-public)",
-  );
-  process.exit(0);
-}
 const LIVE = Number(process.env.LIVE ?? 1000);
 const ROUNDS = Number(process.env.ROUNDS ?? 20);
 const SECONDS = Number(process.env.SECONDS ?? 10);
@@ -39,20 +23,7 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 10);
 const WORKERS = Number(process.env.WORKERS ?? 2);
 const SPARES = process.env.SPARES === undefined ? undefined : Number(process.env.SPARES);
 
-const gbBytes = new Uint8Array(readFileSync(artifacts.groovebox));
-const zip = unzipSync(new Uint8Array(readFileSync(join(artifacts.samples, "tim-wasm.remix"))));
-const app = zip["apps/tim-wasm/libraries/executable_cross.WASM"]!;
 const code = [{ codeID: 0, bytes: app }];
-const env: InitEnv = {
-  org: "o",
-  workspace: "w",
-  app: "tim-wasm",
-  user: "u",
-  token: "t",
-  baseURL: "http://127.0.0.1/",
-};
-const loadArgs = ["home", [{}, { type: "start" }]];
-const tapArgs = ["home.$closure_0efd_19", "$cloenv_ap_0", null, [], {}];
 
 const mib = 2 ** 20;
 const pct = (xs: number[], p: number) =>

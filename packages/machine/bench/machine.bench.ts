@@ -6,11 +6,7 @@
  *
  *   AMP_GROOVEBOX_WASM=… AMP_REMIX_SAMPLES=… pnpm --filter @amp/machine bench
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { decodeRmx, encodeRmx } from "@amp/codec";
-import { findRemixArtifacts } from "@amp/test-support";
-import { unzipSync } from "fflate";
 import { GrooveboxVM } from "../src/groovebox/vm.js";
 import { wasiImports } from "../src/groovebox/wasi.js";
 import {
@@ -21,27 +17,7 @@ import {
   initEnvValue,
   standardHooks,
 } from "../src/index.js";
-
-const artifacts = findRemixArtifacts();
-if (!artifacts) {
-  console.log(
-    "skipped: Remix's public build not found (AMP_GROOVEBOX_WASM/AMP_REMIX_SAMPLES or ../shared/remix-public)",
-  );
-  process.exit(0);
-}
-const gbBytes = new Uint8Array(readFileSync(artifacts.groovebox));
-const zip = unzipSync(new Uint8Array(readFileSync(join(artifacts.samples, "tim-wasm.remix"))));
-const app = zip["apps/tim-wasm/libraries/executable_cross.WASM"]!;
-const env: InitEnv = {
-  org: "o",
-  workspace: "w",
-  app: "tim-wasm",
-  user: "u",
-  token: "t",
-  baseURL: "http://127.0.0.1/",
-};
-const loadArgs = ["home", [{}, { type: "start" }]];
-const tapArgs = ["home.$closure_0efd_19", "$cloenv_ap_0", null, [], {}];
+import { app, env, gbBytes, loadArgs, tapArgs } from "./tim-wasm.js";
 
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
