@@ -9,10 +9,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GrooveboxPool } from "@amp/machine";
-import { findRemixArtifacts, sessionCreate, viewInvoke, viewLoad } from "@amp/test-support";
-import type { TrackResponse } from "../src/index.js";
+import { findRemixArtifacts, viewInvoke, viewLoad } from "@amp/test-support";
 import { buildRemix, firstTap, type Stack, startStack, TrackClient } from "../test/helpers.js";
-import { MqttHub, startMqttSide, VmOwners } from "../test/mqtt-hub.js";
+import { createOverHttp, MqttHub, startMqttSide, VmOwners } from "../test/mqtt-hub.js";
 
 const artifacts = findRemixArtifacts();
 const real = artifacts !== undefined;
@@ -42,12 +41,7 @@ async function main() {
   for (const n of [1, 10]) {
     const sessions = await Promise.all(
       Array.from({ length: n }, async () => {
-        const res = await fetch(`${stack.url}/${app}/track/msg_session_create`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify(sessionCreate({ machine: "server" })),
-        });
-        const created = (await res.json()) as TrackResponse;
+        const created = await createOverHttp(stack, app, token, "server");
         const hub = await MqttHub.open({
           url: side.wsUrl,
           user: "alice",

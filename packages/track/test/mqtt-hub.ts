@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { attachBrokerWebSocket, Broker, BrokerClient, VmOwners } from "@amp/broker";
+import { sessionCreate } from "@amp/test-support";
 import { MqttTrack, type MqttTrackLimits, type TrackResponse } from "../src/index.js";
 import { logger, type Stack } from "./helpers.js";
 
@@ -234,3 +235,21 @@ export async function startMqttSide(
 }
 
 export { VmOwners };
+
+/** `POST /{app}/track/msg_session_create` with `machine`, as Remix's runtime starts its MQTT modes. */
+export async function createOverHttp(
+  stack: Stack,
+  app: string,
+  token: string,
+  machine: string,
+): Promise<TrackResponse> {
+  const res = await fetch(`${stack.url}/${app}/track/msg_session_create`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(
+      sessionCreate({ machine, clientVars: { surface: "app", platform: "web", width: 800, height: 600 } }),
+    ),
+  });
+  if (res.status !== 200) throw new Error(`msg_session_create answered ${res.status}`);
+  return (await res.json()) as TrackResponse;
+}

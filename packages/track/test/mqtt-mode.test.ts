@@ -2,32 +2,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BrokerClient } from "@amp/broker";
 import { GrooveboxPool } from "@amp/machine";
-import { remixArtifactsFor, sessionCreate, viewInvoke, viewLoad } from "@amp/test-support";
+import { remixArtifactsFor, viewInvoke, viewLoad } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TrackResponse, viewTexts } from "../src/index.js";
 import { buildRemix, firstTap, root, type Stack, startStack, TrackClient } from "./helpers.js";
-import { MqttHub, type MqttSide, startMqttSide, VmOwners } from "./mqtt-hub.js";
+import { createOverHttp, MqttHub, type MqttSide, startMqttSide, VmOwners } from "./mqtt-hub.js";
 
 const artifacts = remixArtifactsFor("track MQTT mode (Groovebox)");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** `POST /{app}/track/msg_session_create` as the runtime sends it in the MQTT modes. */
-async function createOverHttp(
-  stack: Stack,
-  app: string,
-  token: string,
-  machine: string,
-): Promise<TrackResponse> {
-  const res = await fetch(`${stack.url}/${app}/track/msg_session_create`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify(
-      sessionCreate({ machine, clientVars: { surface: "app", platform: "web", width: 800, height: 600 } }),
-    ),
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as TrackResponse;
-}
 
 const cellsOf = (responses: TrackResponse[]) => responses.flatMap((r) => r.cellMessages);
 
