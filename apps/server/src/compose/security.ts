@@ -11,7 +11,7 @@ import {
   TokenService,
 } from "@amp/auth";
 import { authRoutes, loginRoutes } from "@amp/auth/http";
-import { RedisAuthState } from "@amp/auth/redis";
+import type { RedisAuthState } from "@amp/auth/redis";
 import { Secrets } from "@amp/secrets";
 import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
@@ -157,6 +157,8 @@ const LOGIN_TTL_MS = 600_000;
 const PENDING_LOGIN = "pending-login";
 
 async function connectRedis(url: string, logger: Logger): Promise<RedisAuthState> {
+  // Loaded only with --redis-url: ioredis is not part of the embedded default's start-up.
+  const { RedisAuthState } = await import("@amp/auth/redis");
   const state = await RedisAuthState.connect(url);
   logger.info("auth: pending logins, passkey challenges, login codes and rate limits in Redis");
   return state;

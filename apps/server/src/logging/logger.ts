@@ -1,6 +1,6 @@
+import { createRequire } from "node:module";
 import { redactUrl } from "@amp/auth";
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
-import pretty from "pino-pretty";
 import { CENSOR, REDACT_PATHS } from "./redact.js";
 
 /** pino's levels as Google Cloud Logging severities. */
@@ -39,6 +39,8 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
   const options = loggerOptions(settings.level);
   if (settings.destination) return pino(options, settings.destination);
   if (settings.pretty ?? process.stdout.isTTY === true) {
+    // Only a terminal needs pino-pretty; a server logging JSON never loads it.
+    const pretty = createRequire(import.meta.url)("pino-pretty") as typeof import("pino-pretty").default;
     return pino(options, pretty({ messageKey: "message", ignore: "pid,hostname,severity", sync: true }));
   }
   return pino(options);

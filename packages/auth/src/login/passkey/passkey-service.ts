@@ -1,12 +1,8 @@
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import type { LoginIdentity } from "../../login-identity.js";
 import { LoginError } from "../errors.js";
@@ -16,6 +12,15 @@ import {
   type SingleUseStoreFactory,
 } from "../single-use-store.js";
 import type { PasskeyCredentialStore } from "./credential-store.js";
+
+// @simplewebauthn/server loads ~200 modules (its ASN.1 and X.509 stack): loaded on the first
+// passkey request rather than at start-up, which it would slow by a third.
+type WebAuthn = typeof import("@simplewebauthn/server");
+let webauthnModule: Promise<WebAuthn> | undefined;
+const webauthn = () => {
+  webauthnModule ??= import("@simplewebauthn/server");
+  return webauthnModule;
+};
 
 export interface PasskeyOptions {
   /** The WebAuthn relying party id: the site's registrable domain, e.g. `example.com`. */
@@ -81,7 +86,7 @@ export class PasskeyService {
   ): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const user = actingUser ?? (await this.#checkNewUser(newUser));
     const handle = this.#store.userHandle(user);
-    const options = await generateRegistrationOptions({
+    const options = await (await webauthn()).generateRegistrationOptions({
       rpName: this.#options.rpName,
       rpID: this.#options.rpId,
       userName: user,
@@ -103,9 +108,9 @@ export class PasskeyService {
     const challenge = clientChallenge(response.response.clientDataJSON);
     const pending = await this.#registrations.take(challenge);
     if (!pending) throw new LoginError("challenge_invalid", "unknown, used or expired passkey challenge");
-    let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+    let verification: Awaited<ReturnType<WebAuthn["verifyRegistrationResponse"]>>;
     try {
-      verification = await verifyRegistrationResponse({
+      verification = await (await webauthn()).verifyRegistrationResponse({
         response,
         expectedChallenge: challenge,
         expectedOrigin: [...this.#options.origins],
@@ -140,7 +145,7 @@ export class PasskeyService {
   /** Options for `navigator.credentials.get()`; for a named user, their credentials are listed. */
   async authenticationOptions(user?: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const credentials = user ? this.#store.credentialsOf(user) : [];
-    const options = await generateAuthenticationOptions({
+    const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: this.#options.rpId,
       allowCredentials: credentials.map((c) => ({ id: c.id, transports: c.transports })),
       userVerification: "preferred",
@@ -158,9 +163,9 @@ export class PasskeyService {
     }
     const credential = this.#store.get(response.id);
     if (!credential) throw new LoginError("passkey_unknown", "this passkey is not registered");
-    let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+    let verification: Awaited<ReturnType<WebAuthn["verifyAuthenticationResponse"]>>;
     try {
-      verification = await verifyAuthenticationResponse({
+      verification = await (await webauthn()).verifyAuthenticationResponse({
         response,
         expectedChallenge: challenge,
         expectedOrigin: [...this.#options.origins],
