@@ -28,6 +28,7 @@ export type TrackErrorCode =
   | "Track-outboundDenied"
   | "Track-outboundFailed"
   | "Track-busy"
+  | "Track-relayTimeout"
   | "Track-internal";
 
 const STATUS: Record<TrackErrorCode, ContentfulStatusCode> = {
@@ -52,6 +53,7 @@ const STATUS: Record<TrackErrorCode, ContentfulStatusCode> = {
   "Track-outboundDenied": 403,
   "Track-outboundFailed": 502,
   "Track-busy": 429,
+  "Track-relayTimeout": 504,
   "Track-internal": 500,
 };
 

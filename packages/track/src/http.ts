@@ -152,10 +152,7 @@ export function trackRoutes(options: TrackRoutesOptions): OpenAPIHono<TrackEnv> 
         },
         onClose: () => {
           open = false;
-          for (const id of conn.sessions ?? []) {
-            const session = protocol.sessions.find(id);
-            if (session && session.sink === conn.sink) protocol.sessions.detach(session);
-          }
+          protocol.disconnect(conn);
         },
         onError: () => undefined,
       };

@@ -1,3 +1,5 @@
+export { InProcessDirectory, type SessionDirectory, type SessionWhereabouts } from "./cluster/directory.js";
+export type { RelayTarget, SessionRelay, SessionRelayOptions } from "./cluster/relay.js";
 export {
   EXECUTION_TIMED_OUT,
   NO_EXECUTABLE,

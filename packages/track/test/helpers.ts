@@ -19,6 +19,7 @@ import {
   findViewNodes,
   SessionManager,
   type SessionManagerOptions,
+  type SessionRelay,
   TrackProtocol,
   type TrackResponse,
   Transforms,
@@ -191,6 +192,8 @@ export async function startStack(
     remix?: Array<Uint8Array>;
     manager?: Partial<SessionManagerOptions>;
     compiler?: Compiler;
+    /** Among several nodes: the protocol relays through this (see `relay.test.ts`). */
+    relay?: SessionRelay;
   } = {},
 ): Promise<Stack> {
   const dir = tempDir();
@@ -219,6 +222,7 @@ export async function startStack(
     pool: options.pool,
     logger,
     compiler: options.compiler,
+    relay: options.relay,
   });
   const transforms = new Transforms({ sessions, apps, logger });
   const app = new Hono();

@@ -3,6 +3,7 @@ import type { MixValue } from "@amp/codec";
 import type { Compiler } from "@amp/compiler";
 import { type Cell, type GrooveboxPool, type Interaction, MachineError } from "@amp/machine";
 import type { Logger } from "pino";
+import type { SessionRelay } from "../cluster/relay.js";
 import { EXECUTION_TIMED_OUT, NO_SUCH_SESSION, TrackError } from "../errors.js";
 import type { TrackApps } from "../ports.js";
 import type { SessionManager } from "../session/manager.js";
@@ -29,6 +30,8 @@ export interface TrackConnection {
   sink?: SessionSink;
   /** Sessions opened on this connection (detached when it closes). */
   sessions?: Set<string>;
+  /** Set for a message another node relayed here: it is answered here, never relayed on. */
+  relayed?: boolean;
 }
 
 /** What the protocol works with: its ports, each passed in by whoever composes it. */
@@ -45,6 +48,11 @@ export interface TrackProtocolOptions {
   /** `@amp/compiler`'s `CompilerClient` (or `DisabledCompiler`); without one, "compiler unavailable". */
   compiler?: Compiler;
   logger: Logger;
+  /**
+   * Among several nodes (`TrackCluster.relay`): a message naming a session another node holds
+   * is relayed there, and messages other nodes relay are run here.
+   */
+  relay?: SessionRelay;
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { SessionRelay } from "../cluster/relay.js";
 import { errorMessage, TrackError } from "../errors.js";
 import type { TrackApps } from "../ports.js";
 import type { SessionManager } from "../session/manager.js";
@@ -62,9 +63,12 @@ const HANDLERS: { readonly [T in MessageType]: Handler<T> } = {
  */
 export class TrackProtocol {
   readonly #ctx: ProtocolContext;
+  readonly #relay: SessionRelay | undefined;
 
   constructor(options: TrackProtocolOptions) {
     this.#ctx = new ProtocolContext(options);
+    this.#relay = options.relay;
+    this.#relay?.serve(this);
   }
 
   get sessions(): SessionManager {
@@ -101,6 +105,12 @@ export class TrackProtocol {
         const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ` : "";
         throw new TrackError("Track-badMessage", `${type}: ${where}${issue?.message ?? "invalid message"}`);
       }
+      const named = (parsed.data as { session?: unknown }).session;
+      if (this.#relay && !conn.relayed && typeof named === "string" && !this.sessions.find(named)) {
+        // Not held here: the node that holds it answers (undefined: no node does; answered here).
+        const relayed = await this.#relay.route(named, raw, conn);
+        if (relayed) return relayed;
+      }
       const handler = HANDLERS[type] as Handler<MessageType>;
       return await handler(parsed.data as TrackMessage, conn, this.#ctx);
     } catch (e) {
@@ -110,6 +120,18 @@ export class TrackProtocol {
       response.errors = responseError(e);
       return response;
     }
+  }
+
+  /**
+   * The connection closed: its sessions here start their disconnect grace, and so do those it
+   * drove on other nodes.
+   */
+  disconnect(conn: TrackConnection): void {
+    for (const id of conn.sessions ?? []) {
+      const session = this.sessions.find(id);
+      if (session && session.sink === conn.sink) this.sessions.detach(session);
+    }
+    this.#relay?.disconnect(conn);
   }
 }
 

@@ -14,6 +14,7 @@ import {
   type NativeModule,
 } from "@amp/machine";
 import type { Logger } from "pino";
+import { InProcessDirectory, type SessionDirectory } from "../cluster/directory.js";
 import {
   EXECUTION_TIMED_OUT,
   errorMessage,
@@ -67,6 +68,11 @@ export interface SessionManagerOptions {
   vmOwners?: TrackVmOwners;
   /** Timer granularity of idle/keepAlive/grace checks. Default 1000 ms. */
   sweepIntervalMs?: number;
+  /**
+   * Where sessions are recorded as this node's (`TrackCluster.directory` among several nodes).
+   * Default an in-process directory: one node, as before.
+   */
+  directory?: SessionDirectory;
 }
 
 export interface CreateSessionOptions {
@@ -116,6 +122,7 @@ export class SessionManager {
   readonly #warmed = new Map<string, string | null>();
   readonly #sweep: ReturnType<typeof setInterval>;
   readonly #log: Logger;
+  readonly directory: SessionDirectory;
   #closed = false;
   readonly timeoutMs: number;
   readonly graceMs: number;
@@ -130,6 +137,7 @@ export class SessionManager {
     this.graceMs = options.disconnectGraceMs ?? 30_000;
     this.maxSessions = options.maxSessions ?? 5000;
     this.maxPerUser = options.maxSessionsPerUser ?? 50;
+    this.directory = options.directory ?? new InProcessDirectory();
     this.#sweep = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 1000);
     this.#sweep.unref();
   }
@@ -169,6 +177,9 @@ export class SessionManager {
       this.#sessions.set(id, session);
       this.options.vmOwners?.set(machine.id, user.id);
       created = session;
+      // Recorded while the VM initializes; known to every node before the client hears of it.
+      const claimed = this.directory.claim(id);
+      claimed.catch(() => undefined);
       const init = await machine.init({
         org: this.options.org,
         workspace: this.options.workspace,
@@ -182,6 +193,7 @@ export class SessionManager {
         userIsVerified: !user.anonymous,
         client: clientVars(options.clientVars),
       });
+      await claimed;
       this.#log.info({ session: id, app, user: user.id, backend: machine.backend }, "session created");
       return { session, init };
     } catch (e) {
@@ -235,6 +247,10 @@ export class SessionManager {
     if (session === undefined) return false;
     this.#sessions.delete(id);
     this.options.vmOwners?.delete(session.machine.id);
+    // Not awaited: a message that still reaches this node hears why the session ended.
+    this.directory
+      .release(id)
+      .catch((e) => this.#log.warn({ session: id, err: errorMessage(e) }, "directory release failed"));
     await session.destroy();
     this.#log.debug({ session: id }, "session destroyed");
     return true;

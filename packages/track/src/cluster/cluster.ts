@@ -1,0 +1,90 @@
+import { RedisUnavailableError, redactRedisUrl } from "@amp/auth/redis";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { RedisSessionDirectory } from "./redis-directory.js";
+import { SessionRelay } from "./relay.js";
+
+export interface TrackClusterOptions {
+  /** This node's id (`--node-id`): its directory entries and relay channel. */
+  nodeId: string;
+  logger: Logger;
+  /** Key and channel prefix. Default `amp:track:`. */
+  prefix?: string;
+  /** See `RedisDirectoryOptions`. */
+  heartbeatTtlMs?: number;
+  sessionTtlMs?: number;
+  /** See `SessionRelayOptions.timeoutMs`. */
+  relayTimeoutMs?: number;
+}
+
+/**
+ * Sessions across nodes on one Redis: the shared session directory and the relay, on two
+ * connections of their own (a subscriber connection can do nothing else). Give `directory` to
+ * the `SessionManager` and `relay` to the `TrackProtocol`.
+ */
+export class TrackCluster {
+  readonly #connections: Redis[];
+
+  private constructor(
+    readonly directory: RedisSessionDirectory,
+    readonly relay: SessionRelay,
+    connections: Redis[],
+  ) {
+    this.#connections = connections;
+  }
+
+  /** Connects (a Redis that is unreachable or refuses the credentials fails here), then beats. */
+  static async connect(url: string, options: TrackClusterOptions): Promise<TrackCluster> {
+    const redis = await connect(url);
+    const subscriber = await connect(url).catch((e) => {
+      redis.disconnect();
+      throw e;
+    });
+    const prefix = options.prefix ?? "amp:track:";
+    const directory = await RedisSessionDirectory.start(redis, {
+      nodeId: options.nodeId,
+      prefix,
+      logger: options.logger,
+      ...(options.heartbeatTtlMs !== undefined ? { heartbeatTtlMs: options.heartbeatTtlMs } : {}),
+      ...(options.sessionTtlMs !== undefined ? { sessionTtlMs: options.sessionTtlMs } : {}),
+    });
+    const relay = await SessionRelay.start({
+      directory,
+      redis,
+      subscriber,
+      prefix,
+      logger: options.logger,
+      ...(options.relayTimeoutMs !== undefined ? { timeoutMs: options.relayTimeoutMs } : {}),
+    });
+    return new TrackCluster(directory, relay, [redis, subscriber]);
+  }
+
+  /** After the session manager closed (its sessions released their entries). */
+  async close(): Promise<void> {
+    await this.relay.close();
+    await this.directory.close();
+    for (const c of this.#connections) await c.quit().catch(() => c.disconnect());
+  }
+}
+
+async function connect(url: string): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 5_000,
+    maxRetriesPerRequest: 2,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  let lastError: Error | undefined;
+  redis.on("error", (error: Error) => {
+    lastError = error;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    const why = (lastError ?? (error instanceof Error ? error : new Error(String(error)))).message;
+    throw new RedisUnavailableError(`Redis at ${redactRedisUrl(url)} is unavailable: ${why}`);
+  }
+  return redis;
+}

@@ -1,0 +1,295 @@
+import { randomUUID } from "node:crypto";
+import type { AmpUser } from "@amp/auth";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { errorMessage, NO_SUCH_SESSION, TrackError } from "../errors.js";
+import type { TrackConnection } from "../protocol/context.js";
+import type { TrackResponse } from "../protocol/response.js";
+import type { SessionManager } from "../session/manager.js";
+import type { SessionSink } from "../session/session.js";
+import type { SessionDirectory } from "./directory.js";
+import { RelayEnvelope } from "./relay-messages.js";
+
+export interface SessionRelayOptions {
+  directory: SessionDirectory;
+  /** Commands and PUBLISH. */
+  redis: Redis;
+  /** A second connection, in subscriber mode: this node's relay channel. */
+  subscriber: Redis;
+  /** Key and channel prefix. Default `amp:track:`. */
+  prefix?: string;
+  /** How long a relayed message may wait for its answer. Default 60 s (past a VM's hard timeout). */
+  timeoutMs?: number;
+  /** Largest relay message read from the channel. Default 16 MiB. */
+  maxBytes?: number;
+  logger: Logger;
+}
+
+/** What relayed messages run on: the node's protocol (`TrackProtocol`). */
+export interface RelayTarget {
+  readonly sessions: SessionManager;
+  handle(raw: unknown, conn: TrackConnection): Promise<TrackResponse>;
+}
+
+/** A connection of another node whose client drives sessions here: their pushes go back to it. */
+interface RemoteConnection {
+  sink: SessionSink;
+  sessions: Set<string>;
+}
+
+interface Pending {
+  resolve(response: TrackResponse): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * Relays a client's message for a session held by another node to that node, and its answer
+ * back, over Redis pub/sub: each node listens on `<prefix>relay:<node>`. The owner runs the
+ * message as a local one, as the user the receiving node verified. A WebSocket's session is
+ * attached on the owner to a sink that publishes its pushes to the client's node.
+ *
+ * A node that is gone has no subscriber, so PUBLISH reaches nobody: the session is dropped from
+ * the directory and answered "no such session" at once, before its heartbeat expires.
+ */
+export class SessionRelay {
+  readonly nodeId: string;
+  readonly timeoutMs: number;
+  readonly #directory: SessionDirectory;
+  readonly #redis: Redis;
+  readonly #subscriber: Redis;
+  readonly #prefix: string;
+  readonly #maxBytes: number;
+  readonly #log: Logger;
+  readonly #pending = new Map<string, Pending>();
+  /** Our WebSockets that drive sessions elsewhere: id → their sink and the nodes holding them. */
+  readonly #local = new Map<string, { sink: SessionSink; owners: Set<string> }>();
+  readonly #localIds = new WeakMap<TrackConnection, string>();
+  /** Other nodes' WebSockets driving sessions here, by `<node>\0<connection>`. */
+  readonly #remote = new Map<string, RemoteConnection>();
+  #target: RelayTarget | undefined;
+  #seq = 0;
+
+  private constructor(options: SessionRelayOptions) {
+    this.#directory = options.directory;
+    this.nodeId = options.directory.nodeId;
+    this.#redis = options.redis;
+    this.#subscriber = options.subscriber;
+    this.#prefix = options.prefix ?? "amp:track:";
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.#maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+    this.#log = options.logger.child({ component: "session-relay" });
+  }
+
+  /** Subscribes to this node's channel; relayed requests wait for `serve`. */
+  static async start(options: SessionRelayOptions): Promise<SessionRelay> {
+    const relay = new SessionRelay(options);
+    relay.#subscriber.on("message", (_channel: string, text: string) => relay.receive(text));
+    await relay.#subscriber.subscribe(relay.channel(relay.nodeId));
+    return relay;
+  }
+
+  /** Runs the messages other nodes relay here on `target`. */
+  serve(target: RelayTarget): void {
+    this.#target = target;
+  }
+
+  /**
+   * The answer of the node holding `session` to `raw`; undefined when no other node holds it
+   * (the caller answers it here). A session whose node is gone is "no such session".
+   */
+  async route(session: string, raw: unknown, conn: TrackConnection): Promise<TrackResponse | undefined> {
+    const where = await this.#directory.lookup(session);
+    if (where === undefined || where.node === this.nodeId) return undefined;
+    if (!where.alive) throw nodeGone(where.node);
+    return this.forward(where.node, session, raw, conn);
+  }
+
+  /** A connection closed: the sessions it drove on other nodes start their disconnect grace there. */
+  disconnect(conn: TrackConnection): void {
+    const id = this.#localIds.get(conn);
+    const local = id === undefined ? undefined : this.#local.get(id);
+    if (id === undefined || local === undefined) return;
+    this.#local.delete(id);
+    for (const owner of local.owners) {
+      this.send(owner, { k: "bye", from: this.nodeId, c: id }).catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const [id, p] of this.#pending) {
+      clearTimeout(p.timer);
+      p.reject(new TrackError("Track-relayTimeout", "the node is stopping"));
+      this.#pending.delete(id);
+    }
+    await this.#subscriber.unsubscribe().catch(() => undefined);
+  }
+
+  private async forward(
+    owner: string,
+    session: string,
+    raw: unknown,
+    conn: TrackConnection,
+  ): Promise<TrackResponse> {
+    const id = String(++this.#seq);
+    const c = conn.sink ? this.localConnection(conn, owner) : undefined;
+    const answer = new Promise<TrackResponse>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(
+          new TrackError("Track-relayTimeout", `node ${owner} did not answer within ${this.timeoutMs} ms`),
+        );
+      }, this.timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+    });
+    const user: AmpUser = conn.user;
+    let receivers: number;
+    try {
+      receivers = await this.send(owner, {
+        k: "req",
+        id,
+        from: this.nodeId,
+        ...(c !== undefined ? { c } : {}),
+        user,
+        token: conn.token,
+        app: conn.app,
+        m: raw,
+      });
+    } catch (e) {
+      this.settle(id, answer);
+      throw e;
+    }
+    if (receivers === 0) {
+      // Nobody listens on the owner's channel: it was killed (its Redis connection closed with it).
+      this.settle(id, answer);
+      await this.#directory.drop(session, owner).catch(() => undefined);
+      throw nodeGone(owner);
+    }
+    return answer;
+  }
+
+  /** Forgets a request that was never delivered. */
+  private settle(id: string, answer: Promise<TrackResponse>): void {
+    const pending = this.#pending.get(id);
+    this.#pending.delete(id);
+    if (pending) clearTimeout(pending.timer);
+    answer.catch(() => undefined);
+  }
+
+  /** The id of a local WebSocket driving a session on `owner`; pushes from there come back with it. */
+  private localConnection(conn: TrackConnection, owner: string): string {
+    let id = this.#localIds.get(conn);
+    if (id === undefined) {
+      id = randomUUID();
+      this.#localIds.set(conn, id);
+    }
+    let local = this.#local.get(id);
+    if (local === undefined && conn.sink) {
+      local = { sink: conn.sink, owners: new Set() };
+      this.#local.set(id, local);
+    }
+    local?.owners.add(owner);
+    return id;
+  }
+
+  private receive(text: string): void {
+    if (text.length > this.#maxBytes) {
+      this.#log.warn({ bytes: text.length }, "relay message too large; dropped");
+      return;
+    }
+    let envelope: RelayEnvelope;
+    try {
+      const parsed = RelayEnvelope.safeParse(JSON.parse(text));
+      if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "invalid");
+      envelope = parsed.data;
+    } catch (e) {
+      this.#log.warn({ err: errorMessage(e) }, "bad relay message; dropped");
+      return;
+    }
+    switch (envelope.k) {
+      case "res": {
+        const pending = this.#pending.get(envelope.id);
+        if (!pending) return; // timed out already
+        this.#pending.delete(envelope.id);
+        clearTimeout(pending.timer);
+        pending.resolve(envelope.r as unknown as TrackResponse);
+        return;
+      }
+      case "push":
+        this.#local.get(envelope.c)?.sink.send(envelope.r as unknown as TrackResponse);
+        return;
+      case "bye":
+        this.bye(`${envelope.from}\0${envelope.c}`);
+        return;
+      case "req":
+        void this.answer(envelope);
+    }
+  }
+
+  /** Runs a relayed message here, as a message of the user the sending node verified. */
+  private async answer(request: Extract<RelayEnvelope, { k: "req" }>): Promise<void> {
+    const target = this.#target;
+    if (!target) return; // not serving yet: the sender times out
+    const remote = request.c === undefined ? undefined : this.remoteConnection(request.from, request.c);
+    const conn: TrackConnection = {
+      user: request.user,
+      token: request.token,
+      app: request.app,
+      relayed: true,
+      ...(remote ? { sink: remote.sink, sessions: remote.sessions } : {}),
+    };
+    const response = await target.handle(request.m, conn);
+    const r = response as unknown as Record<string, unknown>;
+    // Undelivered, the sender times out: nothing else to do here.
+    await this.send(request.from, { k: "res", id: request.id, r }).catch(() => undefined);
+  }
+
+  /** The sink standing for connection `c` of node `from`: one per connection, so it attaches once. */
+  private remoteConnection(from: string, c: string): RemoteConnection {
+    const key = `${from}\0${c}`;
+    let remote = this.#remote.get(key);
+    if (remote === undefined) {
+      const sink: SessionSink = {
+        send: (r) => {
+          this.send(from, { k: "push", c, r: r as unknown as Record<string, unknown> }).then(
+            (n) => n === 0 && this.bye(key), // the client's node is gone
+            () => undefined,
+          );
+        },
+      };
+      remote = { sink, sessions: new Set() };
+      this.#remote.set(key, remote);
+    }
+    return remote;
+  }
+
+  private bye(key: string): void {
+    const remote = this.#remote.get(key);
+    if (!remote) return;
+    this.#remote.delete(key);
+    const sessions = this.#target?.sessions;
+    for (const id of remote.sessions) {
+      const session = sessions?.find(id);
+      if (session && session.sink === remote.sink) sessions?.detach(session);
+    }
+  }
+
+  private async send(node: string, envelope: RelayEnvelope): Promise<number> {
+    try {
+      return await this.#redis.publish(this.channel(node), JSON.stringify(envelope));
+    } catch (e) {
+      this.#log.warn({ err: errorMessage(e), node }, "relay publish failed");
+      throw new TrackError("Track-relayTimeout", `node ${node} is unreachable: ${errorMessage(e)}`);
+    }
+  }
+
+  private channel(node: string): string {
+    return `${this.#prefix}relay:${node}`;
+  }
+}
+
+function nodeGone(node: string): TrackError {
+  return new TrackError("Track-noSession", NO_SUCH_SESSION, {
+    reason: `the session's node ${node} is gone`,
+  });
+}
