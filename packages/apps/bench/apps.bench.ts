@@ -1,7 +1,7 @@
 /**
  * @amp/apps benchmarks, each side by side with its peer in the same run:
  *   0. stored-document encoding: @amp/codec msgpack vs msgpackr with extension types;
- *   1. point get/put through DocumentStore vs raw lmdb get/put of the same bytes;
+ *   1. point get/put through LmdbDocumentStore vs raw lmdb get/put of the same bytes;
  *   2. batch insert of 100k documents;
  *   3. indexed query vs full scan on 100k documents;
  *   4. HTTP GET /{app}/query.json (200 and 304) vs a bare Hono route on the same server (autocannon).
@@ -19,7 +19,7 @@ import { open } from "lmdb";
 import { addExtension, Packr } from "msgpackr";
 import { pino } from "pino";
 import { type AppsEnv, appsRoutes } from "../src/http.js";
-import { type ActingUser, Apps, DocumentStore, parse, runStoreQuery } from "../src/index.js";
+import { type ActingUser, Apps, LmdbDocumentStore, parse, runStoreQuery } from "../src/index.js";
 import { stampDocument } from "../src/store/document.js";
 
 const logger = pino({ level: "silent" });
@@ -125,7 +125,7 @@ function encoding(): void {
 async function pointOps(): Promise<void> {
   const N = 50_000;
   log(`point get/put: ${fmt(N)} documents`);
-  const store = new DocumentStore({ path: join(dir, "point"), app: "point", logger });
+  const store = new LmdbDocumentStore({ path: join(dir, "point"), app: "point", logger });
   const raw = open({ path: join(dir, "raw"), encoding: "binary" });
   const docs = Array.from({ length: N }, (_, i) => sampleDoc(i));
 
@@ -133,12 +133,12 @@ async function pointOps(): Promise<void> {
   await Promise.all(docs.map((doc) => store.write([{ op: "upsert", doc }], "bench")));
   const storePut = rate(N, performance.now() - t);
   // Raw peer: the same stored bytes, one put per document, the same number in flight.
-  const bytes = docs.map((d) => encodeMsgpack(store.get(d._rmx_id)!).slice());
+  const bytes = docs.map((d) => encodeMsgpack(store.reader.get(d._rmx_id)!).slice());
   t = performance.now();
   await Promise.all(docs.map((d, i) => raw.put(d._rmx_id, bytes[i]!)));
   const rawPut = rate(N, performance.now() - t);
   record(
-    "point put DocumentStore (docs/s)",
+    "point put LmdbDocumentStore (docs/s)",
     `${fmt(storePut)} vs raw lmdb ${fmt(rawPut)} = ${((storePut / rawPut) * 100).toFixed(0)}%`,
   );
 
@@ -151,7 +151,7 @@ async function pointOps(): Promise<void> {
   let rawBest = 0;
   const storeGets = () =>
     cpuMs(() => {
-      for (const id of ids) store.get(id);
+      for (const id of ids) store.reader.get(id);
     });
   const rawGets = () =>
     cpuMs(() => {
@@ -174,7 +174,7 @@ async function pointOps(): Promise<void> {
   }
   const median = [...ratios].sort((x, y) => x - y)[Math.floor(ratios.length / 2)]!;
   record(
-    "point get DocumentStore (gets per CPU second, decoded; best)",
+    "point get LmdbDocumentStore (gets per CPU second, decoded; best)",
     `${fmt(storeBest)} vs raw lmdb getBinary ${fmt(rawBest)}; median ratio ${(median * 100).toFixed(0)}% (range ${(Math.min(...ratios) * 100).toFixed(0)}–${(Math.max(...ratios) * 100).toFixed(0)}%, target ≥ 50%)`,
   );
   await store.close();
@@ -183,7 +183,7 @@ async function pointOps(): Promise<void> {
 
 async function batchAndQuery(): Promise<void> {
   const N = 100_000;
-  const store = new DocumentStore({
+  const store = new LmdbDocumentStore({
     path: join(dir, "batch"),
     app: "batch",
     logger,
@@ -211,10 +211,10 @@ async function batchAndQuery(): Promise<void> {
   const scanned = parse('category_copy == "c7" | { title }');
   const time = (q: typeof indexed) => {
     let best = Infinity;
-    let out = runStoreQuery(store, q);
+    let out = runStoreQuery(store.reader, q);
     for (let r = 0; r < 3; r++) {
       const s = performance.now();
-      out = runStoreQuery(store, q);
+      out = runStoreQuery(store.reader, q);
       best = Math.min(best, performance.now() - s);
     }
     return { best, out };
@@ -252,12 +252,12 @@ async function http(): Promise<void> {
   await apps.create(root, "bench", { indexedFields: ["category"] });
   await apps.setRules(root, "bench", { allowed_read: ["anon-*"] });
   const docs = Array.from({ length: 1000 }, (_, i) => sampleDoc(i));
-  await apps.store(root, "bench", ["allowed_build"]).write(
+  await (await apps.store(root, "bench", ["allowed_build"])).write(
     docs.map((doc) => ({ op: "insert" as const, doc })),
     "bench",
   );
   const q = '_rmx_type == "task" && category == "c10" | { title }';
-  const body = runStoreQuery(apps.store(root, "bench", ["allowed_read"]), parse(q)).documents;
+  const body = (await apps.query(root, "bench", parse(q))).documents;
 
   const server = new Hono<AppsEnv>();
   // Stand-in for @amp/auth's middleware: every request is an anonymous caller.

@@ -51,7 +51,7 @@ async function startServer(name: string, options: AppsOptions["query"]) {
   const apps = new Apps({ dir: join(dir, name), logger: pino({ level: "silent" }), query: options });
   await apps.setRules(root, "*", { allowed_create: ["_rmx_all_users"] });
   await apps.create(root, "stall", { indexedFields: ["category"] });
-  const store = apps.store(root, "stall", ["allowed_build"]);
+  const store = await apps.store(root, "stall", ["allowed_build"]);
   for (let i = 0; i < DOCS; i += 1000) {
     const batch = Array.from({ length: 1000 }, (_, j) => ({ op: "insert" as const, doc: sampleDoc(i + j) }));
     await store.write(batch, "bench");

@@ -16,8 +16,8 @@ await apps.setRules(root, "notes", {
 });
 
 const alice = { id: "alice", anonymous: false, root: false };
-const store = apps.store(alice, "notes", ["allowed_create"]); // throws not_found / forbidden
-const off = apps.subscribe(root, "notes", (e) => console.log("change", e.seq, e.changes.length));
+const store = await apps.store(alice, "notes", ["allowed_create"]); // throws not_found / forbidden
+const off = await apps.subscribe(root, "notes", (e) => console.log("change", e.seq, e.changes.length));
 await store.write(
   [
     { op: "insert", doc: { _rmx_type: "note", due: 3, text: "hello" } },

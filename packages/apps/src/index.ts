@@ -25,18 +25,15 @@ export {
   DEFAULT_ARCHIVE_LIMITS,
   type ProgressCallback,
 } from "./remix/limits.js";
-export type { BlobInfo, BlobStore } from "./store/blob-store.js";
 export type { ChangeEvent, ChangeListener, DocumentChange } from "./store/change-feed.js";
 export { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from "./store/document.js";
+export type { AppBuild, StorageEngine } from "./store/engine.js";
 export {
   DEFAULT_INLINE_BUDGET,
-  DocumentStore,
-  type DocumentStoreOptions,
+  LmdbDocumentStore,
+  type LmdbStoreOptions,
   type QueryOptions,
-  type WriteOp,
-  type WriteResult,
-} from "./store/document-store.js";
-export type { FileEntry, FileStore } from "./store/file-store.js";
+} from "./store/lmdb-document-store.js";
 export {
   DEFAULT_MAX_EXAMINED,
   runStoreQuery,
@@ -44,3 +41,12 @@ export {
   type StoreReader,
 } from "./store/query-executor.js";
 export { QueryThread } from "./store/query-thread.js";
+export type {
+  BlobInfo,
+  BlobStore,
+  DocumentStore,
+  FileEntry,
+  FileStore,
+  WriteOp,
+  WriteResult,
+} from "./store/store.js";

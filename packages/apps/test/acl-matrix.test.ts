@@ -22,9 +22,10 @@ const BUILD: Role[] = [];
 
 async function doc(apps: Apps, n: number): Promise<string> {
   const id = `d${n}`;
-  await apps
-    .store(root, "m", ["allowed_build"])
-    .write([{ op: "upsert", doc: { _rmx_id: id, _rmx_type: "t" } }], "root");
+  await (await apps.store(root, "m", ["allowed_build"])).write(
+    [{ op: "upsert", doc: { _rmx_id: id, _rmx_type: "t" } }],
+    "root",
+  );
   return id;
 }
 
@@ -89,9 +90,12 @@ const CASES: Case[] = [
     name: "DELETE /{app}/files/{name}",
     roles: CREATE,
     prepare: async (a, n) => {
-      await a
-        .store(root, "m", ["allowed_build"])
-        .files.put(`g${n}`, [Buffer.from("x")], "text/plain", "root");
+      await (await a.store(root, "m", ["allowed_build"])).files.put(
+        `g${n}`,
+        [Buffer.from("x")],
+        "text/plain",
+        "root",
+      );
       return ["DELETE", `/m/files/g${n}`];
     },
   },
@@ -122,7 +126,7 @@ describe("ACL matrix: every role × every route", () => {
     s = startTestServer();
     await s.apps.create(root, "m");
     await s.apps.setRules(root, "m", RULE);
-    const store = s.apps.store(root, "m", ["allowed_build"]);
+    const store = await s.apps.store(root, "m", ["allowed_build"]);
     await store.setMeta("runtime.json", { appName: "m" });
     await store.files.put("private.txt", [Buffer.from("secret")], "text/plain", "root");
     blobRef = (await store.blobs.put([Buffer.from("blob")])).ref;

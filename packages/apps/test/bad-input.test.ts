@@ -6,21 +6,22 @@ const deepObject = (depth: number) => `${'{"a":'.repeat(depth)}1${"}".repeat(dep
 
 describe("bad input: typed 4xx, nothing changed", () => {
   let s: TestServer;
-  const state = () => {
-    const store = s.apps.store(root, "m", ["allowed_build"]);
+  const state = async () => {
+    const store = await s.apps.store(root, "m", ["allowed_build"]);
     return {
-      seq: store.seq,
-      count: store.count,
+      seq: await store.currentSeq(),
+      count: await store.count(),
       apps: s.apps.list(root).length,
-      files: store.files.list().length,
+      files: (await store.files.list()).length,
     };
   };
   beforeAll(async () => {
     s = startTestServer({ limits: { maxJsonBytes: 64 * 1024, maxFileBytes: 1024 } });
     await s.apps.create(root, "m");
-    await s.apps
-      .store(root, "m", ["allowed_build"])
-      .write([{ op: "insert", doc: { _rmx_id: "x", _rmx_type: "t" } }], "root");
+    await (await s.apps.store(root, "m", ["allowed_build"])).write(
+      [{ op: "insert", doc: { _rmx_id: "x", _rmx_type: "t" } }],
+      "root",
+    );
   });
   afterAll(() => s.close());
 

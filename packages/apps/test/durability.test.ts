@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { DocumentStore } from "../src/index.js";
+import { LmdbDocumentStore } from "../src/index.js";
 import { silentLogger, tempDir } from "./helpers.js";
 
 const WRITER = fileURLToPath(new URL("./fixtures/durable-writer.ts", import.meta.url));
@@ -44,20 +44,20 @@ describe("durability: SIGKILL during acknowledged writes", () => {
       for (let round = 0; round < ROUNDS; round++) {
         const acked = await runAndKill(dir.path, start);
         expect(acked.length).toBeGreaterThan(0);
-        const store = new DocumentStore({
+        const store = new LmdbDocumentStore({
           path: dir.path,
           app: "durable",
           logger: silentLogger,
           indexedFields: ["n"],
         });
         try {
-          for (const n of acked) expect(store.get(`d${n}`)?.n, `acknowledged d${n}`).toBe(n);
-          const docs = [...store.allDocuments()].filter((d) => d._rmx_type === "t");
+          for (const n of acked) expect(store.reader.get(`d${n}`)?.n, `acknowledged d${n}`).toBe(n);
+          const docs = [...store.reader.allDocuments()].filter((d) => d._rmx_type === "t");
           // Each batch wrote one `d` doc and bumped the sequence once: both or neither survived.
           expect(store.seq).toBe(docs.length);
           // The indexes match the documents exactly.
           expect([...store.indexSet.ids("_rmx_type")].sort()).toEqual(
-            [...store.allDocuments()].map((d) => d._rmx_id as string).sort(),
+            [...store.reader.allDocuments()].map((d) => d._rmx_id as string).sort(),
           );
           expect(new Set([...store.indexSet.ids("n")]).size).toBe(docs.length + 1);
           total = docs.length;

@@ -15,3 +15,10 @@ export function user(id: string): ActingUser {
 export function anon(id = "anon-1"): ActingUser {
   return { id, anonymous: true, root: false };
 }
+
+/** Everything an async iterable yields (Node 20 has no `Array.fromAsync`). */
+export async function drain<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}

@@ -3,8 +3,8 @@ import type { MixMap } from "@amp/codec";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  DocumentStore,
   type Expr,
+  LmdbDocumentStore,
   type ProjectionField,
   parse,
   type Query,
@@ -111,7 +111,7 @@ describe("queries on the query thread give the inline executor's results (real L
         fc.array(storeQueryArb, { minLength: 1, maxLength: 6 }),
         async (docs, queries) => {
           // inlineBudget 0: every query that would examine a document goes to the worker.
-          const store = new DocumentStore({
+          const store = new LmdbDocumentStore({
             path: join(dir.path, String(n++)),
             app: "q",
             logger: silentLogger,
@@ -125,14 +125,14 @@ describe("queries on the query thread give the inline executor's results (real L
             }));
             if (ops.length > 0) await store.write(ops, "u");
             for (const query of queries) {
-              const expected = await outcome(() => runStoreQuery(store, query));
+              const expected = await outcome(() => runStoreQuery(store.reader, query));
               const actual = await outcome(() => store.query(query));
               expect(actual).toEqual(expected);
               if ("ok" in actual && actual.ok.documents.length > 0) offloaded++;
               if ("ok" in expected && expected.ok.next !== undefined) {
                 const page2 = { ...query, after: expected.ok.next };
                 expect(await outcome(() => store.query(page2))).toEqual(
-                  await outcome(() => runStoreQuery(store, page2)),
+                  await outcome(() => runStoreQuery(store.reader, page2)),
                 );
               }
             }
@@ -150,7 +150,7 @@ describe("queries on the query thread give the inline executor's results (real L
   it("sees every write committed before the query, and a store reopened at the same path afresh", async () => {
     const path = join(dir.path, "fresh");
     const open = () =>
-      new DocumentStore({ path, app: "f", logger: silentLogger, query: { thread, inlineBudget: 0 } });
+      new LmdbDocumentStore({ path, app: "f", logger: silentLogger, query: { thread, inlineBudget: 0 } });
     let store = open();
     const all = parse("| sort n");
     for (let i = 0; i < 5; i++) {
@@ -167,7 +167,7 @@ describe("queries on the query thread give the inline executor's results (real L
   });
 
   it("a cursor made for another query is refused the same way on both paths", async () => {
-    const store = new DocumentStore({
+    const store = new LmdbDocumentStore({
       path: join(dir.path, "cursor"),
       app: "c",
       logger: silentLogger,
@@ -180,7 +180,7 @@ describe("queries on the query thread give the inline executor's results (real L
     const first = await store.query(parse("| sort a | limit 3"));
     expect(first.next).toBeDefined();
     const other = { ...parse("| sort b | limit 3"), after: first.next! };
-    const inline = await outcome(() => runStoreQuery(store, other));
+    const inline = await outcome(() => runStoreQuery(store.reader, other));
     expect(inline).toMatchObject({ error: { code: "query_cursor" } });
     expect(await outcome(() => store.query(other))).toEqual(inline);
     await store.close();
@@ -190,7 +190,7 @@ describe("queries on the query thread give the inline executor's results (real L
 describe("the cost limit", () => {
   const dir = tempDir();
   const thread = new QueryThread(silentLogger);
-  let store: DocumentStore;
+  let store: LmdbDocumentStore;
   const docs = Array.from({ length: 120 }, (_, i) => ({
     _rmx_type: i < 100 ? "note" : "task",
     category: `c${i % 12}`,
@@ -198,7 +198,7 @@ describe("the cost limit", () => {
     meta: { owner: `u${i % 3}` },
   }));
   beforeAll(async () => {
-    store = new DocumentStore({
+    store = new LmdbDocumentStore({
       path: join(dir.path, "cost"),
       app: "cost",
       logger: silentLogger,
@@ -227,7 +227,7 @@ describe("the cost limit", () => {
       message: expect.stringContaining("add an index on `status`"),
     });
     // The inline path refuses the same way.
-    expect(() => runStoreQuery(store, parse('status == "open"'))).toThrow(/add an index on `status`/);
+    expect(() => runStoreQuery(store.reader, parse('status == "open"'))).toThrow(/add an index on `status`/);
     await expect(store.query(parse('status == "open" || meta.owner == "u1"'))).rejects.toThrow(
       "add an index on one of `status`, `meta.owner`",
     );
@@ -247,11 +247,13 @@ describe("the cost limit", () => {
     expect(r.plan).toBe("index:category");
     expect(r.documents).toHaveLength(10);
     expect(r.documents.every((d) => d.status === "done" && d.category === "c3")).toBe(true);
-    expect(runStoreQuery(store, parse('category == "c3" && status == "done"')).documents).toHaveLength(10);
+    expect(runStoreQuery(store.reader, parse('category == "c3" && status == "done"')).documents).toHaveLength(
+      10,
+    );
   });
 
   it("is configurable: a higher limit lets the scan run", async () => {
-    const wide = new DocumentStore({
+    const wide = new LmdbDocumentStore({
       path: join(dir.path, "cost"),
       app: "cost",
       logger: silentLogger,
@@ -273,7 +275,7 @@ describe("the cost limit over HTTP, set as an Apps option", () => {
   beforeAll(async () => {
     s = startTestServer({}, { query: { maxExamined: 20 } });
     await s.apps.create(root, "big", { indexedFields: ["category"] });
-    await s.apps.store(root, "big", ["allowed_build"]).write(
+    await (await s.apps.store(root, "big", ["allowed_build"])).write(
       Array.from({ length: 30 }, (_, i) => ({
         op: "insert" as const,
         doc: { _rmx_type: "t", category: `c${i % 3}`, status: i % 2 === 0 ? "open" : "done" },

@@ -19,7 +19,7 @@ describe("/{app}/records and /{app}/link", () => {
     await s.apps.setRules(root, "rec", { allowed_read: ["reader"], allowed_create: ["writer"] });
     await s.apps.setRules(root, "catalog", { allowed_read: ["writer", "reader"] });
     await s.apps.setRules(root, "shelf", { allowed_create: ["writer"], allowed_read: ["reader"] });
-    const catalog = s.apps.store(root, "catalog", ["allowed_build"]);
+    const catalog = await s.apps.store(root, "catalog", ["allowed_build"]);
     const blob = await catalog.blobs.put([new TextEncoder().encode("cover image bytes")]);
     await catalog.write(
       [{ op: "insert", doc: { _rmx_id: "book1", _rmx_type: "book", title: "Dune", cover: ref(blob.ref) } }],
@@ -55,19 +55,19 @@ describe("/{app}/records and /{app}/link", () => {
     });
     expect(put.status).toBe(200);
     expect(await put.json()).toMatchObject({ written: 2, deleted: 0 });
-    const store = s.apps.store(root, "rec", ["allowed_read"]);
-    expect(store.get("r1")).toMatchObject({ name: "one again", _rmx_last_modified_by: "writer" });
+    const store = await s.apps.store(root, "rec", ["allowed_read"]);
+    expect(await store.get("r1")).toMatchObject({ name: "one again", _rmx_last_modified_by: "writer" });
     const replace = await s.request("writer", "PUT", "/rec/records?replace=true", {
       records: [{ _rmx_id: "r3", _rmx_type: "thing", name: "only" }],
     });
     expect(await replace.json()).toMatchObject({ written: 1, deleted: 2 });
-    expect(store.get("r1")).toBeUndefined();
-    expect(store.get("_rmx_app")).toBeDefined(); // the app record is no record: kept
-    expect(store.get("_rmx_library:executable_cross.WASM")).toBeDefined();
+    expect(await store.get("r1")).toBeUndefined();
+    expect(await store.get("_rmx_app")).toBeDefined(); // the app record is no record: kept
+    expect(await store.get("_rmx_library:executable_cross.WASM")).toBeDefined();
   });
 
   it("bad input changes nothing: no id, the app record's id, not an array, a wrong type, no role", async () => {
-    const store = s.apps.store(root, "rec", ["allowed_read"]);
+    const store = await s.apps.store(root, "rec", ["allowed_read"]);
     const seq = store.seq;
     const cases: [unknown, string, number][] = [
       [

@@ -52,7 +52,9 @@ describe(".remix import: FFIs the server would not answer", () => {
       ffis: ["$binary_compress", "$http_do", "$log", "$made_up_ffi"],
       unansweredFfis: ["$binary_compress", "$made_up_ffi"],
     });
-    const stored = s.apps.store(root, "ffi_unknown", ["allowed_build"]).getMeta<FfiReport>(FFI_REPORT_META);
+    const stored = await (await s.apps.store(root, "ffi_unknown", ["allowed_build"])).getMeta<FfiReport>(
+      FFI_REPORT_META,
+    );
     expect(stored).toEqual({
       ffis: ["$binary_compress", "$http_do", "$log", "$made_up_ffi"],
       unansweredFfis: ["$binary_compress", "$made_up_ffi"],
@@ -67,7 +69,9 @@ describe(".remix import: FFIs the server would not answer", () => {
     // the fixture's executable is not real compiled code: the import works, the report says why
     const [plain] = await importRemix(s.apps, root, once(buildRemix("ffi_plain")), { ffis: known });
     expect(plain!.unansweredFfis).toEqual([]);
-    const report = s.apps.store(root, "ffi_plain", ["allowed_build"]).getMeta<FfiReport>(FFI_REPORT_META);
+    const report = await (await s.apps.store(root, "ffi_plain", ["allowed_build"])).getMeta<FfiReport>(
+      FFI_REPORT_META,
+    );
     expect(report?.unreadable?.["executable_cross.WASM"]).toBeTruthy();
     // without the known FFIs, only the list
     const [bare] = await importRemix(

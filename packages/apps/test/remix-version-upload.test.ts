@@ -102,7 +102,9 @@ describe("POST /x/apps/import with multipart/form-data", () => {
     const res = await upload(body, type);
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject([{ name: "form_app", displayName: "Demo App" }]);
-    expect(s.apps.store(root, "form_app", ["allowed_read"]).get("r1")).toMatchObject({ name: "one" });
+    expect(await (await s.apps.store(root, "form_app", ["allowed_read"])).get("r1")).toMatchObject({
+      name: "one",
+    });
   });
 
   it("streams: the file arrives in 3-byte chunks (boundaries split everywhere) and comes out whole", async () => {

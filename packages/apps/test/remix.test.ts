@@ -5,7 +5,7 @@ import { remixArtifactsFor } from "@amp/test-support";
 import { strToU8, unzipSync, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Apps, type ArchiveProgress, exportRemix, importRemix } from "../src/index.js";
-import { root, user } from "./helpers.js";
+import { drain, root, user } from "./helpers.js";
 import { startTestServer, type TestServer } from "./http-helpers.js";
 import { buildRemix } from "./remix-archives.js";
 
@@ -20,8 +20,8 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
 }
 
 /** Everything that makes two imported apps equal: documents without revision stamps, files, metadata. */
-function snapshot(apps: Apps, app: string) {
-  const store = apps.store(root, app, ["allowed_build"]);
+async function snapshot(apps: Apps, app: string) {
+  const store = await apps.store(root, app, ["allowed_build"]);
   const strip = ({
     _rmx_rev,
     _rmx_previous,
@@ -29,13 +29,13 @@ function snapshot(apps: Apps, app: string) {
     _rmx_last_modified_at,
     ...rest
   }: Record<string, unknown>) => rest;
-  const docs = [...store.allDocuments()].map((d) => strip(d as Record<string, unknown>));
+  const docs = (await drain(store.allDocuments())).map((d) => strip(d as Record<string, unknown>));
   return {
     docs,
-    files: store.files.list().map(({ modifiedAt, ...f }) => f),
-    runtime: store.getMeta("runtime.json"),
-    resources: store.getMeta("resources.json"),
-    blobs: store.blobs.refs().sort(),
+    files: (await store.files.list()).map(({ modifiedAt, ...f }) => f),
+    runtime: await store.getMeta("runtime.json"),
+    resources: await store.getMeta("resources.json"),
+    blobs: (await store.blobs.refs()).sort(),
   };
 }
 
@@ -63,9 +63,9 @@ async function roundTrip(apps: Apps, archive: Uint8Array, rename: (name: string)
       p = "";
     }
     await importRemix(apps, root, chunks(zipSync(renamed)));
-    const a = snapshot(apps, info.name);
-    const b = snapshot(apps, to);
-    const norm = (s: ReturnType<typeof snapshot>) =>
+    const a = await snapshot(apps, info.name);
+    const b = await snapshot(apps, to);
+    const norm = (s: Awaited<ReturnType<typeof snapshot>>) =>
       JSON.parse(
         JSON.stringify({
           ...s,
@@ -112,7 +112,7 @@ describe(".remix import and export", () => {
     expect(await (await s.request("root", "GET", "/demo/resources")).json()).toHaveProperty("logo.png");
     const png = await s.request("root", "GET", "/demo/files/deadbeef.png");
     expect(png.headers.get("content-type")).toBe("image/png");
-    const r1 = s.apps.store(root, "demo", ["allowed_read"]).get("r1")!;
+    const r1 = (await (await s.apps.store(root, "demo", ["allowed_read"])).get("r1"))!;
     expect((r1.link as { tag: string }).tag).toBe("ref");
   });
 
@@ -122,14 +122,18 @@ describe(".remix import and export", () => {
 
   it("exports an app created here (no app record) so that it imports again", async () => {
     await s.apps.create(root, "native");
-    await s.apps
-      .store(root, "native", ["allowed_build"])
-      .write([{ op: "insert", doc: { _rmx_id: "n1", _rmx_type: "t", x: 1 } }], "root");
+    await (await s.apps.store(root, "native", ["allowed_build"])).write(
+      [{ op: "insert", doc: { _rmx_id: "n1", _rmx_type: "t", x: 1 } }],
+      "root",
+    );
     const archive = await collect(exportRemix(s.apps, root, { apps: { native: true } }));
     await s.apps.delete(root, "native");
     const [info] = await importRemix(s.apps, root, chunks(archive));
     expect(info!.name).toBe("native");
-    expect(s.apps.store(root, "native", ["allowed_read"]).get("n1")).toMatchObject({ _rmx_type: "t", x: 1 });
+    expect(await (await s.apps.store(root, "native", ["allowed_read"])).get("n1")).toMatchObject({
+      _rmx_type: "t",
+      x: 1,
+    });
   });
 
   it("imports and exports over HTTP", async () => {
@@ -212,9 +216,9 @@ describe(".remix import and export", () => {
         const [info] = await roundTrip(s.apps, bytes, (n) => `${n}-copy`);
         const { documents } = await s.apps.query(root, info!.name, EXECUTABLE_QUERY);
         expect(documents).toHaveLength(1);
-        const wasm = await s.apps
-          .store(root, info!.name, ["allowed_run"])
-          .blobs.read((documents[0]!.dataRef as { value: string }).value);
+        const wasm = await (await s.apps.store(root, info!.name, ["allowed_run"])).blobs.read(
+          (documents[0]!.dataRef as { value: string }).value,
+        );
         expect([...wasm.subarray(0, 4)]).toEqual([0, 0x61, 0x73, 0x6d]);
       });
     }

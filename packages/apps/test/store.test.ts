@@ -1,22 +1,24 @@
-import { join } from "node:path";
 import { isMixMap, MixCase, type MixValue, mixEqual, ref, TaggedString } from "@amp/codec";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AppsError, DocumentStore } from "../src/index.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { AppsError, type DocumentStore, parse } from "../src/index.js";
 import { checkDocument, DEFAULT_DOCUMENT_LIMITS } from "../src/store/document.js";
-import { silentLogger, tempDir } from "./helpers.js";
+import { ENGINES, useEngine } from "./engines.js";
+import { drain } from "./helpers.js";
 import { mixValueArb } from "./query/arbitraries.js";
 
-describe("DocumentStore (real LMDB)", () => {
-  let dir: ReturnType<typeof tempDir>;
+/** Ids of the documents whose `field` is a string, read through the index on `field`. */
+async function indexedIds(store: DocumentStore, field: string): Promise<string[]> {
+  const r = await store.query(parse(`${field} startsWith ""`));
+  expect(r.plan).toBe(`index:${field}`);
+  return r.documents.map((d) => d._rmx_id as string);
+}
+
+describe.each(ENGINES)("DocumentStore (real %s)", (engineName) => {
+  const engine = useEngine(engineName);
   let store: DocumentStore;
-  beforeEach(() => {
-    dir = tempDir();
-    store = new DocumentStore({ path: dir.path, app: "a", logger: silentLogger, indexedFields: ["name"] });
-  });
-  afterEach(async () => {
-    await store.close();
-    dir.remove();
+  beforeEach(async () => {
+    store = await engine.store({ indexedFields: ["name"] });
   });
 
   it("stamps system fields and keeps Mix values exactly", async () => {
@@ -34,7 +36,7 @@ describe("DocumentStore (real LMDB)", () => {
     expect(saved._rmx_rev).toBeInstanceOf(TaggedString);
     expect(saved._rmx_previous).toBeUndefined();
     expect(saved._rmx_created_by).toBe("alice");
-    const read = store.get(saved._rmx_id as string)!;
+    const read = (await store.get(saved._rmx_id as string))!;
     expect(mixEqual(read, saved)).toBe(true);
 
     const second = (await store.write([{ op: "update", doc: { ...read, name: "y" } }], "bob")).results[0]!;
@@ -60,11 +62,12 @@ describe("DocumentStore (real LMDB)", () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppsError);
     expect((err as AppsError).code).toBe("not_found");
-    expect(store.get("a")).toBeDefined();
-    expect(store.get("b")).toBeUndefined();
-    expect(store.get("a2")).toBeUndefined();
+    expect(await store.get("a")).toBeDefined();
+    expect(await store.get("b")).toBeUndefined();
+    expect(await store.get("a2")).toBeUndefined();
     expect(store.seq).toBe(seq);
-    expect([...store.indexSet.ids("_rmx_type", {})]).toEqual(["a"]);
+    expect(await store.currentSeq()).toBe(seq);
+    expect(await indexedIds(store, "_rmx_type")).toEqual(["a"]);
   });
 
   it("refuses a stale _rmx_rev (optimistic concurrency)", async () => {
@@ -85,7 +88,7 @@ describe("DocumentStore (real LMDB)", () => {
     await expect(store.write([{ op: "insert", doc: proto }], "u")).rejects.toMatchObject({
       code: "invalid_document",
     });
-    expect(store.count).toBe(0);
+    expect(await store.count()).toBe(0);
     expect(store.seq).toBe(0);
   });
 
@@ -111,11 +114,11 @@ describe("DocumentStore (real LMDB)", () => {
     );
     await store.write([{ op: "upsert", doc: { _rmx_id: "1", _rmx_type: "u", name: "cat" } }], "u");
     await store.write([{ op: "delete", id: "2" }], "u");
-    await store.close();
-    store = new DocumentStore({ path: dir.path, app: "a", logger: silentLogger, indexedFields: ["name"] });
+    store = await engine.reopen(store, { indexedFields: ["name"] });
     expect(store.seq).toBe(3);
-    expect([...store.indexSet.ids("_rmx_type", {})]).toEqual(["1"]);
-    expect([...store.indexSet.ids("name", {})]).toEqual(["1"]);
+    expect(await indexedIds(store, "_rmx_type")).toEqual(["1"]);
+    expect(await indexedIds(store, "name")).toEqual(["1"]);
+    expect((await store.query(parse('name == "cat"'))).plan).toBe("index:name");
   });
 
   it("streams blobs back byte for byte, content-addressed", async () => {
@@ -128,40 +131,76 @@ describe("DocumentStore (real LMDB)", () => {
     expect((await store.blobs.read(a.ref)).equals(data)).toBe(true);
     const empty = await store.blobs.put([]);
     expect((await store.blobs.read(empty.ref)).length).toBe(0);
+    expect(await store.blobs.info(a.ref)).toEqual({ ref: a.ref, size: 200_000 });
+    expect(await store.blobs.info("0".repeat(64))).toBeUndefined();
+    await expect(store.blobs.read("0".repeat(64))).rejects.toMatchObject({ code: "not_found" });
+  });
+
+  it("keeps files, metadata and documents in id order", async () => {
+    await store.files.put("a.txt", [Buffer.from("hi")], "text/plain", "u", true);
+    expect(await store.files.get("a.txt")).toMatchObject({ name: "a.txt", size: 2, public: true });
+    expect((await store.files.list()).map((f) => f.name)).toEqual(["a.txt"]);
+    await store.files.delete("a.txt");
+    expect(await store.files.get("a.txt")).toBeUndefined();
+    await expect(store.files.delete("a.txt")).rejects.toMatchObject({ code: "not_found" });
+    await store.setMeta("runtime.json", { big: 1, list: ["x"] });
+    expect(await store.getMeta("runtime.json")).toEqual({ big: 1, list: ["x"] });
+    expect(await store.getMeta("nothing")).toBeUndefined();
+    await store.write(
+      ["c", "a", "b"].map((id) => ({ op: "insert" as const, doc: { _rmx_id: id, _rmx_type: "t" } })),
+      "u",
+    );
+    expect(await store.count()).toBe(3);
+    expect((await store.list(2)).map((d) => d._rmx_id)).toEqual(["a", "b"]);
+    expect((await store.list(2, "b")).map((d) => d._rmx_id)).toEqual(["c"]);
+    expect((await drain(store.allDocuments())).map((d) => d._rmx_id)).toEqual(["a", "b", "c"]);
   });
 });
 
-describe("stored documents", () => {
-  it("keep every Mix value a document may hold, -0 and 64-bit integers included (real LMDB)", async () => {
-    const dir = tempDir();
-    const store = new DocumentStore({ path: dir.path, app: "a", logger: silentLogger });
-    try {
-      const values = fc.sample(mixValueArb, 300);
-      const refused = values.filter(hasLoneSurrogate);
-      for (const v of refused) {
-        expect(() => checkDocument({ _rmx_type: "t", v }, DEFAULT_DOCUMENT_LIMITS)).toThrow(/surrogate/);
-      }
-      const kept = values.filter((v) => !hasLoneSurrogate(v));
-      const docs = [...kept, -0, 2n ** 62n, -(2n ** 63n)].map((v, i) => ({
-        _rmx_id: `d${i}`,
-        _rmx_type: "t",
-        v,
-      }));
-      await store.write(
-        docs.map((doc) => ({ op: "insert" as const, doc })),
-        "u",
-      );
-      for (const doc of docs) expect(mixEqual(store.get(doc._rmx_id)!.v, doc.v)).toBe(true);
-      expect(Object.is(store.get(`d${kept.length}`)!.v, -0)).toBe(true);
-    } finally {
-      await store.close();
-      dir.remove();
+describe.each(ENGINES)("stored documents (real %s)", (engineName) => {
+  const engine = useEngine(engineName);
+  it("keep every Mix value a document may hold, -0 and 64-bit integers included", async () => {
+    const store = await engine.store();
+    const values = fc.sample(mixValueArb, 300);
+    const refused = values.filter(hasLoneSurrogate);
+    for (const v of refused) {
+      expect(() => checkDocument({ _rmx_type: "t", v }, DEFAULT_DOCUMENT_LIMITS)).toThrow(/surrogate/);
     }
+    const kept = values.filter((v) => !hasLoneSurrogate(v));
+    const docs = [...kept, -0, 2n ** 62n, -(2n ** 63n)].map((v, i) => ({
+      _rmx_id: `d${i}`,
+      _rmx_type: "t",
+      v,
+    }));
+    await store.write(
+      docs.map((doc) => ({ op: "insert" as const, doc })),
+      "u",
+    );
+    for (const doc of docs) expect(mixEqual((await store.get(doc._rmx_id))!.v, doc.v)).toBe(true);
+    expect(Object.is((await store.get(`d${kept.length}`))!.v, -0)).toBe(true);
+    const byId = new Map(docs.map((d) => [d._rmx_id, d.v]));
+    for (const d of await drain(store.allDocuments()))
+      expect(mixEqual(d.v, byId.get(d._rmx_id as string)!)).toBe(true);
   });
 
   it("refuses a tag holding }, which no Mix wire can carry", async () => {
     const doc = { _rmx_type: "t", v: new TaggedString("a}b", "c") };
     expect(() => checkDocument(doc, DEFAULT_DOCUMENT_LIMITS)).toThrow(AppsError);
+  });
+
+  it("binary values read back are copies of their own, not views of a reused read buffer", async () => {
+    const s = await engine.store();
+    await s.write(
+      [
+        { op: "insert", doc: { _rmx_id: "a", _rmx_type: "t", b: new Uint8Array([1, 2, 3]) } },
+        { op: "insert", doc: { _rmx_id: "b", _rmx_type: "t", b: new Uint8Array([9, 9, 9]) } },
+      ],
+      "u",
+    );
+    const a = (await s.get("a"))!;
+    await s.get("b");
+    await drain(s.allDocuments());
+    expect(a.b).toEqual(new Uint8Array([1, 2, 3]));
   });
 });
 
@@ -173,26 +212,3 @@ function hasLoneSurrogate(v: MixValue): boolean {
   if (v instanceof TaggedString) return hasLoneSurrogate(v.tag) || hasLoneSurrogate(v.value);
   return false;
 }
-
-describe("binary values read from the store", () => {
-  it("are copies of their own, not views of LMDB's reused read buffer", async () => {
-    const dir = tempDir();
-    const s = new DocumentStore({ path: join(dir.path, "bin"), app: "bin", logger: silentLogger });
-    try {
-      await s.write(
-        [
-          { op: "insert", doc: { _rmx_id: "a", _rmx_type: "t", b: new Uint8Array([1, 2, 3]) } },
-          { op: "insert", doc: { _rmx_id: "b", _rmx_type: "t", b: new Uint8Array([9, 9, 9]) } },
-        ],
-        "u",
-      );
-      const a = s.get("a")!;
-      s.get("b");
-      [...s.allDocuments()];
-      expect(a.b).toEqual(new Uint8Array([1, 2, 3]));
-    } finally {
-      await s.close();
-      dir.remove();
-    }
-  });
-});

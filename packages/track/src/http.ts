@@ -284,7 +284,9 @@ function transformRoutes(
       const conn = connection(c, app);
       // A webhook is called by the id the app registered, never by a module name.
       const webhook =
-        kind === "webhook" ? transforms.webhooks.resolve(conn.user, app, c.req.param("module")) : undefined;
+        kind === "webhook"
+          ? await transforms.webhooks.resolve(conn.user, app, c.req.param("module"))
+          : undefined;
       const module = webhook?.module ?? c.req.param("module");
       if (!MODULE_NAME.test(module)) throw new TrackError("Track-badMessage", "bad module name");
       const raw = c.req.method === "GET" ? "" : (await readBody(c)).toString("utf8");
@@ -356,7 +358,7 @@ function webhookRoutes(
         ...errorResponses(403, 404),
       },
     }),
-    (c) => c.json({ webhooks: webhooks.list(userOf(c), c.req.valid("param").app) }, 200),
+    async (c) => c.json({ webhooks: await webhooks.list(userOf(c), c.req.valid("param").app) }, 200),
   );
   router.openapi(
     createRoute({

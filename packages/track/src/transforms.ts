@@ -173,15 +173,15 @@ export class WebhookRegistry {
 
   constructor(private readonly apps: TrackApps) {}
 
-  list(user: AmpUser, app: string): Webhook[] {
-    return Object.values(this.read(user, app, ["allowed_build"]));
+  async list(user: AmpUser, app: string): Promise<Webhook[]> {
+    return Object.values(await this.read(user, app, ["allowed_build"]));
   }
 
   /** The webhook `id` of `app`, for a caller holding the webhook role; `Track-noWebhook` when unknown. */
-  resolve(user: AmpUser, app: string, id: string): Webhook {
+  async resolve(user: AmpUser, app: string, id: string): Promise<Webhook> {
     if (!this.apps.can(user, app, TRANSFORM_ROLES.webhook))
       throw new TrackError("Track-noApp", "no such app");
-    const hooks = this.read(user, app, [TRANSFORM_ROLES.webhook]);
+    const hooks = await this.read(user, app, [TRANSFORM_ROLES.webhook]);
     const hook = WEBHOOK_ID.test(id) && Object.hasOwn(hooks, id) ? hooks[id] : undefined;
     if (!hook) throw new TrackError("Track-noWebhook", "no such webhook");
     return hook;
@@ -217,14 +217,14 @@ export class WebhookRegistry {
     });
   }
 
-  private read(user: AmpUser, app: string, roles: Role[]): Record<string, Webhook> {
-    const store = this.storeOf(user, app, roles);
-    return { ...(store.getMeta<Record<string, Webhook>>(WEBHOOKS_META) ?? {}) };
+  private async read(user: AmpUser, app: string, roles: Role[]): Promise<Record<string, Webhook>> {
+    const store = await this.storeOf(user, app, roles);
+    return { ...((await store.getMeta<Record<string, Webhook>>(WEBHOOKS_META)) ?? {}) };
   }
 
-  private storeOf(user: AmpUser, app: string, roles: Role[]) {
+  private async storeOf(user: AmpUser, app: string, roles: Role[]) {
     try {
-      return this.apps.store(user, app, roles);
+      return await this.apps.store(user, app, roles);
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (code === "forbidden")
@@ -240,12 +240,14 @@ export class WebhookRegistry {
     app: string,
     edit: (hooks: Record<string, Webhook>) => [Record<string, Webhook>, T],
   ): Promise<T> {
-    const store = this.storeOf(user, app, ["allowed_build"]);
+    const store = await this.storeOf(user, app, ["allowed_build"]);
     const previous = this.#writes.get(app) ?? Promise.resolve();
     const run = previous
       .catch(() => undefined)
       .then(async () => {
-        const [next, result] = edit({ ...(store.getMeta<Record<string, Webhook>>(WEBHOOKS_META) ?? {}) });
+        const [next, result] = edit({
+          ...((await store.getMeta<Record<string, Webhook>>(WEBHOOKS_META)) ?? {}),
+        });
         await store.setMeta(WEBHOOKS_META, next);
         return result;
       });

@@ -133,7 +133,7 @@ describe("libraries and app modules (native backend, real LMDB)", () => {
         yield new Uint8Array(bytes);
       })(),
     );
-    const modules = appModules(stack.apps, root, "tim-wasm");
+    const modules = await appModules(stack.apps, root, "tim-wasm");
     expect(modules?.find((m) => m.name === "home")).toMatchObject({ type: "screen", isDisabled: false });
     expect(modules?.map((m) => m.type)).toEqual(expect.arrayContaining(["settings", "styles"]));
   });

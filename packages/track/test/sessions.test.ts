@@ -227,9 +227,9 @@ describe("sessions and protocol (native backend, real server)", () => {
     const first = await stack.sessions.create({ user: alice, token, app: "app2" });
     await stack.sessions.destroy(first.session.id);
     // A new build replaces the executable's blob (as a compile would).
-    const store = stack.apps.store(root, "app2", ["allowed_build"]);
+    const store = await stack.apps.store(root, "app2", ["allowed_build"]);
     const blob = await store.blobs.put([new TextEncoder().encode("renamed-module")]);
-    const [doc] = store.list(1000).filter((d) => d._rmx_type === "executable_cross");
+    const [doc] = (await store.list(1000)).filter((d) => d._rmx_type === "executable_cross");
     await store.write([{ op: "upsert", doc: { ...doc!, dataRef: ref(blob.ref) } }], "root");
     await expect(stack.sessions.create({ user: alice, token, app: "app2" })).rejects.toMatchObject({
       code: "Track-machine",

@@ -3,7 +3,7 @@ import { bodyLimit, jsonBody as json, jsonResponse as ok } from "@amp/http-edge"
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppsError } from "../errors.js";
 import { checkItemName } from "../names.js";
-import type { WriteOp } from "../store/document-store.js";
+import type { WriteOp } from "../store/store.js";
 import {
   AppParam,
   type AppsRouter,
@@ -144,8 +144,8 @@ const WRITE = ["allowed_create"] as const;
 
 export function documentRoutes(router: AppsRouter, { apps, limits }: RouteContext): void {
   const routes = declareRoutes(limits);
-  const write = (c: Parameters<Parameters<AppsRouter["openapi"]>[1]>[0], ops: WriteOp[]) => {
-    const store = apps.store(actingUser(c), appName(c), WRITE);
+  const write = async (c: Parameters<Parameters<AppsRouter["openapi"]>[1]>[0], ops: WriteOp[]) => {
+    const store = await apps.store(actingUser(c), appName(c), WRITE);
     return store.write(ops, actingUser(c).id);
   };
   const answer = (r: { seq: number; results: readonly MixMap[] }) => ({
@@ -153,11 +153,11 @@ export function documentRoutes(router: AppsRouter, { apps, limits }: RouteContex
     documents: r.results.map((d) => toJson(d)),
   });
 
-  router.openapi(routes.list, (c) => {
-    const store = apps.store(actingUser(c), appName(c), READ);
+  router.openapi(routes.list, async (c) => {
+    const store = await apps.store(actingUser(c), appName(c), READ);
     const { limit, after } = c.req.valid("query");
     const n = Math.min(limit ?? 100, limits.maxListLimit);
-    const page = store.list(n, after);
+    const page = await store.list(n, after);
     const next = page.length === n ? (page[n - 1]!._rmx_id as string) : undefined;
     return c.json({ documents: page.map((d) => toJson(d)), next }, 200);
   });
@@ -193,10 +193,10 @@ export function documentRoutes(router: AppsRouter, { apps, limits }: RouteContex
     return c.json(answer(await write(c, ops)), 200);
   });
 
-  router.openapi(routes.getOne, (c) => {
-    const store = apps.store(actingUser(c), appName(c), READ);
+  router.openapi(routes.getOne, async (c) => {
+    const store = await apps.store(actingUser(c), appName(c), READ);
     const id = idFromFile(c.req.valid("param").file);
-    const doc = store.get(id);
+    const doc = await store.get(id);
     if (!doc) throw new AppsError("not_found", `no document ${id}`);
     return c.json(toJson(doc), 200);
   });

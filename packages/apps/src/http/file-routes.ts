@@ -2,7 +2,7 @@ import { bodyChunks, bodyLimit, binaryResponse as bytes, jsonResponse as jsonOk 
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppsError } from "../errors.js";
 import { checkBlobRef, checkItemName } from "../names.js";
-import type { FileEntry } from "../store/file-store.js";
+import type { FileEntry } from "../store/store.js";
 import {
   AppParam,
   type AppsRouter,
@@ -93,13 +93,13 @@ function fileJson(e: FileEntry) {
 
 export function fileRoutes(router: AppsRouter, { apps, limits }: RouteContext): void {
   const routes = declareRoutes(limits);
-  router.openapi(routes.list, (c) => {
-    const store = apps.store(actingUser(c), appName(c), ["allowed_read"]);
-    return c.json(store.files.list().map(fileJson), 200);
+  router.openapi(routes.list, async (c) => {
+    const store = await apps.store(actingUser(c), appName(c), ["allowed_read"]);
+    return c.json((await store.files.list()).map(fileJson), 200);
   });
 
   router.openapi(routes.upload, async (c) => {
-    const store = apps.store(actingUser(c), appName(c), ["allowed_create"]);
+    const store = await apps.store(actingUser(c), appName(c), ["allowed_create"]);
     const name = checkItemName(c.req.valid("param").name, "file name");
     const type = c.req.header("content-type") ?? "application/octet-stream";
     const contentType = CONTENT_TYPE.test(type) && type.length < 200 ? type : "application/octet-stream";
@@ -109,13 +109,13 @@ export function fileRoutes(router: AppsRouter, { apps, limits }: RouteContext): 
     return c.json(fileJson(entry), 201);
   });
 
-  router.openapi(routes.download, (c) => {
+  router.openapi(routes.download, async (c) => {
     const user = actingUser(c);
     const app = appName(c);
     const name = checkItemName(c.req.valid("param").name, "file name");
     // Public files (an imported app's resources) are readable by runners; the rest needs read.
-    const store = apps.store(user, app, RUN);
-    const entry = store.files.get(name);
+    const store = await apps.store(user, app, RUN);
+    const entry = await store.files.get(name);
     if (!entry) throw new AppsError("not_found", `no file ${name}`);
     if (!entry.public) apps.authorize(user, app, ["allowed_read"]);
     return c.body(store.blobs.stream(entry.ref), 200, {
@@ -126,15 +126,15 @@ export function fileRoutes(router: AppsRouter, { apps, limits }: RouteContext): 
   });
 
   router.openapi(routes.remove, async (c) => {
-    const store = apps.store(actingUser(c), appName(c), ["allowed_create"]);
+    const store = await apps.store(actingUser(c), appName(c), ["allowed_create"]);
     await store.files.delete(checkItemName(c.req.valid("param").name, "file name"));
     return c.body(null, 204);
   });
 
-  router.openapi(routes.raw, (c) => {
-    const store = apps.store(actingUser(c), appName(c), RUN);
+  router.openapi(routes.raw, async (c) => {
+    const store = await apps.store(actingUser(c), appName(c), RUN);
     const ref = checkBlobRef(c.req.valid("param").ref);
-    const info = store.blobs.info(ref);
+    const info = await store.blobs.info(ref);
     if (!info) throw new AppsError("not_found", "no such blob");
     return c.body(store.blobs.stream(ref), 200, {
       "Content-Type": "application/octet-stream",
@@ -143,14 +143,14 @@ export function fileRoutes(router: AppsRouter, { apps, limits }: RouteContext): 
     });
   });
 
-  router.openapi(routes.resources, (c) => {
-    const store = apps.store(actingUser(c), appName(c), RUN);
-    return c.json(store.getMeta<Record<string, unknown>>("resources.json") ?? {}, 200);
+  router.openapi(routes.resources, async (c) => {
+    const store = await apps.store(actingUser(c), appName(c), RUN);
+    return c.json((await store.getMeta<Record<string, unknown>>("resources.json")) ?? {}, 200);
   });
 
-  router.openapi(routes.runtime, (c) => {
-    const store = apps.store(actingUser(c), appName(c), RUN);
-    const runtime = store.getMeta<Record<string, unknown>>("runtime.json");
+  router.openapi(routes.runtime, async (c) => {
+    const store = await apps.store(actingUser(c), appName(c), RUN);
+    const runtime = await store.getMeta<Record<string, unknown>>("runtime.json");
     if (!runtime) throw new AppsError("not_found", "this app has no runtime.json");
     return c.json(runtime, 200);
   });

@@ -58,11 +58,8 @@ const declareRoutes = (limits: HttpLimits) => ({
 });
 
 /** A strong ETag for (app instance, change sequence, query text): equal only if the answer would be. */
-export function queryEtag(
-  store: { readonly instance: string; readonly seq: number },
-  queryText: string,
-): string {
-  return `"${store.instance}-${store.seq}-${queryDigest(queryText)}"`;
+export function queryEtag(instance: string, seq: number, queryText: string): string {
+  return `"${instance}-${seq}-${queryDigest(queryText)}"`;
 }
 
 /** Digests of recent query texts: clients repeat the same few queries, a hash each time is waste. */
@@ -135,9 +132,10 @@ export function queryRoutes(router: AppsRouter, { apps, limits }: RouteContext):
     if (key.length > limits.maxQueryLength) {
       throw new AppsError("bad_query", `query longer than ${limits.maxQueryLength} characters`);
     }
-    const store = apps.store(actingUser(c), appName(c), QUERY_ROLES);
-    const seq = store.seq;
-    const etag = queryEtag(store, key);
+    const store = await apps.store(actingUser(c), appName(c), QUERY_ROLES);
+    // The committed sequence (on PostgreSQL, every node's writes), so all nodes give one ETag.
+    const seq = await store.currentSeq();
+    const etag = queryEtag(store.instance, seq, key);
     if (matches(c.req.header("if-none-match"), etag)) return c.body(null, 304, { ETag: etag });
     const known = answers.get(etag);
     if (known) return ok(c, etag, known.body, known.next);
@@ -145,8 +143,9 @@ export function queryRoutes(router: AppsRouter, { apps, limits }: RouteContext):
     // Off the event loop when it is expensive (see DocumentStore.query).
     const { documents, next } = await store.query(query);
     const body = JSON.stringify(documents.map((d) => toJson(d)));
-    // The store may have moved on while the query ran (the worker): keep it under the ETag it answers.
-    if (store.seq === seq) answers.set(etag, body, next);
+    // The store may have moved on while the query ran (the worker, this node's writes): then the
+    // answer is not cached under the ETag it was asked for.
+    if (store.seq <= seq) answers.set(etag, body, next);
     return ok(c, etag, body, next);
   };
 
@@ -160,7 +159,8 @@ export function queryRoutes(router: AppsRouter, { apps, limits }: RouteContext):
     if (text.length > limits.maxQueryLength) {
       throw new AppsError("bad_query", `query longer than ${limits.maxQueryLength} characters`);
     }
-    const etag = queryEtag(apps.store(actingUser(c), appName(c), QUERY_ROLES), text);
+    const store = await apps.store(actingUser(c), appName(c), QUERY_ROLES);
+    const etag = queryEtag(store.instance, await store.currentSeq(), text);
     if (matches(ifNoneMatch, etag)) return c.body(null, 304, { ETag: etag });
     return next();
   });

@@ -15,7 +15,7 @@ import { AppsError } from "../errors.js";
 import { checkAppName, checkItemName } from "../names.js";
 import { APP_RECORD_ID, LIBRARY_TYPE_PREFIX } from "../remix/layout.js";
 import { decodeRemixMsgpack, encodeRemixMsgpack } from "../remix/remix-msgpack.js";
-import type { DocumentStore, WriteOp } from "../store/document-store.js";
+import type { DocumentStore, WriteOp } from "../store/store.js";
 import {
   AppParam,
   type AppsRouter,
@@ -129,9 +129,9 @@ function isRecordId(id: string): boolean {
   return id !== APP_RECORD_ID && !id.startsWith(LIBRARY_TYPE_PREFIX);
 }
 
-function records(store: DocumentStore): MixMap[] {
+async function records(store: DocumentStore): Promise<MixMap[]> {
   const out: MixMap[] = [];
-  for (const doc of store.allDocuments()) {
+  for await (const doc of store.allDocuments()) {
     if (!isRecordId(doc._rmx_id as string)) continue;
     if (out.length >= MAX_RECORDS)
       throw new AppsError("too_large", `more than ${MAX_RECORDS} records: page with GET /{app}`);
@@ -167,9 +167,9 @@ function refsIn(value: MixValue, out: Set<string>, depth = 0): Set<string> {
 export function recordRoutes(router: AppsRouter, { apps, limits }: RouteContext): void {
   const routes = declareRoutes(limits);
 
-  router.openapi(routes.get, (c) => {
-    const store = apps.store(actingUser(c), appName(c), ["allowed_read"]);
-    const list = records(store);
+  router.openapi(routes.get, async (c) => {
+    const store = await apps.store(actingUser(c), appName(c), ["allowed_read"]);
+    const list = await records(store);
     if (/application\/x-msgpack/i.test(c.req.header("accept") ?? "")) {
       return c.body(new Uint8Array(encodeRemixMsgpack(list)), 200, { "content-type": MSGPACK });
     }
@@ -178,7 +178,7 @@ export function recordRoutes(router: AppsRouter, { apps, limits }: RouteContext)
 
   router.openapi(routes.put, async (c) => {
     const user = actingUser(c);
-    const store = apps.store(user, appName(c), ["allowed_create"]);
+    const store = await apps.store(user, appName(c), ["allowed_create"]);
     const isMsgpack = /^application\/x-msgpack\s*(;|$)/i.test(c.req.header("content-type") ?? "");
     // The body is read once here, within the route's limit; the validator does not see it.
     let list: unknown;
@@ -205,7 +205,7 @@ export function recordRoutes(router: AppsRouter, { apps, limits }: RouteContext)
     const ops: WriteOp[] = writes.map((doc) => ({ op: "upsert", doc }));
     let deleted = 0;
     if (c.req.valid("query").replace === "true") {
-      for (const doc of store.allDocuments()) {
+      for await (const doc of store.allDocuments()) {
         const id = doc._rmx_id as string;
         if (isRecordId(id) && !named.has(id)) {
           ops.push({ op: "delete", id });
@@ -213,27 +213,28 @@ export function recordRoutes(router: AppsRouter, { apps, limits }: RouteContext)
         }
       }
     }
-    if (ops.length === 0) return c.json({ seq: store.seq, written: 0, deleted: 0 }, 200);
+    if (ops.length === 0) return c.json({ seq: await store.currentSeq(), written: 0, deleted: 0 }, 200);
     const result = await store.write(ops, user.id);
     return c.json({ seq: result.seq, written: writes.length, deleted }, 200);
   });
 
   router.openapi(routes.link, async (c) => {
     const user = actingUser(c);
-    const target = apps.store(user, appName(c), ["allowed_create"]);
+    const target = await apps.store(user, appName(c), ["allowed_create"]);
     const body = c.req.valid("json");
-    const source = apps.store(user, checkAppName(body.from), ["allowed_read", "allowed_build"]);
+    const source = await apps.store(user, checkAppName(body.from), ["allowed_read", "allowed_build"]);
     const id = checkItemName(body.id);
     const as = checkItemName(body.as ?? id);
     if (!isRecordId(id) || !isRecordId(as))
       throw new AppsError("bad_request", "only records link (not the app record or a library)");
-    const original = source.get(id);
+    const original = await source.get(id);
     if (!original) throw new AppsError("not_found", `no record ${id} in ${body.from}`);
-    if (!body.replace && target.get(as)) throw new AppsError("conflict", `record ${as} exists here`);
+    if (!body.replace && (await target.get(as))) throw new AppsError("conflict", `record ${as} exists here`);
 
     const copied: string[] = [];
     for (const ref of refsIn(original, new Set())) {
-      if (source.blobs.info(ref) === undefined || target.blobs.info(ref) !== undefined) continue;
+      if ((await source.blobs.info(ref)) === undefined || (await target.blobs.info(ref)) !== undefined)
+        continue;
       await target.blobs.put([await source.blobs.read(ref)]);
       copied.push(ref);
     }

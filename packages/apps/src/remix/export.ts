@@ -3,7 +3,7 @@ import { Zip, ZipDeflate } from "fflate";
 import type { ActingUser } from "../acl/user.js";
 import type { Apps } from "../apps.js";
 import { AppsError } from "../errors.js";
-import type { DocumentStore } from "../store/document-store.js";
+import type { DocumentStore } from "../store/store.js";
 import { APP_RECORD_ID, LIBRARY_TYPE_PREFIX, META, REMIX_FORMAT_VERSION } from "./layout.js";
 import type { ProgressCallback } from "./limits.js";
 import { encodeRemixMsgpack } from "./remix-msgpack.js";
@@ -37,7 +37,10 @@ export function exportRemix(
 ): ReadableStream<Uint8Array> {
   const names = Object.keys(manifest.apps).filter((n) => manifest.apps[n]);
   if (names.length === 0) throw new AppsError("bad_request", "the manifest names no apps");
-  const stores = names.map((name) => apps.store(user, name, ["allowed_build"]));
+  for (const name of names) apps.authorize(user, name, ["allowed_build"]);
+  const opening = Promise.all(names.map((name) => apps.store(user, name, ["allowed_build"])));
+  // Handled here too: a store that fails to open errors the stream, not the process.
+  opening.catch(() => {});
 
   let wake: (() => void) | undefined;
   let entries = 0;
@@ -80,7 +83,8 @@ export function exportRemix(
         await room();
       };
       const write = async () => {
-        const stored = stores[0]!.getMeta<MixMap>(META.manifest) ?? {};
+        const stores = await opening;
+        const stored = (await stores[0]!.getMeta<MixMap>(META.manifest)) ?? {};
         const out = {
           ...stored,
           ...manifest,
@@ -89,7 +93,7 @@ export function exportRemix(
         };
         await add("manifest.json", Buffer.from(JSON.stringify(out)));
         const records: Record<string, MixMap[]> = {};
-        for (const store of stores) records[store.app] = appRecords(store);
+        for (const store of stores) records[store.app] = await appRecords(store);
         await add("records.mp", encodeRemixMsgpack(records));
         for (const store of stores) await writeApp(store, add);
         zip.end();
@@ -106,9 +110,9 @@ export function exportRemix(
 }
 
 /** The app's own records: everything except the app record and libraries, which have their own entries. */
-function appRecords(store: DocumentStore): MixMap[] {
+async function appRecords(store: DocumentStore): Promise<MixMap[]> {
   const out: MixMap[] = [];
-  for (const doc of store.allDocuments()) {
+  for await (const doc of store.allDocuments()) {
     const id = doc._rmx_id as string;
     if (id !== APP_RECORD_ID && !id.startsWith(LIBRARY_TYPE_PREFIX)) out.push(doc);
   }
@@ -121,18 +125,18 @@ async function writeApp(
 ): Promise<void> {
   const prefix = `apps/${store.app}/`;
   // An app created here rather than imported has no app record: write a minimal one so the archive imports.
-  const record = store.get(APP_RECORD_ID) ?? { _rmx_type: "app", name: store.app };
+  const record = (await store.get(APP_RECORD_ID)) ?? { _rmx_type: "app", name: store.app };
   const plain: MixMap = {};
   for (const k of Object.keys(record)) if (!SYSTEM_KEYS.includes(k)) plain[k] = record[k];
   await add(`apps/${store.app}.mp`, encodeRemixMsgpack([plain]));
   for (const key of ["resources.json", "runtime.json"]) {
-    const value = store.getMeta<unknown>(key);
+    const value = await store.getMeta<unknown>(key);
     if (value !== undefined) await add(prefix + key, Buffer.from(JSON.stringify(value)));
   }
-  for (const file of store.files.list()) {
+  for (const file of await store.files.list()) {
     if (file.public) await add(`${prefix}public/${file.name}`, store.blobs.stream(file.ref));
   }
-  for (const doc of store.allDocuments()) {
+  for await (const doc of store.allDocuments()) {
     const id = doc._rmx_id as string;
     if (id.startsWith(LIBRARY_TYPE_PREFIX) && isRef(doc.dataRef)) {
       await add(
@@ -141,6 +145,6 @@ async function writeApp(
       );
     }
   }
-  const extras = store.getMeta<Record<string, string>>(META.extras) ?? {};
+  const extras = (await store.getMeta<Record<string, string>>(META.extras)) ?? {};
   for (const [path, ref] of Object.entries(extras)) await add(path, store.blobs.stream(ref));
 }

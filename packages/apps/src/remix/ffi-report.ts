@@ -115,7 +115,7 @@ export async function recordFfiReport(
 ): Promise<ImportedAppInfo> {
   const report = ffiReport(entries, info.name, known);
   if (!report) return info;
-  await apps.store(user, info.name, ["allowed_build"]).setMeta(FFI_REPORT_META, report);
+  await (await apps.store(user, info.name, ["allowed_build"])).setMeta(FFI_REPORT_META, report);
   if (report.unreadable) {
     apps.logger.warn(
       { app: info.name, unreadable: report.unreadable },

@@ -1,11 +1,11 @@
-import { rmSync } from "node:fs";
 import { extname } from "node:path";
 import { isMixMap, type MixMap, type MixValue, ref } from "@amp/codec";
 import type { ActingUser } from "../acl/user.js";
 import type { Apps } from "../apps.js";
 import { AppsError, UnsupportedRemixVersionError } from "../errors.js";
 import { checkAppName } from "../names.js";
-import type { WriteOp } from "../store/document-store.js";
+import type { AppBuild } from "../store/engine.js";
+import type { DocumentStore, WriteOp } from "../store/store.js";
 import { type ImportedAppInfo, type KnownFfis, recordFfiReport } from "./ffi-report.js";
 import { APP_RECORD_ID, contentTypeOf, LIBRARY_TYPE_PREFIX, META, REMIX_FORMAT_MAJOR } from "./layout.js";
 import { type ArchiveLimits, DEFAULT_ARCHIVE_LIMITS, type ProgressCallback } from "./limits.js";
@@ -26,7 +26,7 @@ export interface ImportOptions {
  * Imports a `.remix` archive: every app its manifest lists is created with its
  * app record, records, resources, public files and executables
  * (`_rmx_type` = library name, `variant` = file extension, `dataRef` = blob ref).
- * Apps are built in scratch directories and registered only when all are
+ * Apps are built in storage that is not yet visible (`Apps.beginBuild`) and registered only when all are
  * complete, so a bad archive leaves nothing behind.
  */
 export async function importRemix(
@@ -47,33 +47,32 @@ export async function importRemix(
   if (names.length === 0) throw new AppsError("bad_archive", "the manifest lists no apps");
   const records = recordsByApp(entries, names);
 
-  const built: { name: string; dir: string; displayName: string }[] = [];
+  const built: { build: AppBuild; displayName: string }[] = [];
   const registered: string[] = [];
   try {
     for (const name of names) {
       checkAppName(name);
-      const dir = apps.newBuildDir();
-      built.push({ name, dir, displayName: name });
+      const build = await apps.beginBuild(name);
+      built.push({ build, displayName: name });
       built[built.length - 1]!.displayName = await buildApp(
-        apps,
         user,
-        name,
-        dir,
+        build.store,
         entries,
         manifest,
         records[name] ?? [],
       );
     }
     const infos: ImportedAppInfo[] = [];
-    for (const b of built) {
-      const info = await apps.register(user, b.name, b.dir, { displayName: b.displayName });
-      registered.push(b.name);
+    while (built.length > 0) {
+      const b = built.shift()!;
+      const info = await apps.register(user, b.build, { displayName: b.displayName });
+      registered.push(b.build.app);
       infos.push(await recordFfiReport(apps, user, info, entries, options.ffis));
     }
     apps.logger.info({ apps: names, user: user.id, ms: Date.now() - started }, "remix imported");
     return infos;
   } catch (err) {
-    for (const b of built) rmSync(b.dir, { recursive: true, force: true });
+    for (const b of built) await apps.discardBuild(b.build).catch(() => {});
     for (const name of registered) await apps.delete(user, name).catch(() => {});
     throw err;
   }
@@ -127,14 +126,13 @@ function recordsByApp(entries: ArchiveEntries, names: string[]): Record<string, 
 }
 
 async function buildApp(
-  apps: Apps,
   user: ActingUser,
-  name: string,
-  dir: string,
+  store: DocumentStore,
   entries: ArchiveEntries,
   manifest: MixMap,
   records: MixMap[],
 ): Promise<string> {
+  const name = store.app;
   const prefix = `apps/${name}/`;
   const recordBytes = entries.get(`apps/${name}.mp`);
   if (!recordBytes) throw new AppsError("bad_archive", `apps/${name}.mp is missing`);
@@ -142,58 +140,53 @@ async function buildApp(
   const appRecord = Array.isArray(appRecords) ? appRecords[0] : undefined;
   if (!isMixMap(appRecord)) throw new AppsError("bad_archive", `apps/${name}.mp must hold [app record]`);
 
-  const store = apps.openStoreAt(dir, name, []);
-  try {
-    const ops: WriteOp[] = [{ op: "restore", doc: { ...appRecord, _rmx_id: APP_RECORD_ID } }];
-    for (const record of records) {
-      if (typeof record._rmx_id !== "string") throw new AppsError("bad_archive", "a record has no _rmx_id");
-      ops.push({ op: "restore", doc: record });
-    }
-    const extras: Record<string, string> = {};
-    const resources = json(entries, `${prefix}resources.json`) as MixMap | undefined;
-    const publicFiles = new Set(
-      Object.values(resources ?? {}).flatMap((r) =>
-        isMixMap(r) && typeof r.identifier === "string" ? [r.identifier] : [],
-      ),
-    );
-    for (const [path, bytes] of entries) {
-      if (!path.startsWith(prefix)) {
-        if (path !== "manifest.json" && path !== "records.mp" && !/^apps\/[^/]+\.mp$/.test(path)) {
-          extras[path] = (await store.blobs.put([bytes])).ref;
-        }
-        continue;
-      }
-      const rest = path.slice(prefix.length);
-      if (rest === "resources.json" || rest === "runtime.json") continue;
-      if (rest.startsWith("libraries/") && !rest.slice(10).includes("/") && extname(rest) !== "") {
-        const file = rest.slice(10);
-        const variant = extname(file).slice(1);
-        const blob = await store.blobs.put([bytes]);
-        ops.push({
-          op: "upsert",
-          doc: {
-            _rmx_id: `${LIBRARY_TYPE_PREFIX}${file}`,
-            _rmx_type: file.slice(0, -variant.length - 1),
-            variant,
-            dataRef: ref(blob.ref),
-            size: blob.size,
-          },
-        });
-      } else if (rest.startsWith("public/") && publicFiles.has(rest.slice(7))) {
-        await store.files.put(rest.slice(7), [bytes], contentTypeOf(rest), user.id, true);
-      } else {
+  const ops: WriteOp[] = [{ op: "restore", doc: { ...appRecord, _rmx_id: APP_RECORD_ID } }];
+  for (const record of records) {
+    if (typeof record._rmx_id !== "string") throw new AppsError("bad_archive", "a record has no _rmx_id");
+    ops.push({ op: "restore", doc: record });
+  }
+  const extras: Record<string, string> = {};
+  const resources = json(entries, `${prefix}resources.json`) as MixMap | undefined;
+  const publicFiles = new Set(
+    Object.values(resources ?? {}).flatMap((r) =>
+      isMixMap(r) && typeof r.identifier === "string" ? [r.identifier] : [],
+    ),
+  );
+  for (const [path, bytes] of entries) {
+    if (!path.startsWith(prefix)) {
+      if (path !== "manifest.json" && path !== "records.mp" && !/^apps\/[^/]+\.mp$/.test(path)) {
         extras[path] = (await store.blobs.put([bytes])).ref;
       }
+      continue;
     }
-    await store.write(ops, user.id);
-    const runtime = json(entries, `${prefix}runtime.json`);
-    if (runtime !== undefined) await store.setMeta("runtime.json", runtime);
-    if (resources !== undefined) await store.setMeta("resources.json", resources);
-    await store.setMeta(META.manifest, manifestFor(manifest, name));
-    await store.setMeta(META.extras, extras);
-  } finally {
-    await store.close();
+    const rest = path.slice(prefix.length);
+    if (rest === "resources.json" || rest === "runtime.json") continue;
+    if (rest.startsWith("libraries/") && !rest.slice(10).includes("/") && extname(rest) !== "") {
+      const file = rest.slice(10);
+      const variant = extname(file).slice(1);
+      const blob = await store.blobs.put([bytes]);
+      ops.push({
+        op: "upsert",
+        doc: {
+          _rmx_id: `${LIBRARY_TYPE_PREFIX}${file}`,
+          _rmx_type: file.slice(0, -variant.length - 1),
+          variant,
+          dataRef: ref(blob.ref),
+          size: blob.size,
+        },
+      });
+    } else if (rest.startsWith("public/") && publicFiles.has(rest.slice(7))) {
+      await store.files.put(rest.slice(7), [bytes], contentTypeOf(rest), user.id, true);
+    } else {
+      extras[path] = (await store.blobs.put([bytes])).ref;
+    }
   }
+  await store.write(ops, user.id);
+  const runtime = json(entries, `${prefix}runtime.json`);
+  if (runtime !== undefined) await store.setMeta("runtime.json", runtime);
+  if (resources !== undefined) await store.setMeta("resources.json", resources);
+  await store.setMeta(META.manifest, manifestFor(manifest, name));
+  await store.setMeta(META.extras, extras);
   const display = appRecord.display_name;
   return typeof display === "string" ? display : name;
 }

@@ -1,21 +1,10 @@
 import type { Database, RootDatabase } from "lmdb";
 import { AppsError } from "../errors.js";
 import { checkItemName } from "../names.js";
-import type { BlobStore } from "./blob-store.js";
+import type { BlobStore, FileEntry, FileStore } from "./store.js";
 
-/** A user file: a name pointing at a blob, with the content type it was uploaded with. */
-export interface FileEntry {
-  readonly name: string;
-  readonly ref: string;
-  readonly size: number;
-  readonly contentType: string;
-  /** Public files (from an imported app's resources) are readable by anyone who may run the app. */
-  readonly public: boolean;
-  readonly modifiedAt: string;
-  readonly modifiedBy: string;
-}
-
-export class FileStore {
+/** File names pointing at blobs, in an app's LMDB environment. */
+export class LmdbFileStore implements FileStore {
   private readonly table: Database<FileEntry, string>;
 
   constructor(
@@ -25,7 +14,6 @@ export class FileStore {
     this.table = env.openDB({ name: "files", encoding: "msgpack" });
   }
 
-  /** Stores the parts as a blob and points `name` at it. */
   async put(
     name: string,
     parts: readonly Uint8Array[],
@@ -33,31 +21,43 @@ export class FileStore {
     actor: string,
     isPublic = false,
   ): Promise<FileEntry> {
-    checkItemName(name, "file name");
-    const blob = await this.blobs.put(parts);
-    const entry: FileEntry = {
-      name,
-      ref: blob.ref,
-      size: blob.size,
-      contentType,
-      public: isPublic,
-      modifiedAt: new Date().toISOString(),
-      modifiedBy: actor,
-    };
+    const entry = await fileEntry(this.blobs, name, parts, contentType, actor, isPublic);
     await this.env.transaction(() => this.table.put(name, entry));
     return entry;
   }
 
-  get(name: string): FileEntry | undefined {
+  async get(name: string): Promise<FileEntry | undefined> {
     return this.table.get(checkItemName(name, "file name"));
   }
 
-  list(): FileEntry[] {
+  async list(): Promise<FileEntry[]> {
     return [...this.table.getRange()].map((e) => e.value);
   }
 
   async delete(name: string): Promise<void> {
-    if (!this.get(name)) throw new AppsError("not_found", `no file ${name}`);
+    if (!(await this.get(name))) throw new AppsError("not_found", `no file ${name}`);
     await this.table.remove(name);
   }
+}
+
+/** Checks the name, stores the parts as a blob and answers the entry that will point `name` at it. */
+export async function fileEntry(
+  blobs: BlobStore,
+  name: string,
+  parts: readonly Uint8Array[],
+  contentType: string,
+  actor: string,
+  isPublic: boolean,
+): Promise<FileEntry> {
+  checkItemName(name, "file name");
+  const blob = await blobs.put(parts);
+  return {
+    name,
+    ref: blob.ref,
+    size: blob.size,
+    contentType,
+    public: isPublic,
+    modifiedAt: new Date().toISOString(),
+    modifiedBy: actor,
+  };
 }

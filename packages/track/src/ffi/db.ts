@@ -16,11 +16,15 @@ const MAX_LIMIT = 10_000;
  * `options.app` names another). Argument and result shapes are in the README.
  */
 export function dbFfis(apps: TrackApps, find: SessionLookup): Record<string, FfiHandler> {
-  const store = (ctx: FfiContext, options: MixMap, roles: readonly ("allowed_read" | "allowed_run")[]) => {
+  const store = async (
+    ctx: FfiContext,
+    options: MixMap,
+    roles: readonly ("allowed_read" | "allowed_run")[],
+  ) => {
     const session = sessionOf(find, ctx);
     const app = typeof options.app === "string" ? options.app : session.app;
     try {
-      return { store: apps.store(session.user, app, roles), user: session.user };
+      return { store: await apps.store(session.user, app, roles), user: session.user };
     } catch (e) {
       appsError(e);
     }
@@ -32,11 +36,11 @@ export function dbFfis(apps: TrackApps, find: SessionLookup): Record<string, Ffi
     const limit = Math.min(numberOf(options.limit) ?? query.limit ?? DEFAULT_LIMIT, MAX_LIMIT);
     const after = typeof options.after === "string" ? options.after : query.after;
     const q: Query = { ...query, limit, ...(after !== undefined ? { after } : {}) };
-    return store(ctx, options, READ_ROLES).store.query(q);
+    return (await store(ctx, options, READ_ROLES)).store.query(q);
   };
   const write = async (ops: WriteOp[], args: MixValue[], ctx: FfiContext) => {
     if (ops.length > MAX_BATCH) throw new Error(`${ctx.name}: at most ${MAX_BATCH} documents per call`);
-    const { store: s, user } = store(ctx, optionalMap(args, 1, ctx.name), WRITE_ROLES);
+    const { store: s, user } = await store(ctx, optionalMap(args, 1, ctx.name), WRITE_ROLES);
     return [...(await s.write(ops, user.id)).results];
   };
   return {

@@ -19,28 +19,28 @@ const MAX_LIBRARIES_PER_SESSION = 64;
  * A library already loaded into the VM is not loaded again.
  */
 export function loaderFfis(apps: TrackApps, find: SessionLookup): Record<string, FfiHandler> {
-  const resolve = (ctx: FfiContext, session: Session, name: string, variant: string) => {
-    let store: ReturnType<TrackApps["store"]>;
+  const resolve = async (ctx: FfiContext, session: Session, name: string, variant: string) => {
+    let store: Awaited<ReturnType<TrackApps["store"]>>;
     try {
-      store = apps.store(session.user, session.app, ["allowed_run", "allowed_agents"]);
+      store = await apps.store(session.user, session.app, ["allowed_run", "allowed_agents"]);
     } catch (e) {
       appsError(e);
     }
     if (!/^[A-Za-z0-9_.$-]{1,200}$/.test(name) || !/^[A-Za-z0-9_]{1,40}$/.test(variant)) {
       throw new Error(`${ctx.name}: bad library name or variant`);
     }
-    const doc = store.get(`${LIBRARY_PREFIX}${name}.${variant}`);
+    const doc = await store.get(`${LIBRARY_PREFIX}${name}.${variant}`);
     if (!isMixMap(doc) || !isRef(doc.dataRef)) return undefined;
     return { store, doc };
   };
   const variantOf = (args: MixValue[]) => (typeof args[1] === "string" ? args[1] : "WASM");
 
   const load = async (ctx: FfiContext, session: Session, name: string, variant: string) => {
-    const found = resolve(ctx, session, name, variant);
+    const found = await resolve(ctx, session, name, variant);
     if (!found) throw new Error(`${ctx.name}: no library ${name} in the app`);
     const r = found.doc.dataRef;
     const id = isRef(r) ? r.value : ref(String(r)).value;
-    const info = found.store.blobs.info(id);
+    const info = await found.store.blobs.info(id);
     if (!info || info.size > MAX_LIBRARY_BYTES)
       throw new Error(`${ctx.name}: library ${name} is missing or too large`);
     const bytes = new Uint8Array(await found.store.blobs.read(id));
@@ -56,9 +56,9 @@ export function loaderFfis(apps: TrackApps, find: SessionLookup): Record<string,
   };
 
   return {
-    $loader_resolveLibrary: (args, ctx) => {
+    $loader_resolveLibrary: async (args, ctx) => {
       const name = stringArg(args, 0, ctx.name, "library name");
-      const found = resolve(ctx, sessionOf(find, ctx), name, variantOf(args));
+      const found = await resolve(ctx, sessionOf(find, ctx), name, variantOf(args));
       if (!found) return null;
       const { doc } = found;
       return {

@@ -22,16 +22,16 @@ export function resourceFfis(apps: TrackApps, find: SessionLookup): Record<strin
         return new MixCase("error", "cannot fetch resource: bad name");
       }
       const session = sessionOf(find, ctx);
-      let store: ReturnType<TrackApps["store"]>;
+      let store: Awaited<ReturnType<TrackApps["store"]>>;
       try {
-        store = apps.store(session.user, session.app, ["allowed_run", "allowed_read"]);
+        store = await apps.store(session.user, session.app, ["allowed_run", "allowed_read"]);
       } catch {
         return new MixCase("error", `cannot fetch resource: ${name}`);
       }
-      const resources = store.getMeta<Record<string, MixValue>>("resources.json") ?? {};
+      const resources = (await store.getMeta<Record<string, MixValue>>("resources.json")) ?? {};
       const entry = Object.hasOwn(resources, name) ? resources[name] : undefined;
       const stored = isMixMap(entry) && typeof entry.identifier === "string" ? entry.identifier : name;
-      const file = store.files.get(stored);
+      const file = await store.files.get(stored);
       if (!file) return new MixCase("error", `cannot fetch resource: ${name}`);
       if (!file.public && !apps.can(session.user, session.app, "allowed_read")) {
         return new MixCase("error", `cannot fetch resource: ${name}`);

@@ -1,4 +1,4 @@
-import { AppsError, parse, runStoreQuery } from "@amp/apps";
+import { AppsError, parse } from "@amp/apps";
 import { isMixMap, isRef, type MixMap, type MixValue } from "@amp/codec";
 import { NO_EXECUTABLE, TrackError } from "../errors.js";
 import type { ActingUser, TrackApps } from "../ports.js";
@@ -39,41 +39,46 @@ function executableQuery(variant: string) {
  * The app's executable, found as the client finds it:
  * `_rmx_type == "executable_cross" && variant == "WASM" | { dataRef }`. Needs `allowed_run`.
  */
-export function findExecutable(apps: TrackApps, user: ActingUser, app: string, variant: string): Executable {
+export async function findExecutable(
+  apps: TrackApps,
+  user: ActingUser,
+  app: string,
+  variant: string,
+): Promise<Executable> {
   let store: Store;
   try {
-    store = apps.store(user, app, ["allowed_run", "allowed_agents"]);
+    store = await apps.store(user, app, ["allowed_run", "allowed_agents"]);
   } catch (e) {
     appsError(e);
   }
-  const dataRef = executableRef(store, variant);
+  const dataRef = await executableRef(store, variant);
   if (dataRef === undefined) throw new TrackError("Track-noExecutable", NO_EXECUTABLE);
   return { hash: dataRef, read: async () => new Uint8Array(await store.blobs.read(dataRef)) };
 }
 
-type Store = ReturnType<TrackApps["store"]>;
+type Store = Awaited<ReturnType<TrackApps["store"]>>;
 
 /** Each store's executable refs by variant, valid while the store's change sequence stays the same. */
 const FOUND = new WeakMap<Store, { seq: number; refs: Map<string, string | undefined> }>();
 
 /** The executable's blob ref; the query runs again only after the app's documents changed. */
-function executableRef(store: Store, variant: string): string | undefined {
+async function executableRef(store: Store, variant: string): Promise<string | undefined> {
   let found = FOUND.get(store);
   if (found === undefined || found.seq !== store.seq) {
     found = { seq: store.seq, refs: new Map() };
     FOUND.set(store, found);
   }
   if (!found.refs.has(variant)) {
-    const [doc] = runStoreQuery(store, executableQuery(variant)).documents;
+    const [doc] = (await store.query(executableQuery(variant))).documents;
     found.refs.set(variant, isRef(doc?.dataRef) ? doc.dataRef.value : undefined);
   }
   return found.refs.get(variant);
 }
 
 /** The imported app record (`apps/<app>.mp`), if the user may run the app and it has one. */
-function appRecord(apps: TrackApps, user: ActingUser, app: string): MixMap | undefined {
+async function appRecord(apps: TrackApps, user: ActingUser, app: string): Promise<MixMap | undefined> {
   try {
-    const record = apps.store(user, app, ["allowed_run", "allowed_agents"]).get(APP_RECORD_ID);
+    const record = await (await apps.store(user, app, ["allowed_run", "allowed_agents"])).get(APP_RECORD_ID);
     return isMixMap(record) ? record : undefined;
   } catch {
     return undefined;
@@ -81,8 +86,12 @@ function appRecord(apps: TrackApps, user: ActingUser, app: string): MixMap | und
 }
 
 /** The app's `session-timeout` setting (seconds, in the imported app record), if any. */
-export function appSessionTimeoutMs(apps: TrackApps, user: ActingUser, app: string): number | undefined {
-  const record = appRecord(apps, user, app);
+export async function appSessionTimeoutMs(
+  apps: TrackApps,
+  user: ActingUser,
+  app: string,
+): Promise<number | undefined> {
+  const record = await appRecord(apps, user, app);
   if (record === undefined || !isMixMap(record.settings)) return undefined;
   const value = record.settings["session-timeout"];
   const seconds = typeof value === "bigint" ? Number(value) : value;
@@ -106,8 +115,12 @@ const MAX_MODULES = 10_000;
  * The app's modules from its record's `derivedData.modInfos` (written by the Remix editor and
  * carried in `.remix` exports); undefined when the record has none (e.g. apps not imported).
  */
-export function appModules(apps: TrackApps, user: ActingUser, app: string): AppModule[] | undefined {
-  const derived = appRecord(apps, user, app)?.derivedData;
+export async function appModules(
+  apps: TrackApps,
+  user: ActingUser,
+  app: string,
+): Promise<AppModule[] | undefined> {
+  const derived = (await appRecord(apps, user, app))?.derivedData;
   const infos = isMixMap(derived) ? derived.modInfos : undefined;
   if (!Array.isArray(infos)) return undefined;
   const modules: AppModule[] = [];

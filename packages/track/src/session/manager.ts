@@ -169,7 +169,7 @@ export class SessionManager {
       const code = await this.code(user, app, options.variant ?? "WASM");
       const id = randomUUID();
       machine = await this.machine(id, app, code);
-      const timeoutMs = appSessionTimeoutMs(this.options.apps, user, app) ?? this.timeoutMs;
+      const timeoutMs = (await appSessionTimeoutMs(this.options.apps, user, app)) ?? this.timeoutMs;
       const session = new Session(id, app, user, options.token, machine, timeoutMs);
       session.sink = options.sink;
       machine.on("fatal", (error) => this.vmLost(session, error));
@@ -385,7 +385,7 @@ export class SessionManager {
 
   /** The app's executable, from the code cache or read once from the app's blobs. */
   private async code(user: AmpUser, app: string, variant: string): Promise<CachedCode> {
-    const exe = findExecutable(this.options.apps, user, app, variant);
+    const exe = await findExecutable(this.options.apps, user, app, variant);
     const cached = this.codeCache.get(exe.hash, app, 0);
     if (cached) return cached;
     const code = { hash: exe.hash, bytes: await exe.read() };

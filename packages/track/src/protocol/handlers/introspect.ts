@@ -31,10 +31,10 @@ export const logLevel: Handler<"msg_introspect_loglevel"> = (m, conn, ctx) => {
 };
 
 /** The Machine API cannot list a VM's entries; the app record lists the app's modules. */
-export const entries: Handler<"msg_introspect_entries"> = (m, conn, ctx) => {
+export const entries: Handler<"msg_introspect_entries"> = async (m, conn, ctx) => {
   const session = ctx.session(m.session, conn);
   const r = ctx.response(session.id, session.machine.id, m._rmx_type, m._rmx_echo);
-  const modules = appModules(ctx.apps, session.user, session.app);
+  const modules = await appModules(ctx.apps, session.user, session.app);
   r.result = modules === undefined ? { entries: ENTRY_TAGS } : { entries: ENTRY_TAGS, modules };
   return r;
 };

@@ -1,20 +1,11 @@
 import { decodeMsgpack, encodeMsgpack, type MixMap } from "@amp/codec";
 import { type Database, open, type RootDatabase } from "lmdb";
 import type { Logger } from "pino";
-import { AppsError } from "../errors.js";
-import { checkItemName } from "../names.js";
-import { decodeCursor, type IndexRange, plan, type Query } from "../query/index.js";
-import { BlobStore } from "./blob-store.js";
+import { decodeCursor, plan, type Query } from "../query/index.js";
+import { LmdbBlobStore } from "./blob-store.js";
 import { ChangeFeed, type ChangeListener, type DocumentChange } from "./change-feed.js";
-import {
-  checkDocument,
-  DEFAULT_DOCUMENT_LIMITS,
-  type DocumentLimits,
-  newId,
-  revOf,
-  stampDocument,
-} from "./document.js";
-import { FileStore } from "./file-store.js";
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, newId } from "./document.js";
+import { LmdbFileStore } from "./file-store.js";
 import { IndexSet } from "./index-set.js";
 import {
   checkScanCost,
@@ -25,8 +16,10 @@ import {
   type StoreReader,
 } from "./query-executor.js";
 import type { QueryThread } from "./query-thread.js";
+import type { DocumentStore, WriteOp, WriteResult } from "./store.js";
+import { checkOps, opId, resolveOp } from "./write-op.js";
 
-export interface DocumentStoreOptions {
+export interface LmdbStoreOptions {
   /** Directory of this app's LMDB environment (created if missing). */
   readonly path: string;
   /** The app's name, carried on change events. */
@@ -62,26 +55,6 @@ export const DEFAULT_INLINE_BUDGET = 256;
 export const ENVIRONMENT = { maxDbs: 16, encoding: "msgpack" } as const;
 export const DOCS_TABLE = { name: "docs", encoding: "binary" } as const;
 
-/** One operation of an atomic batch. */
-export type WriteOp =
-  /** Create; fails with `conflict` if `_rmx_id` exists. */
-  | { readonly op: "insert"; readonly doc: MixMap }
-  /** Replace an existing document; fails with `not_found` if absent. */
-  | { readonly op: "update"; readonly doc: MixMap }
-  /** Create or replace. */
-  | { readonly op: "upsert"; readonly doc: MixMap }
-  /** Remove; fails with `not_found` if absent. */
-  | { readonly op: "delete"; readonly id: string; readonly rev?: string }
-  /** Write a document exactly as given, system fields included (import). */
-  | { readonly op: "restore"; readonly doc: MixMap };
-
-export interface WriteResult {
-  /** The change sequence after this batch. */
-  readonly seq: number;
-  /** Per op: the stored document, or `{_rmx_id, deleted: true}`. */
-  readonly results: readonly MixMap[];
-}
-
 const SEQ_KEY = "seq";
 
 /**
@@ -96,11 +69,13 @@ export function decodeStored(bytes: Uint8Array): MixMap {
 const INSTANCE_KEY = "instance";
 
 /**
- * One app's documents, indexes, blobs and files in its own LMDB environment.
- * Writes are batches committed all-or-nothing (a child transaction inside
- * LMDB's batched async commit); the promise resolves once the batch is durable.
+ * The LMDB engine: one app's documents, indexes, blobs and files in its own LMDB environment.
+ * Writes are batches committed all-or-nothing (a child transaction inside LMDB's batched
+ * async commit); the promise resolves once the batch is durable. Reads are synchronous
+ * underneath: the async ones resolve at once, and `reader` is the synchronous view that
+ * `runStoreQuery` and the registry use.
  */
-export class DocumentStore implements StoreReader {
+export class LmdbDocumentStore implements DocumentStore {
   readonly app: string;
   /** Most documents one query may examine (see `QueryOptions`). */
   readonly maxExamined: number;
@@ -112,17 +87,19 @@ export class DocumentStore implements StoreReader {
    * created again starts its sequence at 0 anew, so ETags carry this too.
    */
   readonly instance: string;
-  readonly blobs: BlobStore;
-  readonly files: FileStore;
+  readonly blobs: LmdbBlobStore;
+  readonly files: LmdbFileStore;
+  /** Synchronous reads of this environment (the query executor's view). */
+  readonly reader: StoreReader & { readonly maxExamined: number };
   private readonly env: RootDatabase;
   private readonly docs: Database<Uint8Array, string>;
   private readonly meta: Database<unknown, string>;
   private readonly indexes: IndexSet;
   private readonly feed: ChangeFeed;
   private readonly limits: DocumentLimits;
-  private currentSeq: number;
+  private lastSeq: number;
 
-  constructor(options: DocumentStoreOptions) {
+  constructor(options: LmdbStoreOptions) {
     this.app = options.app;
     this.limits = { ...DEFAULT_DOCUMENT_LIMITS, ...options.limits };
     this.path = options.path;
@@ -132,45 +109,69 @@ export class DocumentStore implements StoreReader {
     this.env = open({ path: options.path, ...ENVIRONMENT });
     this.docs = this.env.openDB(DOCS_TABLE);
     this.meta = this.env.openDB({ name: "meta", encoding: "msgpack" });
-    this.blobs = new BlobStore(this.env);
-    this.files = new FileStore(this.env, this.blobs);
+    this.blobs = new LmdbBlobStore(this.env);
+    this.files = new LmdbFileStore(this.env, this.blobs);
     this.indexes = new IndexSet(this.env, options.indexedFields ?? []);
     this.feed = new ChangeFeed((err) =>
       options.logger.error({ err, app: this.app }, "change listener failed"),
     );
-    this.currentSeq = (this.meta.get(SEQ_KEY) as number | undefined) ?? 0;
+    this.lastSeq = (this.meta.get(SEQ_KEY) as number | undefined) ?? 0;
     let instance = this.meta.get(INSTANCE_KEY) as string | undefined;
     if (instance === undefined) {
       instance = newId().slice(0, 12);
       this.meta.putSync(INSTANCE_KEY, instance);
     }
     this.instance = instance;
+    const { docs, indexes } = this;
+    this.reader = {
+      get indexedFields() {
+        return indexes.fields;
+      },
+      get count() {
+        return docs.getCount();
+      },
+      maxExamined: this.maxExamined,
+      get: (id) => this.getSync(id),
+      allDocuments: () => this.documentsSync(),
+      indexIds: (field, range) => indexes.ids(field, range),
+    };
     if (this.indexes.needsRebuild(this.meta)) {
-      this.env.transactionSync(() => this.indexes.rebuild(this.meta, this.allDocuments()));
+      this.env.transactionSync(() => this.indexes.rebuild(this.meta, this.documentsSync()));
     }
   }
 
   /** The app's change sequence: bumped by every committed write. */
   get seq(): number {
-    return this.currentSeq;
+    return this.lastSeq;
   }
 
   get indexedFields(): readonly string[] {
     return this.indexes.fields;
   }
 
-  get(id: string): MixMap | undefined {
+  async currentSeq(): Promise<number> {
+    return this.lastSeq;
+  }
+
+  async get(id: string): Promise<MixMap | undefined> {
+    return this.getSync(id);
+  }
+
+  private getSync(id: string): MixMap | undefined {
     const bytes = this.docs.getBinaryFast(id);
     return bytes === undefined ? undefined : decodeStored(bytes);
   }
 
+  async *allDocuments(): AsyncGenerator<MixMap> {
+    yield* this.documentsSync();
+  }
+
   /** Every document in id order (a read snapshot is taken per call). */
-  *allDocuments(): Generator<MixMap> {
+  private *documentsSync(): Generator<MixMap> {
     for (const { value } of this.docs.getRange()) yield decodeStored(value);
   }
 
-  /** A page of documents in id order, starting after `afterId`. */
-  list(limit: number, afterId?: string): MixMap[] {
+  async list(limit: number, afterId?: string): Promise<MixMap[]> {
     const out: MixMap[] = [];
     for (const { key, value } of this.docs.getRange({ start: afterId, limit: limit + 1 })) {
       if (key === afterId) continue;
@@ -180,18 +181,13 @@ export class DocumentStore implements StoreReader {
     return out;
   }
 
-  get count(): number {
+  async count(): Promise<number> {
     return this.docs.getCount();
   }
 
   /** The secondary indexes (read through the query planner's ranges). */
   get indexSet(): IndexSet {
     return this.indexes;
-  }
-
-  /** Ids whose index key for `field` lies in `range`, in key order. */
-  indexIds(field: string, range: IndexRange): Iterable<string> {
-    return this.indexes.ids(field, range);
   }
 
   /**
@@ -205,26 +201,22 @@ export class DocumentStore implements StoreReader {
   async query(query: Query): Promise<StoreQueryResult> {
     const chosen = plan(query, this.indexedFields);
     const thread = this.queryThread;
-    if (!thread) return executePlan(this, query, chosen, this.maxExamined);
+    if (!thread) return executePlan(this.reader, query, chosen, this.maxExamined);
     if (query.after !== undefined) decodeCursor(query.after, query.sort ?? []);
     if (chosen.kind === "scan") {
-      const count = this.count;
+      const count = this.docs.getCount();
       checkScanCost(count, query, chosen, this.maxExamined);
-      if (count <= this.inlineBudget) return executePlan(this, query, chosen, this.maxExamined);
+      if (count <= this.inlineBudget) return executePlan(this.reader, query, chosen, this.maxExamined);
     } else {
       // The index entries are read once: counted against the budget and kept as the candidates.
-      const ids = collectIndexIds(this, chosen, this.inlineBudget);
-      if (ids !== undefined) return executePlan(this, query, chosen, this.maxExamined, ids);
+      const ids = collectIndexIds(this.reader, chosen, this.inlineBudget);
+      if (ids !== undefined) return executePlan(this.reader, query, chosen, this.maxExamined, ids);
     }
     return thread.run(this.path, this.indexedFields, query, this.maxExamined);
   }
 
-  /** Applies `ops` atomically: either every op is applied and the sequence bumps once, or nothing changes. */
   async write(ops: readonly WriteOp[], actor: string): Promise<WriteResult> {
-    for (const op of ops) {
-      if (op.op === "delete") checkItemName(op.id);
-      else checkDocument(op.doc, this.limits);
-    }
+    checkOps(ops, this.limits);
     const changes: DocumentChange[] = [];
     const pending: { results: MixMap[]; seq: number } = { results: [], seq: 0 };
     const apply = () => {
@@ -237,7 +229,7 @@ export class DocumentStore implements StoreReader {
     // nothing to roll back and can skip the child transaction, which costs more
     // than the write itself. A batch needs it: op 3 may fail after ops 1–2 wrote.
     await this.env.transaction(ops.length === 1 ? apply : () => this.env.childTransaction(apply));
-    this.currentSeq = Math.max(this.currentSeq, pending.seq);
+    this.lastSeq = Math.max(this.lastSeq, pending.seq);
     this.feed.emit({ app: this.app, seq: pending.seq, changes });
     return { seq: pending.seq, results: pending.results };
   }
@@ -246,35 +238,18 @@ export class DocumentStore implements StoreReader {
     const now = new Date().toISOString();
     const results: MixMap[] = [];
     for (const op of ops) {
-      if (op.op === "delete") {
-        const old = this.get(op.id);
-        if (!old) throw new AppsError("not_found", `no document ${op.id}`);
-        if (op.rev !== undefined && op.rev !== revOf(old)) {
-          throw new AppsError("conflict", `document ${op.id} has changed (rev mismatch)`);
-        }
-        const moves = this.indexes.changes(op.id, old, undefined);
-        this.docs.remove(op.id);
+      const id = opId(op);
+      const old = id === undefined ? undefined : this.getSync(id);
+      const effect = resolveOp(op, old, actor, now);
+      if (effect.kind === "delete") {
+        const moves = this.indexes.changes(effect.id, old, undefined);
+        this.docs.remove(effect.id);
         this.indexes.apply(moves);
-        changes.push({ op: "delete", id: op.id });
-        results.push({ _rmx_id: op.id, deleted: true });
+        changes.push({ op: "delete", id: effect.id });
+        results.push({ _rmx_id: effect.id, deleted: true });
         continue;
       }
-      const id = op.doc._rmx_id as string | undefined;
-      const old = id === undefined ? undefined : this.get(id);
-      let stored: MixMap;
-      if (op.op === "restore") {
-        if (id === undefined) throw new AppsError("invalid_document", "a restored document needs _rmx_id");
-        stored = op.doc;
-      } else {
-        if (op.op === "insert" && old) throw new AppsError("conflict", `document ${id} exists`);
-        if (op.op === "update" && !old)
-          throw new AppsError("not_found", `no document ${id ?? "(no _rmx_id)"}`);
-        const expected = revOf(op.doc);
-        if (old && expected !== undefined && expected !== revOf(old)) {
-          throw new AppsError("conflict", `document ${id} has changed (rev mismatch)`);
-        }
-        stored = stampDocument(op.doc, old, actor, now);
-      }
+      const stored = effect.doc;
       const storedId = stored._rmx_id as string;
       // Everything that can throw (encoding, index keys) happens before the first put.
       const bytes = encodeMsgpack(stored);
@@ -288,10 +263,10 @@ export class DocumentStore implements StoreReader {
   }
 
   /** Declares the indexed fields (besides `_rmx_type`) and rebuilds the indexes in one transaction. */
-  setIndexedFields(fields: readonly string[]): void {
+  async setIndexedFields(fields: readonly string[]): Promise<void> {
     this.env.transactionSync(() => {
       this.indexes.setFields(fields);
-      this.indexes.rebuild(this.meta, this.allDocuments());
+      this.indexes.rebuild(this.meta, this.documentsSync());
     });
   }
 
@@ -301,7 +276,7 @@ export class DocumentStore implements StoreReader {
   }
 
   /** App-level values kept beside the documents (runtime.json, resources.json, archive metadata). */
-  getMeta<T>(key: string): T | undefined {
+  async getMeta<T>(key: string): Promise<T | undefined> {
     return this.meta.get(`app:${key}`) as T | undefined;
   }
 
