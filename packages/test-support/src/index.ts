@@ -6,6 +6,7 @@ export { type FakeGcpKms, startFakeGcpKms } from "./fake-gcp-kms.js";
 export { type ErrorBody, errorCode, jsonBody } from "./json-body.js";
 export { silentLogger } from "./logger.js";
 export { freePort, type LoopbackServer, startLoopbackServer } from "./loopback.js";
+export { startPostgres, type TestPostgres } from "./postgres-server.js";
 export { rawExchange, rawJsonBody } from "./raw-http.js";
 export { startRedis, type TestRedis } from "./redis-server.js";
 export {
