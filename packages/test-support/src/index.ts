@@ -16,6 +16,7 @@ export {
   SHARED_REMIX_PUBLIC,
 } from "./remix-artifacts.js";
 export { RoleTable } from "./role-table.js";
+export { RUNTIME_HOST_PAGE, runtimeHostFolder } from "./runtime-host-page.js";
 export { tempDir } from "./temp-dir.js";
 export { TestTokens, type TestUser } from "./test-tokens.js";
 export { TrackClient, type TrackExchange, type TrackReply } from "./track-client.js";

@@ -65,6 +65,7 @@ export {
   type SessionManagerOptions,
 } from "./session/manager.js";
 export { Session, type SessionSink } from "./session/session.js";
+export { type SessionsRoutesOptions, sessionsRoutes } from "./sessions-routes.js";
 export {
   TRANSFORM_ROLES,
   type TransformKind,

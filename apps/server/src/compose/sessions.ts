@@ -1,6 +1,13 @@
 import type { Apps } from "@amp/apps";
 import { GrooveboxPool } from "@amp/machine";
-import { MqttTrack, OutboundHttp, SessionManager, TrackProtocol, Transforms } from "@amp/track";
+import {
+  MqttTrack,
+  OutboundHttp,
+  SessionManager,
+  sessionsRoutes,
+  TrackProtocol,
+  Transforms,
+} from "@amp/track";
 import { trackRoutes } from "@amp/track/http";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
@@ -111,6 +118,7 @@ async function openSessions(
   return {
     routes: [
       { path: "/", app: trackRoutes({ protocol, transforms, logger: log, ...(proxy ? { proxy } : {}) }) },
+      { path: "/", app: sessionsRoutes({ sessions, logger: log }) },
     ],
     async stop() {
       await mqttTrack.close();

@@ -4,6 +4,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
 import type { ServerMetrics } from "../admin/metrics.js";
 import { type ServerConfig, STATIC_MOUNTS, type StaticMountSetting } from "../config/schema.js";
+import { consoleRoutes } from "./console.js";
 import { corsMiddleware, type OriginPolicy, webSocketOriginCheck } from "./cors.js";
 import { errorHandler, errorResponse, notFoundHandler, validationHook } from "./errors.js";
 import { healthRoutes, type Phase } from "./health.js";
@@ -54,6 +55,7 @@ export function createPublicApp(options: PublicAppOptions): OpenAPIHono {
   app.get("/favicon.ico", notFoundHandler);
   app.route("/", healthRoutes(options.phase));
   app.route("/", serverInfoRoutes(options.info));
+  app.route("/", consoleRoutes());
   app.route("/", welcomeRoutes(options.info));
   app.get(OPENAPI_PATH, (c) =>
     c.json(

@@ -1,0 +1,335 @@
+/**
+ * The console in headless Chromium against a real amp process (real stores on a temp dir, free
+ * ports, the Groovebox and Remix's public runtime from ../shared/remix-public). Screenshots of
+ * each view at phone and desktop width land in test-artifacts/ (git-ignored).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type Browser,
+  type BrowserContext,
+  launchChromium,
+  type Page,
+  remixArtifactsFor,
+  runtimeHostFolder,
+  tempDir,
+} from "@amp/test-support";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runBin, ServerProcess } from "../../server/test/helpers/server-process.js";
+
+const artifacts = remixArtifactsFor("the amp console in Chromium");
+const SCREENSHOTS = fileURLToPath(new URL("../test-artifacts/", import.meta.url));
+const WIDTHS = { phone: 390, desktop: 1280 } as const;
+
+describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp", () => {
+  let amp: ServerProcess;
+  let browser: Browser;
+  let host: { path: string; remove: () => void };
+  let files: { path: string; remove: () => void };
+  /** The browser's origin is the server's own base URL: passkeys are bound to its host name. */
+  let origin: string;
+  const contexts: BrowserContext[] = [];
+
+  const mint = async (user: string) => {
+    const minted = await runBin(["token", "--user", user, "--database-dir", amp.dataDir], {
+      RMX_ROOT_USER: "root",
+    });
+    expect(minted.code, minted.stderr).toBe(0);
+    return minted.stdout.trim().split("\n").at(-1)!;
+  };
+
+  const newPage = async (): Promise<Page> => {
+    const context = await browser.newContext({ viewport: { width: WIDTHS.desktop, height: 860 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on("pageerror", (error) => console.error(`pageerror: ${error.message}`));
+    return page;
+  };
+
+  /** Each view at both widths, full page. */
+  const shoot = async (page: Page, name: string) => {
+    for (const [label, width] of Object.entries(WIDTHS)) {
+      await page.setViewportSize({ width, height: 860 });
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}-${label}.png`), fullPage: true });
+    }
+    await page.setViewportSize({ width: WIDTHS.desktop, height: 860 });
+  };
+
+  const signInWithToken = async (page: Page, token: string) => {
+    await page.getByLabel("Token").fill(token);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  };
+
+  beforeAll(async () => {
+    const { groovebox, runtime } = artifacts!;
+    host = runtimeHostFolder(runtime!);
+    files = tempDir("amp-console-files-");
+    amp = await new ServerProcess(
+      [
+        "--no-compiler",
+        "--groovebox",
+        groovebox,
+        "--solo",
+        "--static-runtime",
+        host.path,
+        "--static-groovebox",
+        host.path,
+      ],
+      { RMX_ROOT_USER: "root" },
+    ).ready(30_000);
+    origin = `http://localhost:${amp.http}`;
+    browser = await launchChromium();
+    mkdirSync(SCREENSHOTS, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    await amp?.dispose();
+    host?.remove();
+    files?.remove();
+  });
+
+  let root: Page;
+
+  it("GET / sends a browser to the console, which asks to sign in; an operator token signs in", async () => {
+    root = await newPage();
+    await root.goto(`${origin}/`);
+    expect(new URL(root.url()).pathname).toBe("/_/");
+    await expect.poll(() => root.getByRole("heading", { name: "Sign in to amp" }).isVisible()).toBe(true);
+    await shoot(root, "console-sign-in");
+
+    // Bad input first: a token that is no token is refused with the API's message.
+    await signInWithToken(root, "not-a-token");
+    await root.getByRole("alert").waitFor();
+    expect(await root.getByRole("heading", { name: "Sign in to amp" }).isVisible()).toBe(true);
+
+    await signInWithToken(root, await mint("root"));
+    await root.getByRole("heading", { name: "Apps" }).waitFor();
+    expect(await root.locator(".who").textContent()).toContain("root");
+  });
+
+  it("imports tim-wasm.remix through the file input and lists it", async () => {
+    await root
+      .getByLabel("Drop a .remix file here, or choose one")
+      .setInputFiles(join(artifacts!.samples, "tim-wasm.remix"));
+    await root.getByRole("status").filter({ hasText: "Imported tim-wasm." }).waitFor({ timeout: 30_000 });
+    await root.getByRole("table", { name: "Apps" }).getByRole("link", { name: "tim-wasm" }).waitFor();
+    await shoot(root, "console-apps");
+  });
+
+  it("bad input: an app name with / or .. is refused with the API's message, and nothing is created", async () => {
+    for (const name of ["a/b", ".."]) {
+      await root.getByLabel("Name", { exact: true }).fill(name);
+      await root.getByRole("button", { name: "Create" }).click();
+      await expect
+        .poll(() => root.getByRole("alert").first().textContent())
+        .toContain(`invalid app name "${name}"`);
+    }
+    const names = await root
+      .getByRole("table", { name: "Apps" })
+      .locator("tbody td:first-child a")
+      .allTextContents();
+    expect(names).toEqual(["tim-wasm"]);
+  });
+
+  it("bad input: a 50 MiB import shows its progress and can be cancelled", async () => {
+    const big = join(files.path, "big.remix");
+    writeFileSync(big, Buffer.alloc(50 * 1024 * 1024, 7));
+    // Slow the upload down (8 MiB/s) so there is time to see it and cancel it.
+    const cdp = await root.context().newCDPSession(root);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 8 * 1024 * 1024,
+    });
+    await root.getByLabel("Drop a .remix file here, or choose one").setInputFiles(big);
+    const bar = root.locator("progress#import-progress");
+    await bar.waitFor();
+    await shoot(root, "console-import-progress");
+    await root.getByRole("button", { name: "Cancel" }).click();
+    const importForm = root.locator("form", { has: root.getByRole("heading", { name: "Import a .remix" }) });
+    await expect.poll(() => importForm.getByRole("alert").textContent()).toContain("cancelled");
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    await cdp.detach();
+  });
+
+  it("edits the ACL so alice can read; alice sees read-only views and the API's refusals as messages", async () => {
+    await root.getByRole("link", { name: "tim-wasm" }).first().click();
+    await root.getByRole("heading", { name: "tim-wasm" }).waitFor();
+    await root.getByLabel("Add a user").fill("alice");
+    await root.getByRole("button", { name: "Add", exact: true }).click();
+    expect(await root.getByLabel("alice read").isChecked()).toBe(true);
+    await root.getByRole("button", { name: "Save access" }).click();
+    await root.getByRole("status").filter({ hasText: "Access saved." }).waitFor();
+    await shoot(root, "console-app-detail");
+
+    const alice = await newPage();
+    await alice.goto(`${origin}/_/`);
+    await signInWithToken(alice, await mint("alice"));
+    await alice.getByRole("link", { name: "tim-wasm" }).click();
+    await alice.getByRole("heading", { name: "tim-wasm" }).waitFor();
+    await expect
+      .poll(() => alice.getByRole("alert").first().textContent())
+      .toContain("You can use this app but not see or change who may");
+    expect(await alice.getByRole("button", { name: "Delete app" }).count()).toBe(0);
+    expect(await alice.getByRole("button", { name: "Save access" }).count()).toBe(0);
+    // No create or import for a user who is not root.
+    await alice.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Apps" }).click();
+    expect(await alice.getByRole("button", { name: "Create" }).count()).toBe(0);
+    await shoot(alice, "console-read-only-apps");
+
+    await alice.getByRole("link", { name: "Data" }).click();
+    await alice.getByRole("table", { name: "Documents" }).waitFor();
+    expect(await alice.getByRole("checkbox").count()).toBe(0);
+    await alice.getByRole("table", { name: "Documents" }).getByRole("button").first().click();
+    await alice.getByLabel("JSON", { exact: true }).waitFor();
+    expect(await alice.getByRole("button", { name: "Save document" }).count()).toBe(0);
+    expect(await alice.getByRole("button", { name: "Delete document" }).count()).toBe(0);
+    await shoot(alice, "console-read-only-data");
+  });
+
+  it("a query with a syntax error shows the error at its line and column", async () => {
+    await root.goto(`${origin}/_/apps/tim-wasm/data`);
+    await root.getByRole("table", { name: "Documents" }).waitFor();
+    await root.getByLabel(/^Query/).fill('_rmx_type ==\n  (name "x"');
+    await root.getByRole("button", { name: "Run" }).click();
+    const error = root.locator(".query-error");
+    await error.waitFor();
+    expect(await error.textContent()).toContain("Line 2, column 3:");
+    expect(await error.locator("pre").textContent()).toBe('  (name "x"\n  ^');
+    await shoot(root, "console-data");
+
+    // A good query lists what it finds.
+    await root.getByLabel(/^Query/).fill('_rmx_type == "app"');
+    await root.getByRole("button", { name: "Run" }).click();
+    await expect.poll(() => error.count()).toBe(0);
+    await expect
+      .poll(() => root.getByRole("table", { name: "Documents" }).locator("tbody tr").count())
+      .toBeGreaterThan(0);
+  });
+
+  it("a session of the public runtime in another page shows in Sessions; ending it there ends it for the client", async () => {
+    const token = await mint("root");
+    const client = await newPage();
+    const frames: string[] = [];
+    client.on("websocket", (ws) => ws.on("framereceived", (f) => frames.push(String(f.payload))));
+    const url = new URL(`${origin}/r/index.html`);
+    for (const [k, v] of Object.entries({
+      "amp-prefix": `${origin}/`,
+      "db-name": "tim-wasm",
+      "screen-name": "home",
+      token,
+    }))
+      url.searchParams.set(k, v);
+    await client.goto(url.toString());
+    await expect
+      .poll(
+        () => client.evaluate(() => document.querySelector("rmx-runtime")?.shadowRoot?.textContent ?? ""),
+        {
+          timeout: 30_000,
+        },
+      )
+      .toContain("Hello there!");
+
+    await root.getByRole("link", { name: "Sessions" }).click();
+    const row = root
+      .getByRole("table", { name: "Sessions" })
+      .locator("tbody tr")
+      .filter({ hasText: "tim-wasm" });
+    await row.waitFor();
+    expect(await row.textContent()).toContain("connected");
+    await shoot(root, "console-sessions");
+    await row.getByRole("button", { name: "End" }).click();
+    await row.getByRole("button", { name: "Yes, end" }).click();
+    await root.getByRole("status").filter({ hasText: "Ended session" }).waitFor();
+    await expect.poll(() => row.count()).toBe(0);
+
+    // The client's next message names the ended session: the server answers "no such session".
+    await client.evaluate(() => {
+      const shadow = document.querySelector("rmx-runtime")?.shadowRoot;
+      const button = [...(shadow?.querySelectorAll("*") ?? [])].find((e) => e.textContent === "Click me");
+      (button as HTMLElement | undefined)?.click();
+    });
+    await expect.poll(() => frames.join("\n"), { timeout: 15_000 }).toContain("no such session");
+  });
+
+  it("signs in with a passkey (a CDP virtual authenticator) added from the Auth view", async () => {
+    const cdp = await root.context().newCDPSession(root);
+    await cdp.send("WebAuthn.enable");
+    await cdp.send("WebAuthn.addVirtualAuthenticator", {
+      options: {
+        protocol: "ctap2",
+        transport: "internal",
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    await root.getByRole("link", { name: "Auth" }).click();
+    await root.getByRole("heading", { name: "Login plugins" }).waitFor();
+    await root.getByRole("button", { name: "Add a passkey" }).click();
+    await root.getByRole("status").filter({ hasText: "A passkey now signs in root." }).waitFor();
+    await shoot(root, "console-auth");
+
+    await root.getByRole("button", { name: "Sign out" }).click();
+    await root.getByRole("heading", { name: "Sign in to amp" }).waitFor();
+    await root.getByLabel("User (optional)").fill("root");
+    await root.getByRole("button", { name: "Sign in with a passkey" }).click();
+    await root.getByRole("heading", { name: "Apps" }).waitFor();
+    expect(await root.locator(".who").textContent()).toContain("root");
+    await cdp.detach();
+  });
+
+  it("the Server view shows health and server info", async () => {
+    await root.getByRole("link", { name: "Server" }).click();
+    await root.locator(".health li.ok").filter({ hasText: "ready" }).waitFor();
+    expect(await root.locator("pre.json").textContent()).toContain('"org"');
+    await shoot(root, "console-server");
+  });
+
+  it("bad input: a token revoked mid-edit sends the user to sign in, and the edit is still there after", async () => {
+    const page = await newPage();
+    const token = await mint("root");
+    await page.goto(`${origin}/_/apps/tim-wasm/data`);
+    await signInWithToken(page, token);
+    await page.getByRole("table", { name: "Documents" }).waitFor();
+    await page.getByRole("table", { name: "Documents" }).getByRole("button").first().click();
+    const editor = page.getByLabel("JSON (edit and save)");
+    const edited = (await editor.inputValue()).replace(/^\{/, '{\n  "console_note": "kept across sign-in",');
+    await editor.fill(edited);
+
+    const revoked = await fetch(`${origin}/x/token/revoke`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ token }),
+    });
+    expect(revoked.status).toBeLessThan(300);
+    await page.getByRole("button", { name: "Save document" }).click();
+    await page.getByRole("heading", { name: "Sign in to amp" }).waitFor();
+    expect(await page.getByRole("status").textContent()).toContain("Your session ended");
+    await shoot(page, "console-expired");
+
+    await signInWithToken(page, await mint("root"));
+    await page.getByLabel("JSON (edit and save)").waitFor();
+    expect(await page.getByLabel("JSON (edit and save)").inputValue()).toBe(edited);
+    await page.getByRole("button", { name: "Save document" }).click();
+    await expect.poll(() => page.getByLabel("JSON (edit and save)").count()).toBe(0);
+    const check = await fetch(
+      `${origin}/tim-wasm/query.json?query=${encodeURIComponent("console_note exists")}`,
+      {
+        headers: { authorization: `Bearer ${await mint("root")}` },
+      },
+    );
+    expect(await check.text()).toContain("kept across sign-in");
+  });
+});

@@ -1,0 +1,81 @@
+import { authMiddleware } from "@amp/auth";
+import { Hono } from "hono";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sessionsRoutes } from "../src/index.js";
+import { buildRemix, logger, root, type Stack, startStack, TrackClient } from "./helpers.js";
+
+const exe = new TextEncoder().encode("tim-native");
+
+describe("GET /x/sessions and DELETE /x/sessions/{id} (native backend, real server)", () => {
+  let stack: Stack;
+  let routes: Hono;
+  const tokens: Record<string, string> = {};
+  const call = (user: string | undefined, method: string, path: string) =>
+    routes.request(path, {
+      method,
+      headers: user ? { authorization: `Bearer ${tokens[user]}` } : {},
+    });
+  const open = async (user: string) => {
+    const client = await TrackClient.open(stack.url, "app1", tokens[user]!);
+    const { response } = await client.request({ _rmx_type: "msg_session_create", searchExe: true });
+    expect(response.errors).toBeUndefined();
+    return { client, session: response.session as string };
+  };
+
+  beforeAll(async () => {
+    stack = await startStack({ remix: [buildRemix("app1", exe)] });
+    await stack.apps.setRules(root, "app1", { allowed_run: ["alice", "bob"] });
+    for (const user of ["root", "alice", "bob"]) tokens[user] = await stack.token(user);
+    routes = new Hono();
+    routes.use("*", authMiddleware({ tokens: stack.tokens }));
+    routes.route("/", sessionsRoutes({ sessions: stack.sessions, logger }));
+  });
+  afterAll(() => stack?.close());
+
+  it("root sees every session, others their own; ending one makes its client hear 'no such session'", async () => {
+    const alice = await open("alice");
+    const bob = await open("bob");
+    try {
+      const all = (await (await call("root", "GET", "/x/sessions")).json()) as {
+        sessions: { id: string; user: string; app: string; attached: boolean }[];
+      };
+      expect(all.sessions.map((s) => s.id).sort()).toEqual([alice.session, bob.session].sort());
+      expect(all.sessions.find((s) => s.id === alice.session)).toMatchObject({
+        user: "alice",
+        app: "app1",
+        attached: true,
+      });
+      const own = (await (await call("alice", "GET", "/x/sessions")).json()) as {
+        sessions: { id: string }[];
+      };
+      expect(own.sessions.map((s) => s.id)).toEqual([alice.session]);
+
+      // Bob may not end Alice's session: to him it does not exist.
+      const refused = await call("bob", "DELETE", `/x/sessions/${alice.session}`);
+      expect(refused.status).toBe(404);
+      expect(await refused.json()).toMatchObject({ error: { code: "Track-noSession" } });
+
+      expect((await call("root", "DELETE", `/x/sessions/${alice.session}`)).status).toBe(204);
+      const after = await alice.client.request({
+        _rmx_type: "msg_view_load",
+        session: alice.session,
+        module: "home",
+        args: [{}, {}],
+      });
+      expect(after.response.errors).toMatchObject({ code: "Track-noSession", message: "no such session" });
+      // Bob ends his own.
+      expect((await call("bob", "DELETE", `/x/sessions/${bob.session}`)).status).toBe(204);
+      expect((await call("bob", "DELETE", `/x/sessions/${bob.session}`)).status).toBe(404);
+    } finally {
+      alice.client.close();
+      bob.client.close();
+    }
+  });
+
+  it("bad input: anonymous callers are refused; an over-long id is 400", async () => {
+    expect((await call(undefined, "GET", "/x/sessions")).status).toBe(403);
+    expect((await call(undefined, "DELETE", "/x/sessions/abc")).status).toBe(403);
+    const long = await call("root", "DELETE", `/x/sessions/${"x".repeat(101)}`);
+    expect(long.status).toBe(400);
+  });
+});
