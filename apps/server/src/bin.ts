@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { enableCompileCache } from "node:module";
+import module from "node:module";
 
 // V8's compile cache (Node ≥ 22.1, in the OS temp folder) spares a restart most of the work of
 // compiling amp's modules again; it must be on before they are imported, hence the dynamic import.
-enableCompileCache?.();
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 await import("./cli/main.js");

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { IClientOptions, MqttClient } from "mqtt";
 import type { Logger } from "pino";
 import type { MessageBus, MessageHandler, PublishOptions, SubscribeOptions, Unsubscribe } from "./bus.js";
 import { BrokerError } from "./errors.js";
@@ -94,6 +94,9 @@ export class BrokerClient implements MessageBus {
       resubscribe: false, // we restore subscriptions ourselves, after any kind of reconnect
       ...credentials(options.username, options.token),
     };
+    // mqtt.js (with its streams and timers, ~80 modules) loads on the first connection: a server
+    // that only hosts the broker never needs it.
+    const { default: mqtt } = await import("mqtt");
     const client = mqtt.connect(options.url, mqttOptions);
     const broker = new BrokerClient(options, client, clientId);
     const deadline = Date.now() + (options.connectTimeoutMs ?? 10_000);

@@ -40,7 +40,7 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
   if (settings.destination) return pino(options, settings.destination);
   if (settings.pretty ?? process.stdout.isTTY === true) {
     // Only a terminal needs pino-pretty; a server logging JSON never loads it.
-    const pretty = createRequire(import.meta.url)("pino-pretty") as typeof import("pino-pretty").default;
+    const pretty = createRequire(import.meta.url)("pino-pretty") as typeof import("pino-pretty");
     return pino(options, pretty({ messageKey: "message", ignore: "pid,hostname,severity", sync: true }));
   }
   return pino(options);
