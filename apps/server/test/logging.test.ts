@@ -1,4 +1,6 @@
+import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
+import { requestLog } from "../src/http/request-log.js";
 import { createLogger } from "../src/index.js";
 
 function capture(level = "trace") {
@@ -47,5 +49,16 @@ describe("the logger", () => {
       expect(text).not.toContain(secret);
     }
     expect(lines[0]!.url).toBe("/app/track.ws?token=[redacted]&session=7");
+  });
+
+  it("writes one request line per request, with the token in its URL censored", async () => {
+    const { logger, lines } = capture("info");
+    const app = new Hono().use(requestLog(logger)).get("/:app/track.ws", (c) => c.text("ok", 201));
+    await app.request("http://amp.test/app/track.ws?token=eyJhbGci.secret&session=7");
+    await app.request("http://amp.test/x/health/live");
+    expect(lines).toHaveLength(1); // health probes log at debug
+    expect(lines[0]).toMatchObject({ message: "request", method: "GET", status: 201, severity: "INFO" });
+    expect(lines[0]!.url).toBe("/app/track.ws?token=[redacted]&session=7");
+    expect(JSON.stringify(lines[0])).not.toContain("eyJhbGci");
   });
 });
