@@ -42,6 +42,11 @@ export class MessagingComponent implements Component {
     return started(this.#open, this.name).compiler;
   }
 
+  /** This node's id among several (with `--redis-url`): the broker's id, the session relay's channel. */
+  get nodeId(): string | undefined {
+    return started(this.#open, this.name).nodeId;
+  }
+
   get routes(): readonly RouteMount[] {
     return this.#open?.routes ?? [];
   }
@@ -111,5 +116,5 @@ async function openMessaging(
       },
     })),
   );
-  return { broker, compiler, routes: [{ path: "/", app: webSocket }] };
+  return { broker, compiler, nodeId, routes: [{ path: "/", app: webSocket }] };
 }

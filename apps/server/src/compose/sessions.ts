@@ -47,6 +47,7 @@ export class SessionsComponent implements Component {
       apps: data.apps,
       broker: messaging.broker,
       compiler: messaging.compiler,
+      nodeId: messaging.nodeId,
     });
   }
 
@@ -65,10 +66,14 @@ async function openSessions(
     apps: Apps;
     broker: MessagingComponent["broker"];
     compiler: MessagingComponent["compiler"];
+    nodeId: string | undefined;
   },
 ) {
   const { secrets, tokens, apps, broker, compiler } = parts;
   const log = logger.child({ component: "track" });
+  // With --redis-url: a message for a session another node holds is relayed there through Redis.
+  const cluster =
+    config.redisUrl && parts.nodeId ? await openCluster(config.redisUrl, parts.nodeId, log) : undefined;
   const pool = config.groovebox
     ? await GrooveboxPool.open({ groovebox: config.groovebox, build: config.grooveboxBuild, logger: log })
     : undefined;
@@ -86,6 +91,7 @@ async function openSessions(
     sessionTimeoutMs: config.sessionTimeoutMs,
     vmOwners: broker.vmOwners,
     ...(pool ? { pool } : {}),
+    ...(cluster ? { directory: cluster.directory } : {}),
     ffi: {
       outbound,
       secrets: secrets,
@@ -105,7 +111,14 @@ async function openSessions(
           outbound: new OutboundHttp({ allowedHosts: remoteHosts, privateHosts: remoteHosts }),
         }
       : undefined;
-  const protocol = new TrackProtocol({ sessions, apps, pool, logger: log, compiler });
+  const protocol = new TrackProtocol({
+    sessions,
+    apps,
+    pool,
+    logger: log,
+    compiler,
+    ...(cluster ? { relay: cluster.relay } : {}),
+  });
   const transforms = new Transforms({ sessions, apps, logger: log });
   // Remix's runtime in vm-init="server:mqtt" / "server:groovebox" drives its session over the broker.
   const mqttTrack = new MqttTrack({
@@ -124,7 +137,19 @@ async function openSessions(
       await mqttTrack.close();
       await transforms.close();
       await sessions.close();
+      await cluster?.close();
       await pool?.close();
     },
   };
+}
+
+async function openCluster(url: string, nodeId: string, log: Logger) {
+  // Loaded only with --redis-url: ioredis is not part of the embedded default's start-up.
+  const { TrackCluster } = await import("@amp/track/cluster");
+  const cluster = await TrackCluster.connect(url, { nodeId, logger: log });
+  log.info(
+    { node: nodeId, heartbeatTtlMs: cluster.directory.heartbeatTtlMs },
+    "sessions: directory and relay in Redis",
+  );
+  return cluster;
 }

@@ -178,8 +178,9 @@ export class SessionManager {
       this.options.vmOwners?.set(machine.id, user.id);
       created = session;
       // Recorded while the VM initializes; known to every node before the client hears of it.
-      const claimed = this.directory.claim(id);
-      claimed.catch(() => undefined);
+      // An agent's session is never addressed by a client: it stays this node's alone.
+      const claimed = options.isAgent ? undefined : this.directory.claim(id);
+      claimed?.catch(() => undefined);
       const init = await machine.init({
         org: this.options.org,
         workspace: this.options.workspace,

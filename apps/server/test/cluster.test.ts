@@ -1,0 +1,236 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BrokerClient } from "@amp/broker";
+import {
+  remixArtifactsFor,
+  sessionCreate,
+  startRedis,
+  type TestRedis,
+  TrackClient,
+  viewInvoke,
+  viewLoad,
+} from "@amp/test-support";
+import { findViewNodes, type TrackResponse } from "@amp/track";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runBin, ServerProcess } from "./helpers/server-process.js";
+
+/**
+ * Three amp processes on loopback sharing one real redis-server, as behind a load balancer.
+ *
+ * Each node has its own --database-dir (LMDB): until app data moves to PostgreSQL (issue 13,
+ * another slice), the app is imported on each node. Tokens must verify on every node, so the
+ * three folders start as copies of one a first start filled (issuer, signing keys): the same
+ * keys on every node, as PostgreSQL will share them.
+ */
+const artifacts = remixArtifactsFor("three-node cluster with the real Groovebox");
+const APP = "tim-wasm";
+const env = { RMX_ROOT_USER: "root", RMX_BASE_URL: "http://amp.test" };
+
+describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
+  let redis: TestRedis;
+  const seed = mkdtempSync(join(tmpdir(), "amp-cluster-seed-"));
+  const folders: string[] = [];
+  const nodes: Record<"a" | "b" | "c", ServerProcess> = {} as Record<"a" | "b" | "c", ServerProcess>;
+  let root = "";
+
+  const post = async (node: ServerProcess, type: string, body: Record<string, unknown>) => {
+    const res = await fetch(node.url(`/${APP}/track/${type}`), {
+      method: "POST",
+      headers: { authorization: `Bearer ${root}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as TrackResponse;
+  };
+  const homeView = (r: TrackResponse) => r.cellMessages.filter((c) => c.name === "home.view").at(-1)?.value;
+  const ontap = (view: unknown) => {
+    const [button] = findViewNodes(view, (n) => n._rmx_type === "dom_button");
+    return (button!.events as { ontap: Array<{ name: string; env: unknown }> }).ontap[0]!;
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    // A first start names the issuer (the public URL) and makes the signing keys; stopped cleanly.
+    const first = await new ServerProcess([], env, seed).ready(60_000);
+    first.signal("SIGTERM");
+    await first.exited;
+    const made = await runBin(["token", "--user", "root", "--database-dir", seed], env);
+    expect(made.code, made.stderr).toBe(0);
+    root = made.stdout.trim().split("\n").at(-1)!;
+    const started = await Promise.all(
+      (["a", "b", "c"] as const).map((id) => {
+        const dir = mkdtempSync(join(tmpdir(), `amp-cluster-${id}-`));
+        folders.push(dir);
+        cpSync(seed, dir, { recursive: true });
+        const args = [
+          "--groovebox",
+          artifacts!.groovebox,
+          "--redis-url",
+          redis.url,
+          "--node-id",
+          `node-${id}`,
+        ];
+        return new ServerProcess(args, env, dir).ready(60_000);
+      }),
+    );
+    [nodes.a, nodes.b, nodes.c] = started as [ServerProcess, ServerProcess, ServerProcess];
+    for (const node of started) {
+      const res = await fetch(node.url("/x/apps/import"), {
+        method: "POST",
+        headers: { authorization: `Bearer ${root}`, "content-type": "application/zip" },
+        body: readFileSync(join(artifacts!.samples, `${APP}.remix`)),
+      });
+      expect(res.status, await res.clone().text()).toBeLessThan(300);
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const node of Object.values(nodes)) await node?.dispose();
+    for (const dir of [seed, ...folders]) rmSync(dir, { recursive: true, force: true });
+    await redis?.stop();
+  });
+
+  it("a session created through C is driven through A, over HTTP and over a WebSocket", async () => {
+    const created = await post(nodes.c, "msg_session_create", sessionCreate());
+    expect(created.errors).toBeUndefined();
+    const session = created.session;
+
+    const load = await post(nodes.a, "msg_view_load", viewLoad(session, "home"));
+    expect(load.errors).toBeUndefined();
+    const tap = await post(nodes.a, "msg_view_invoke", viewInvoke(session, ontap(homeView(load))));
+    expect(tap.errors).toBeUndefined();
+    expect(tap.cellMessages.find((c) => c.name === "$nextActions")?.value).toEqual([
+      { _rmx_type: "msg_open_link", url: "https://www.remixlabs.com", target: "_blank" },
+    ]);
+
+    const ws = `${nodes.a.url(`/${APP}/track.ws`).replace("http", "ws")}?token=${encodeURIComponent(root)}`;
+    const client = await TrackClient.connect(ws);
+    try {
+      const again = await client.request(viewLoad(session, "home"));
+      expect(again.response.errors).toBeUndefined();
+      // The VM's cells reach the socket on A as pushes from C, before the answer.
+      expect(again.pushed.flatMap((m) => m.cellMessages).map((c) => c.name)).toContain("home.view");
+    } finally {
+      client.close();
+    }
+  });
+
+  it("a message published on A reaches a subscriber on B (QoS 0 and 1, retained)", async () => {
+    const connect = (node: ServerProcess) =>
+      BrokerClient.connect({
+        url: node.url("/x/broker.ws").replace(/^http/, "ws"),
+        username: "root",
+        token: root,
+      });
+    const [publisher, subscriber] = [await connect(nodes.a), await connect(nodes.b)];
+    try {
+      const got: string[] = [];
+      await subscriber.subscribe(
+        "cluster/#",
+        (topic, payload) => got.push(`${topic} ${Buffer.from(payload)}`),
+        {
+          qos: 1,
+        },
+      );
+      // The subscription reaches the other nodes through Redis shortly after SUBACK.
+      await expect
+        .poll(
+          async () => {
+            await publisher.publish("cluster/q1", Buffer.from("one"), { qos: 1 });
+            return got;
+          },
+          { timeout: 10_000, interval: 100 },
+        )
+        .toContain("cluster/q1 one");
+      await publisher.publish("cluster/q0", Buffer.from("zero"), { qos: 0 });
+      await expect.poll(() => got, { timeout: 5_000 }).toContain("cluster/q0 zero");
+      await publisher.publish("cluster/kept", Buffer.from("retained"), { qos: 1, retain: true });
+      // A late subscriber on B gets it from the shared store (written just after A's PUBACK: polled).
+      const retainedOnB = async () => {
+        const late = await connect(nodes.b);
+        try {
+          return await new Promise<[string, boolean] | undefined>((resolve) => {
+            setTimeout(() => resolve(undefined), 1_000);
+            void late.subscribe("cluster/kept", (_t, payload, info) =>
+              resolve([`${Buffer.from(payload)}`, info.retain]),
+            );
+          });
+        } finally {
+          await late.close();
+        }
+      };
+      await expect.poll(retainedOnB, { timeout: 10_000, interval: 200 }).toEqual(["retained", true]);
+    } finally {
+      await publisher.close();
+      await subscriber.close();
+    }
+  });
+
+  it("an MQTT-mode session on C is driven by a client of A's broker: initiate reaches C once, its output comes back", async () => {
+    const created = await post(nodes.c, "msg_session_create", sessionCreate({ machine: "server" }));
+    expect(created.errors).toBeUndefined();
+    const prefix = `/org/${created.org}/ws/${created.workspace}/vm/${created.machine}`;
+    const hub = await BrokerClient.connect({
+      url: nodes.a.url("/x/broker.ws").replace(/^http/, "ws"),
+      username: "root",
+      token: root,
+    });
+    try {
+      const answers: TrackResponse[] = [];
+      await hub.subscribe(`${prefix}/output`, (_topic, payload) => {
+        const text = Buffer.from(payload).toString("utf8");
+        answers.push(JSON.parse(text.slice(text.indexOf("\n") + 1)) as TrackResponse);
+      });
+      const message = { ...viewLoad(created.session, "home"), _rmx_echo: "mqtt-load" };
+      const header =
+        "_rmx_type=msg_view_load,_rmx_encoding=json,_rmx_sender=cluster-test,_rmx_route=cluster-test";
+      // Retried until the output subscription has reached C through Redis.
+      let sent = 0;
+      await expect
+        .poll(
+          async () => {
+            if (!answers.some((r) => r._rmx_echo === "mqtt-load")) {
+              sent++;
+              await hub.publish(`${prefix}/initiate`, Buffer.from(`${header}\n${JSON.stringify(message)}`));
+            }
+            return answers.filter((r) => r._rmx_echo === "mqtt-load").length;
+          },
+          { timeout: 10_000, interval: 300 },
+        )
+        .toBeGreaterThan(0);
+      const answer = answers.find((r) => r._rmx_echo === "mqtt-load")!;
+      expect(answer.errors).toBeUndefined();
+      // Only C (which holds the VM) answered; A and B dropped the initiate: never two answers to one message.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(answers.filter((r) => r._rmx_echo === "mqtt-load").length).toBeLessThanOrEqual(sent);
+      expect(answers.filter((r) => r.responseTo === "msg_view_load").length).toBe(
+        answers.filter((r) => r._rmx_echo === "mqtt-load").length,
+      );
+      expect(answers.flatMap((r) => r.cellMessages).map((c) => c.name)).toContain("home.view");
+    } finally {
+      await hub.close();
+    }
+  });
+
+  // Last: B does not come back.
+  it("SIGKILL of B: B's sessions answer Track-noSession from A and C, and new sessions work", async () => {
+    const onB = await post(nodes.b, "msg_session_create", sessionCreate());
+    expect(onB.errors).toBeUndefined();
+    expect((await post(nodes.a, "msg_session_keepAlive", { session: onB.session })).errors).toBeUndefined();
+
+    nodes.b.signal("SIGKILL");
+    await nodes.b.exited;
+    const fromA = await post(nodes.a, "msg_view_load", viewLoad(onB.session, "home"));
+    expect(fromA.errors).toMatchObject({ code: "Track-noSession", message: "no such session" });
+    const fromC = await post(nodes.c, "msg_session_keepAlive", { session: onB.session });
+    expect(fromC.errors).toMatchObject({ code: "Track-noSession", message: "no such session" });
+
+    for (const node of [nodes.a, nodes.c]) {
+      const fresh = await post(node, "msg_session_create", sessionCreate());
+      expect(fresh.errors).toBeUndefined();
+      const load = await post(node, "msg_view_load", viewLoad(fresh.session, "home"));
+      expect(load.errors).toBeUndefined();
+    }
+  });
+});
