@@ -12,6 +12,8 @@ export interface RelayNode {
   relay: SessionRelay;
   /** The node dies: its Redis connections drop with no goodbye (its sessions stay in the directory). */
   kill(): void;
+  /** Its heartbeat stops (the command connection drops) while its relay channel still listens. */
+  stopHeartbeat(): void;
   close(): Promise<void>;
 }
 
@@ -72,9 +74,16 @@ export async function startRelayNode(id: string, options: RelayNodeOptions): Pro
       redis.disconnect();
       subscriber.disconnect();
     },
+    stopHeartbeat() {
+      killed = true;
+      redis.disconnect();
+    },
     async close() {
       await stack.close();
-      if (killed) return;
+      if (killed) {
+        subscriber.disconnect();
+        return;
+      }
       await relay.close();
       await directory.close();
       await redis.quit();

@@ -182,6 +182,23 @@ describe.skipIf(!artifacts)("sessions across nodes on one Redis (tim-wasm on the
     expect(b.stack.sessions.find(fresh.session)).toBeDefined();
   });
 
+  it("a node whose heartbeat expired (still subscribed, hung): its sessions are 'no such session' once the TTL passed", async () => {
+    const h = await node("node-h", { heartbeatTtlMs: 300 });
+    extra.push(h);
+    const created = await post(h, APP, await h.stack.token("alice"), "msg_session_create", sessionCreate());
+    h.stopHeartbeat();
+    const onB = await b.stack.token("alice");
+    await expect
+      .poll(
+        async () => (await post(b, APP, onB, "msg_session_keepAlive", { session: created.session })).errors,
+        {
+          timeout: 5_000,
+          interval: 100,
+        },
+      )
+      .toMatchObject({ code: "Track-noSession", reason: expect.stringContaining("node-h") });
+  });
+
   it("a node that does not answer: Track-relayTimeout after the relay timeout", async () => {
     const mute = await node("node-mute", { mute: true });
     extra.push(mute);

@@ -31,6 +31,9 @@ export interface RelayTarget {
   handle(raw: unknown, conn: TrackConnection): Promise<TrackResponse>;
 }
 
+/** Session owners the relay remembers. */
+const MAX_REMEMBERED = 10_000;
+
 /** A connection of another node whose client drives sessions here: their pushes go back to it. */
 interface RemoteConnection {
   sink: SessionSink;
@@ -67,6 +70,8 @@ export class SessionRelay {
   readonly #localIds = new WeakMap<TrackConnection, string>();
   /** Other nodes' WebSockets driving sessions here, by `<node>\0<connection>`. */
   readonly #remote = new Map<string, RemoteConnection>();
+  /** Owners of sessions recently relayed from here (bounded, oldest first out). */
+  readonly #owners = new Map<string, string>();
   #target: RelayTarget | undefined;
   #seq = 0;
 
@@ -99,10 +104,33 @@ export class SessionRelay {
    * (the caller answers it here). A session whose node is gone is "no such session".
    */
   async route(session: string, raw: unknown, conn: TrackConnection): Promise<TrackResponse | undefined> {
-    const where = await this.#directory.lookup(session);
-    if (where === undefined || where.node === this.nodeId) return undefined;
-    if (!where.alive) throw nodeGone(where.node);
-    return this.forward(where.node, session, raw, conn);
+    // A session never moves, so its owner is remembered: the hop is then one PUBLISH each way
+    // (a gone owner is still seen at once: its PUBLISH reaches nobody).
+    let owner = this.#owners.get(session);
+    if (owner === undefined) {
+      const where = await this.#directory.lookup(session);
+      if (where === undefined || where.node === this.nodeId) return undefined;
+      if (!where.alive) throw nodeGone(where.node);
+      owner = where.node;
+      this.remember(session, owner);
+    }
+    try {
+      const response = await this.forward(owner, session, raw, conn);
+      const code = response.errors?.code;
+      if (code === "Track-noSession" || code === "Track-sessionTimedOut") this.#owners.delete(session);
+      return response;
+    } catch (e) {
+      this.#owners.delete(session);
+      throw e;
+    }
+  }
+
+  private remember(session: string, owner: string): void {
+    if (this.#owners.size >= MAX_REMEMBERED) {
+      const oldest = this.#owners.keys().next().value;
+      if (oldest !== undefined) this.#owners.delete(oldest);
+    }
+    this.#owners.set(session, owner);
   }
 
   /** A connection closed: the sessions it drove on other nodes start their disconnect grace there. */
