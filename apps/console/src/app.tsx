@@ -8,6 +8,7 @@ import { Notice } from "./ui/notice.js";
 import { AppDetail } from "./views/app-detail.js";
 import { AppsView } from "./views/apps.js";
 import { AuthView } from "./views/auth.js";
+import { BrokerView } from "./views/broker.js";
 import { AppData } from "./views/data.js";
 import { ServerView } from "./views/server.js";
 import { SessionsView } from "./views/sessions.js";
@@ -17,6 +18,7 @@ import { SignIn } from "./views/sign-in.js";
 const SECTIONS = [
   { to: "apps", label: "Apps" },
   { to: "sessions", label: "Sessions" },
+  { to: "broker", label: "Broker" },
   { to: "auth", label: "Auth" },
   { to: "server", label: "Server" },
 ] as const;
@@ -82,6 +84,8 @@ function View({ route }: { route: Route }) {
       return <AppsView />;
     case "sessions":
       return <SessionsView />;
+    case "broker":
+      return <BrokerView />;
     case "auth":
       return <AuthView />;
     case "server":

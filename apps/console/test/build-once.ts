@@ -23,5 +23,7 @@ export default function setup(): void {
     dirname(createRequire(join(root, "package.json")).resolve("vite/package.json")),
     "bin/vite.js",
   );
-  execFileSync(process.execPath, [vite, "build"], { cwd: root, stdio: "inherit" });
+  // vitest sets NODE_ENV=test, which would make Vite build Preact's development bundle.
+  const env = { ...process.env, NODE_ENV: "production" };
+  execFileSync(process.execPath, [vite, "build"], { cwd: root, stdio: "inherit", env });
 }

@@ -15,6 +15,7 @@ import {
   runtimeHostFolder,
   tempDir,
 } from "@amp/test-support";
+import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBin, ServerProcess } from "../../server/test/helpers/server-process.js";
 
@@ -260,6 +261,33 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
       (button as HTMLElement | undefined)?.click();
     });
     await expect.poll(() => frames.join("\n"), { timeout: 15_000 }).toContain("no such session");
+  });
+
+  it("the Broker view lists connected clients and shows a topic's messages live over /x/broker.ws", async () => {
+    const topic = "/org/local/ws/default/app/tim-wasm/console-demo";
+    const publisher = await mqtt.connectAsync(`ws://localhost:${amp.http}/x/broker.ws`, {
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+      clientId: "test-publisher",
+      username: "root",
+      password: `Bearer ${await mint("root")}`,
+    });
+    try {
+      await root.getByRole("link", { name: "Broker" }).click();
+      await root.getByLabel(/^Topic filter/).fill(`${topic}/#`);
+      await root.getByRole("button", { name: "Subscribe" }).click();
+      await root.getByRole("status").filter({ hasText: "Live: subscribed to" }).waitFor();
+      await publisher.publishAsync(`${topic}/greeting`, "hello from the test");
+      await root.getByRole("list", { name: "Messages" }).getByText("hello from the test").waitFor();
+      // The list refreshes on its own: the publisher and the console's own client are there.
+      await root.getByRole("button", { name: "Refresh" }).click();
+      const table = root.getByRole("table", { name: "Connected clients" });
+      await table.getByText("test-publisher").waitFor();
+      await table.locator("tr", { hasText: "amp-console-" }).getByText(`${topic}/#`).waitFor();
+      await shoot(root, "console-broker");
+    } finally {
+      await publisher.endAsync();
+    }
   });
 
   it("signs in with a passkey (a CDP virtual authenticator) added from the Auth view", async () => {

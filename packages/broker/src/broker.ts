@@ -56,6 +56,15 @@ export interface BrokerOptions {
   id?: string;
 }
 
+/** A client connected to this broker, as `Broker.clients()` lists it. */
+export interface ConnectedClient {
+  clientId: string;
+  /** The token's user; undefined for a client still authenticating. */
+  user: string | undefined;
+  since: string;
+  subscriptions: string[];
+}
+
 /** Parts of aedes its typings leave out. */
 interface AedesInternals {
   persistence: unknown;
@@ -102,6 +111,7 @@ export class Broker implements MessageBus {
   readonly #sockets = new Set<Socket>();
   /** Clients connected to this process, to drop subscriptions whose grant ended. */
   readonly #clients = new Set<Client>();
+  readonly #connectedAt = new WeakMap<Client, number>();
 
   constructor(options: BrokerOptions) {
     this.#options = options;
@@ -166,7 +176,10 @@ export class Broker implements MessageBus {
     aedes.on("connectionError", (client, error) =>
       this.#log.debug({ clientId: client.id, err: error.message }, "connection error"),
     );
-    aedes.on("client", (client) => this.#clients.add(client));
+    aedes.on("client", (client) => {
+      this.#clients.add(client);
+      this.#connectedAt.set(client, Date.now());
+    });
     aedes.on("clientDisconnect", (client) => {
       this.#clients.delete(client);
       clearTimeout(this.#expiryTimers.get(client));
@@ -212,6 +225,16 @@ export class Broker implements MessageBus {
   /** Clients connected to this process. */
   get connectedClients(): number {
     return this.#aedes?.connectedClients ?? 0;
+  }
+
+  /** Who is connected to this process, since when, and to what they subscribed (for operators). */
+  clients(): ConnectedClient[] {
+    return [...this.#clients].map((client) => ({
+      clientId: client.id,
+      user: this.#users.get(client)?.id,
+      since: new Date(this.#connectedAt.get(client) ?? Date.now()).toISOString(),
+      subscriptions: Object.keys((client as unknown as { subscriptions?: object }).subscriptions ?? {}),
+    }));
   }
 
   /** Serves one MQTT-over-WebSocket connection (e.g. from `WebSocketServer({noServer: true})`). */

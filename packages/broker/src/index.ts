@@ -1,5 +1,5 @@
 export { type AppRole, type AppRoles, type TokenVerifier, VmOwners } from "./access.js";
-export { Broker, type BrokerOptions } from "./broker.js";
+export { Broker, type BrokerOptions, type ConnectedClient } from "./broker.js";
 export type { MessageBus, MessageHandler, PublishOptions, SubscribeOptions, Unsubscribe } from "./bus.js";
 export { BrokerClient, type BrokerClientOptions } from "./client.js";
 export { redisOptions } from "./cluster.js";

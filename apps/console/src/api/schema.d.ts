@@ -882,6 +882,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/x/broker/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** MQTT clients connected to this node (root only) */
+        get: operations["getXBrokerClients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1248,6 +1265,14 @@ export interface components {
             lastActive: string;
             /** @description a client is connected to it now */
             attached: boolean;
+        };
+        ConnectedClient: {
+            clientId: string;
+            /** @description absent while the client authenticates */
+            user?: string;
+            /** Format: date-time */
+            since: string;
+            subscriptions: string[];
         };
     };
     responses: never;
@@ -5781,6 +5806,46 @@ export interface operations {
             };
             /** @description No such thing, or not visible to the user */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getXBrokerClients: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Clients */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        clients: components["schemas"]["ConnectedClient"][];
+                    };
+                };
+            };
+            /** @description No valid credential (`unauthenticated`, `token_*`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (`forbidden` or the package's own code) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

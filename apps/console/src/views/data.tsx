@@ -188,7 +188,9 @@ export function AppData(props: { app: string }) {
                   {editable ? <th scope="col">Select</th> : null}
                   <th scope="col">Id</th>
                   <th scope="col">Type</th>
-                  <th scope="col">Fields</th>
+                  <th scope="col" class="wide-only">
+                    Fields
+                  </th>
                 </tr>
               </thead>
               <tbody>

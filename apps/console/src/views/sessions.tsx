@@ -65,7 +65,9 @@ export function SessionsView() {
                 <th scope="col">Session</th>
                 <th scope="col">App</th>
                 <th scope="col">User</th>
-                <th scope="col">VM</th>
+                <th scope="col" class="wide-only">
+                  VM
+                </th>
                 <th scope="col">Age</th>
                 <th scope="col">Last active</th>
                 <th scope="col">Client</th>
@@ -76,11 +78,11 @@ export function SessionsView() {
               {sessions.map((s) => (
                 <tr key={s.id}>
                   <td>
-                    <code>{s.id}</code>
+                    <code title={s.id}>{s.id.slice(0, 8)}</code>
                   </td>
                   <td>{s.app}</td>
                   <td>{s.user}</td>
-                  <td>
+                  <td class="wide-only">
                     {s.backend} <code>{s.machine.slice(0, 8)}</code>
                   </td>
                   <td>{age(s.createdAt, loadedAt)}</td>

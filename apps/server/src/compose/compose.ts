@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { type AdminAuthorizer, bearerCredentialAuthorizer } from "../admin/authorize.js";
 import type { ServerConfig } from "../config/schema.js";
 import type { Composition } from "./composition.js";
+import { ConsoleRoutesComponent } from "./console-routes.js";
 import { DataComponent } from "./data.js";
 import { MessagingComponent } from "./messaging.js";
 import { SecurityComponent } from "./security.js";
@@ -18,7 +19,7 @@ export function composeAmp(config: ServerConfig, logger: Logger): Composition {
   const messaging = new MessagingComponent(config, logger, security, data);
   const sessions = new SessionsComponent(config, logger, { security, data, messaging });
   return {
-    components: [security, data, messaging, sessions],
+    components: [security, data, messaging, sessions, new ConsoleRoutesComponent(logger, messaging)],
     authorizeAdmin: rootOrAdminCredential(security, config.adminToken),
   };
 }
