@@ -10,6 +10,7 @@ import type { DocumentLimits } from "./store/document.js";
 import type { AppBuild, OpenedEngine, StorageEngine } from "./store/engine.js";
 import type { QueryOptions } from "./store/lmdb-document-store.js";
 import { openLmdbEngine } from "./store/lmdb-engine.js";
+import { openPostgresEngine } from "./store/postgres/engine.js";
 import type { StoreQueryResult } from "./store/query-executor.js";
 import type { DocumentStore } from "./store/store.js";
 
@@ -25,6 +26,14 @@ export interface AppsOptions {
    * at most this many run on the event loop, default 256; bigger ones on the query worker).
    */
   readonly query?: Omit<QueryOptions, "thread">;
+}
+
+/** `Apps.open`: LMDB under `dir`, or PostgreSQL when `databaseUrl` is given. */
+export interface AppsOpenOptions extends AppsOptions {
+  /** `postgres://…`: the registry and every app's store live in this database instead of `dir`. */
+  readonly databaseUrl?: string;
+  /** PostgreSQL connections this process may hold (default 10). */
+  readonly poolSize?: number;
 }
 
 /** What `_rmx_meta` records about an app. */
@@ -85,6 +94,19 @@ export class Apps {
     this.engine
       .removeOrphans((app) => this.infos.has(app))
       .catch((err: unknown) => this.logger.error({ err }, "removing orphaned app storage failed"));
+  }
+
+  /** The registry on PostgreSQL when `databaseUrl` is set (migrating its schema first), else on LMDB in `dir`. */
+  static async open(options: AppsOpenOptions): Promise<Apps> {
+    if (options.databaseUrl === undefined) return new Apps(options);
+    const opened = await openPostgresEngine({
+      url: options.databaseUrl,
+      logger: options.logger,
+      documentLimits: options.documentLimits,
+      maxExamined: options.query?.maxExamined,
+      poolSize: options.poolSize,
+    });
+    return new Apps(options, opened);
   }
 
   /** Which engine holds the data. */

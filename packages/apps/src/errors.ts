@@ -14,7 +14,8 @@ export type AppsErrorCode =
   | "bad_archive"
   | "unsupported_media_type"
   | "unsupported_version"
-  | "query_too_costly";
+  | "query_too_costly"
+  | "store_unavailable";
 
 const STATUS: Record<AppsErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
@@ -29,13 +30,47 @@ const STATUS: Record<AppsErrorCode, ContentfulStatusCode> = {
   unsupported_media_type: 415,
   unsupported_version: 400,
   query_too_costly: 422,
+  store_unavailable: 503,
 };
 
 /** Every refusal from `@amp/apps` is one of these; the HTTP edge answers `{error:{code,message}}` with `status`. */
 export class AppsError extends HttpError {
   declare readonly code: AppsErrorCode;
-  constructor(code: AppsErrorCode, message: string) {
-    super(STATUS[code], code, message);
+  constructor(code: AppsErrorCode, message: string, options?: ErrorOptions) {
+    super(STATUS[code], code, message, options);
+  }
+}
+
+/**
+ * The database (PostgreSQL) did not answer: down, restarting, unreachable. The request is refused
+ * with 503 and may be retried; the process stays up and later requests succeed once it is back.
+ */
+export class StoreUnavailableError extends AppsError {
+  constructor(cause: unknown) {
+    super("store_unavailable", "the database is unavailable; retry shortly", { cause });
+  }
+}
+
+/** Why the registry could not open its database at start-up. */
+export type DatabaseStartupCode =
+  | "bad_database_url"
+  | "database_unreachable"
+  | "schema_too_new"
+  | "database_refused";
+
+/**
+ * A start-up refusal of `Apps.open` on PostgreSQL: a malformed URL, a server that does not
+ * answer, one that refuses us (authentication, missing database), or a database whose schema
+ * is newer than this code knows (it was migrated by a newer amp).
+ */
+export class DatabaseStartupError extends Error {
+  constructor(
+    readonly code: DatabaseStartupCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "DatabaseStartupError";
   }
 }
 

@@ -1,10 +1,13 @@
 export { type AclRule, ALL_USERS, ANONYMOUS, ROLES, type Role, SERVER_RULE } from "./acl/roles.js";
 export type { ActingUser } from "./acl/user.js";
-export { type AppInfo, Apps, type AppsOptions, type CreateAppOptions } from "./apps.js";
+export { type AppInfo, Apps, type AppsOpenOptions, type AppsOptions, type CreateAppOptions } from "./apps.js";
 export {
   AppsError,
   type AppsErrorCode,
+  type DatabaseStartupCode,
+  DatabaseStartupError,
   QueryTooCostlyError,
+  StoreUnavailableError,
   UnsupportedRemixVersionError,
 } from "./errors.js";
 export * from "./query/index.js";
@@ -34,6 +37,7 @@ export {
   type LmdbStoreOptions,
   type QueryOptions,
 } from "./store/lmdb-document-store.js";
+export { MIGRATIONS, SCHEMA_VERSION } from "./store/postgres/migrations.js";
 export {
   DEFAULT_MAX_EXAMINED,
   runStoreQuery,

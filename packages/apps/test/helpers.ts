@@ -2,6 +2,7 @@ import { tempDir as sharedTempDir } from "@amp/test-support";
 import type { ActingUser } from "../src/index.js";
 
 export { silentLogger } from "@amp/test-support";
+export { drain } from "../src/store/drain.js";
 
 /** A fresh temp dir (the shared helper) under this package's prefix. */
 export function tempDir(prefix = "amp-apps-"): { path: string; remove: () => void } {
@@ -14,11 +15,4 @@ export function user(id: string): ActingUser {
 }
 export function anon(id = "anon-1"): ActingUser {
   return { id, anonymous: true, root: false };
-}
-
-/** Everything an async iterable yields (Node 20 has no `Array.fromAsync`). */
-export async function drain<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
 }

@@ -32,6 +32,18 @@ export function startTestServer(
 ): TestServer {
   const dir = tempDir();
   const apps = new Apps({ ...appsOptions, dir: dir.path, logger: silentLogger });
+  return serveApps(apps, options, async () => {
+    await apps.close();
+    dir.remove();
+  });
+}
+
+/** The HTTP routes over a given registry (any engine); `close` runs `cleanup`. */
+export function serveApps(
+  apps: Apps,
+  options: Omit<AppsRoutesOptions, "apps">,
+  cleanup: () => Promise<void>,
+): TestServer {
   const http = new Hono<AppsEnv>();
   http.use("*", async (c, next) => {
     c.set("user", testIdentity(c.req.header("x-test-user")));
@@ -51,9 +63,6 @@ export function startTestServer(
       }
       return Promise.resolve(http.request(path, init));
     },
-    async close() {
-      await apps.close();
-      dir.remove();
-    },
+    close: cleanup,
   };
 }

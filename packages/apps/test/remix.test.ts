@@ -3,10 +3,11 @@ import { join } from "node:path";
 import { mixEqual } from "@amp/codec";
 import { remixArtifactsFor } from "@amp/test-support";
 import { strToU8, unzipSync, zipSync } from "fflate";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { type Apps, type ArchiveProgress, exportRemix, importRemix } from "../src/index.js";
+import { ENGINES, useEngine } from "./engines.js";
 import { drain, root, user } from "./helpers.js";
-import { startTestServer, type TestServer } from "./http-helpers.js";
+import { serveApps, type TestServer } from "./http-helpers.js";
 import { buildRemix } from "./remix-archives.js";
 
 const EXECUTABLE_QUERY = '_rmx_type == "executable_cross" && variant == "WASM" | { dataRef }';
@@ -78,12 +79,17 @@ async function roundTrip(apps: Apps, archive: Uint8Array, rename: (name: string)
   return imported;
 }
 
-describe(".remix import and export", () => {
+describe.each(ENGINES)(".remix import and export (real %s)", (engineName) => {
+  const engine = useEngine(engineName);
   let s: TestServer;
-  beforeAll(() => {
-    s = startTestServer({ archiveLimits: { maxUncompressedBytes: 20 * 1024 * 1024 } });
+  beforeAll(async () => {
+    // The engine closes the registry.
+    s = serveApps(
+      await engine.apps(),
+      { archiveLimits: { maxUncompressedBytes: 20 * 1024 * 1024 } },
+      async () => {},
+    );
   });
-  afterAll(() => s.close());
 
   it("imports a built archive: records, files, runtime, and the executable the client queries for", async () => {
     const progress: ArchiveProgress[] = [];

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { isMixMap, MixCase, type MixMap, type MixValue, ref, TaggedString } from "@amp/codec";
+import { decodeMsgpack, isMixMap, MixCase, type MixMap, type MixValue, ref, TaggedString } from "@amp/codec";
 import { AppsError } from "../errors.js";
 import { checkItemName } from "../names.js";
 
@@ -131,4 +131,14 @@ export function stampDocument(doc: MixMap, previous: MixMap | undefined, actor: 
   out._rmx_last_modified_by = actor;
   for (const k of Object.keys(doc)) if (!SYSTEM.has(k)) out[k] = doc[k];
   return out;
+}
+
+/**
+ * Documents are stored as @amp/codec msgpack, the format of `.remix` entries. LMDB hands
+ * back a Buffer that it reuses on the next read, and the decoder copies binary values with
+ * `slice`, which on a Buffer is a view: decoding through a plain Uint8Array view makes every
+ * binary value a copy of its own (a plain Uint8Array, on every thread).
+ */
+export function decodeStored(bytes: Uint8Array): MixMap {
+  return decodeMsgpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)) as MixMap;
 }

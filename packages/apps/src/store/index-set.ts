@@ -42,7 +42,7 @@ export class IndexSet {
   }
 
   setFields(fields: readonly string[]): void {
-    this.indexed = normalize(fields);
+    this.indexed = normalizeIndexedFields(fields);
     this.layout = this.indexed.map((field) => ({
       field,
       prefix: fieldPrefix(field),
@@ -149,7 +149,8 @@ function entryKey(field: FieldLayout, doc: MixMap): Buffer | undefined {
   return entry;
 }
 
-function normalize(fields: readonly string[]): string[] {
+/** The indexed fields as stored: checked, `_rmx_type` added, unique, sorted. */
+export function normalizeIndexedFields(fields: readonly string[]): string[] {
   for (const f of fields) {
     if (f.length === 0 || f.length > 256 || f.includes("\0")) {
       throw new AppsError("bad_request", `invalid index field ${JSON.stringify(f.slice(0, 100))}`);

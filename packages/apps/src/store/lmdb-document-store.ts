@@ -1,10 +1,10 @@
-import { decodeMsgpack, encodeMsgpack, type MixMap } from "@amp/codec";
+import { encodeMsgpack, type MixMap } from "@amp/codec";
 import { type Database, open, type RootDatabase } from "lmdb";
 import type { Logger } from "pino";
 import { decodeCursor, plan, type Query } from "../query/index.js";
 import { LmdbBlobStore } from "./blob-store.js";
 import { ChangeFeed, type ChangeListener, type DocumentChange } from "./change-feed.js";
-import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, newId } from "./document.js";
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits, decodeStored, newId } from "./document.js";
 import { LmdbFileStore } from "./file-store.js";
 import { IndexSet } from "./index-set.js";
 import {
@@ -57,15 +57,6 @@ export const DOCS_TABLE = { name: "docs", encoding: "binary" } as const;
 
 const SEQ_KEY = "seq";
 
-/**
- * Documents are stored as @amp/codec msgpack, the format of `.remix` entries. LMDB hands
- * back a Buffer that it reuses on the next read, and the decoder copies binary values with
- * `slice`, which on a Buffer is a view: decoding through a plain Uint8Array view makes every
- * binary value a copy of its own (a plain Uint8Array, on every thread).
- */
-export function decodeStored(bytes: Uint8Array): MixMap {
-  return decodeMsgpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)) as MixMap;
-}
 const INSTANCE_KEY = "instance";
 
 /**

@@ -4,8 +4,9 @@ import { parentPort } from "node:worker_threads";
 import { encodeMsgpack } from "@amp/codec";
 import { type Database, open, type RootDatabase } from "lmdb";
 import { plan } from "../query/index.js";
+import { decodeStored } from "./document.js";
 import { INDEX_TABLE, indexTableRange } from "./index-set.js";
-import { DOCS_TABLE, decodeStored, ENVIRONMENT } from "./lmdb-document-store.js";
+import { DOCS_TABLE, ENVIRONMENT } from "./lmdb-document-store.js";
 import { executePlan, type StoreReader } from "./query-executor.js";
 import { type QueryWorkerReply, type QueryWorkerRequest, toWorkerError } from "./query-thread.js";
 

@@ -14,6 +14,7 @@ import {
   type RangeLiteral,
   runQuery,
 } from "../../src/query/index.js";
+import { ENGINES, useEngine } from "../engines.js";
 import { mixValueArb } from "./arbitraries.js";
 import { toMongo } from "./to-mongo.js";
 
@@ -126,6 +127,41 @@ function runWithIndexes(
     plan: p,
   };
 }
+
+describe.each(ENGINES)("differential: a real %s store against mingo", (engineName) => {
+  const engine = useEngine(engineName);
+  it("filters the same documents, through its indexes or a scan", async () => {
+    const plans = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(
+        docsArb,
+        filterArb,
+        fc.subarray(["a", "b", "t", "n.x"]),
+        async (docs, filter, fields) => {
+          const store = await engine.store({ indexedFields: fields });
+          try {
+            if (docs.length > 0)
+              await store.write(
+                docs.map((doc) => ({ op: "insert" as const, doc })),
+                "u",
+              );
+            const result = await store.query({ filter });
+            plans.add(result.plan);
+            const theirs = find(docs, toMongo(filter))
+              .sort({ _rmx_id: 1 })
+              .all()
+              .map((d) => d._rmx_id);
+            expect(ids(result.documents)).toStrictEqual(theirs);
+          } finally {
+            await store.close();
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+    expect([...plans].some((p) => p.startsWith("index:"))).toBe(true);
+  });
+});
 
 describe("differential: runQuery against mingo (MongoDB semantics)", () => {
   it("filters the same documents", () => {

@@ -1,0 +1,112 @@
+import pg from "pg";
+import type { Logger } from "pino";
+import { AppsError, StoreUnavailableError } from "../../errors.js";
+
+/** One statement's rows, typed by the caller. */
+export type Rows<T> = T[];
+
+/** A query function: on the pool, or on one client inside a transaction. */
+export type Query = <T extends pg.QueryResultRow>(
+  sql: string | pg.QueryConfig,
+  values?: unknown[],
+) => Promise<Rows<T>>;
+
+/**
+ * The engine's connections: a pool for statements and transactions, with every failure to
+ * reach the server turned into `StoreUnavailableError` (503). The pool's `error` events (an idle
+ * connection dropped by a restarting server) are logged, never thrown: the process stays up.
+ */
+export class Database {
+  readonly pool: pg.Pool;
+
+  constructor(
+    readonly url: string,
+    private readonly logger: Logger,
+    poolSize = 10,
+  ) {
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: poolSize,
+      connectionTimeoutMillis: 5_000,
+      idleTimeoutMillis: 30_000,
+    });
+    this.pool.on("error", (err) => this.logger.warn({ err }, "idle PostgreSQL connection lost"));
+  }
+
+  query: Query = async <T extends pg.QueryResultRow>(sql: string | pg.QueryConfig, values?: unknown[]) => {
+    try {
+      return (await this.pool.query<T>(sql, values)).rows;
+    } catch (err) {
+      throw mapError(err);
+    }
+  };
+
+  /** Runs `body` in one transaction (rolled back when it throws). */
+  async transaction<T>(body: (query: Query) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw mapError(err);
+    }
+    const query: Query = async <R extends pg.QueryResultRow>(
+      sql: string | pg.QueryConfig,
+      values?: unknown[],
+    ) => {
+      try {
+        return (await client.query<R>(sql, values)).rows;
+      } catch (err) {
+        throw mapError(err);
+      }
+    };
+    let broken: unknown;
+    try {
+      await query("BEGIN");
+      const result = await body(query);
+      await query("COMMIT");
+      return result;
+    } catch (err) {
+      broken = err instanceof StoreUnavailableError ? err : undefined;
+      if (!broken) await client.query("ROLLBACK").catch((e: unknown) => (broken = e));
+      throw err;
+    } finally {
+      // A connection that failed is not handed out again.
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** SQLSTATE classes and client errors that mean "the server did not answer", not "the statement was wrong". */
+export function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string") {
+    if (/^(08|53|57P)/.test(code)) return true;
+    if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND"].includes(code))
+      return true;
+  }
+  return /Connection terminated|connection timeout|Client has encountered a connection error|Connection ended|not queryable/i.test(
+    err.message,
+  );
+}
+
+function mapError(err: unknown): Error {
+  if (err instanceof AppsError) return err;
+  if (isUnavailable(err)) return new StoreUnavailableError(err);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** A SQL string literal (standard_conforming_strings: only quotes are doubled). */
+export function sqlLiteral(s: string): string {
+  if (s.includes("\0")) throw new AppsError("bad_request", "a NUL character in a name");
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/** PostgreSQL's unique_violation. */
+export function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === "23505";
+}

@@ -1,0 +1,373 @@
+import { decodeMsgpack, encodeMsgpack, type MixMap, type MixValue } from "@amp/codec";
+import type { Logger } from "pino";
+import { AppsError } from "../../errors.js";
+import { decodeCursor, type IndexRange, type Plan, plan, type Query } from "../../query/index.js";
+import { ChangeFeed, type ChangeListener, type DocumentChange } from "../change-feed.js";
+import { type DocumentLimits, decodeStored } from "../document.js";
+import { normalizeIndexedFields } from "../index-set.js";
+import { checkScanCost, executePlan, type StoreQueryResult, type StoreReader } from "../query-executor.js";
+import type { DocumentStore, WriteOp, WriteResult } from "../store.js";
+import { checkOps, opId, resolveOp } from "../write-op.js";
+import { PostgresBlobStore } from "./blob-store.js";
+import type { Database, Query as Sql } from "./database.js";
+import { PostgresFileStore } from "./file-store.js";
+import { createIndexSql, documentKeys, dropIndexSql, rangeCondition } from "./index-keys.js";
+
+/** A row of `amp_stores`. */
+export interface StoreRow {
+  readonly id: string;
+  readonly instance: string;
+  readonly seq: string;
+  readonly indexed_fields: string[];
+}
+
+/** What every store of one engine shares. */
+export interface StoreContext {
+  readonly db: Database;
+  readonly logger: Logger;
+  readonly limits: DocumentLimits;
+  readonly maxExamined: number;
+  /** This process's id on the change channel: its own notifications are not replayed. */
+  readonly node: string;
+  /** The store closed: no more notifications for it. */
+  readonly onClose: (store: PostgresDocumentStore) => void;
+}
+
+/** The LISTEN/NOTIFY channel of committed batches (`<store> <seq> <node> <kind>`). */
+export const CHANGE_CHANNEL = "amp_changes";
+
+/** Batches kept in `amp_changes` per store for other nodes' feeds. */
+const KEPT_CHANGES = 1000;
+/** Documents read per round trip when reading them all. */
+const PAGE = 1000;
+
+/**
+ * The PostgreSQL engine: one app's documents in `amp_docs` (msgpack, exact) with the `keys`
+ * projection its partial expression indexes read. A write is one transaction that locks the
+ * store's row (writers of one app take turns, as LMDB's single writer), bumps its sequence,
+ * logs the batch for other nodes and notifies them.
+ */
+export class PostgresDocumentStore implements DocumentStore {
+  readonly blobs: PostgresBlobStore;
+  readonly files: PostgresFileStore;
+  readonly instance: string;
+  readonly id: number;
+  private lastSeq: number;
+  private fields: string[];
+  private readonly feed: ChangeFeed;
+  /** Other nodes' batches, emitted one after another in sequence order. */
+  private remote: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ctx: StoreContext,
+    readonly app: string,
+    row: StoreRow,
+  ) {
+    this.id = Number(row.id);
+    this.instance = row.instance;
+    this.lastSeq = Number(row.seq);
+    this.fields = row.indexed_fields;
+    this.blobs = new PostgresBlobStore(ctx.db, this.id);
+    this.files = new PostgresFileStore(ctx.db, this.id, this.blobs);
+    this.feed = new ChangeFeed((err) => ctx.logger.error({ err, app }, "change listener failed"));
+  }
+
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  get indexedFields(): readonly string[] {
+    return this.fields;
+  }
+
+  get maxExamined(): number {
+    return this.ctx.maxExamined;
+  }
+
+  async currentSeq(): Promise<number> {
+    const [row] = await this.ctx.db.query<{ seq: string }>("SELECT seq FROM amp_stores WHERE id = $1", [
+      this.id,
+    ]);
+    const seq = Number(row?.seq ?? 0);
+    this.lastSeq = Math.max(this.lastSeq, seq);
+    return seq;
+  }
+
+  async get(id: string): Promise<MixMap | undefined> {
+    const [row] = await this.ctx.db.query<{ doc: Buffer }>({
+      name: "amp_get",
+      text: "SELECT doc FROM amp_docs WHERE store = $1 AND id = $2",
+      values: [this.id, id],
+    });
+    return row === undefined ? undefined : decodeStored(row.doc);
+  }
+
+  async list(limit: number, afterId?: string): Promise<MixMap[]> {
+    const rows = await this.ctx.db.query<{ doc: Buffer }>(
+      afterId === undefined
+        ? "SELECT doc FROM amp_docs WHERE store = $1 ORDER BY id LIMIT $2"
+        : "SELECT doc FROM amp_docs WHERE store = $1 AND id > $3 ORDER BY id LIMIT $2",
+      afterId === undefined ? [this.id, limit] : [this.id, limit, afterId],
+    );
+    return rows.map((r) => decodeStored(r.doc));
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.ctx.db.query<{ n: string }>(
+      "SELECT count(*) AS n FROM amp_docs WHERE store = $1",
+      [this.id],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async *allDocuments(): AsyncGenerator<MixMap> {
+    let after = "";
+    for (;;) {
+      const rows = await this.ctx.db.query<{ id: string; doc: Buffer }>(
+        "SELECT id, doc FROM amp_docs WHERE store = $1 AND id > $2 ORDER BY id LIMIT $3",
+        [this.id, after, PAGE],
+      );
+      for (const row of rows) yield decodeStored(row.doc);
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  /**
+   * SQL finds the candidates (an index plan: each range through the field's expression index;
+   * a scan: every document, after counting them); the LMDB engine's executor then filters,
+   * sorts, pages and projects them, so both engines answer alike to the byte.
+   */
+  async query(query: Query): Promise<StoreQueryResult> {
+    const chosen = plan(query, this.fields);
+    if (query.after !== undefined) decodeCursor(query.after, query.sort ?? []);
+    const docs = new Map<string, MixMap>();
+    const ranges = new Map<IndexRange, string[]>();
+    let count = 0;
+    if (chosen.kind === "scan") {
+      count = await this.count();
+      checkScanCost(count, query, chosen, this.maxExamined);
+      for await (const doc of this.allDocuments()) docs.set(doc._rmx_id as string, doc);
+    } else {
+      // One more than the limit in all, so the executor sees the overflow and refuses.
+      let room = this.maxExamined + 1;
+      for (const range of chosen.ranges) {
+        const ids = room > 0 ? await this.rangeIds(chosen, range, room, docs) : [];
+        room -= ids.length;
+        ranges.set(range, ids);
+      }
+    }
+    const reader: StoreReader = {
+      indexedFields: this.fields,
+      count,
+      get: (id) => docs.get(id),
+      allDocuments: () => docs.values(),
+      indexIds: (_field, range) => ranges.get(range) ?? [],
+    };
+    return executePlan(reader, query, chosen, this.maxExamined);
+  }
+
+  private async rangeIds(
+    chosen: Extract<Plan, { kind: "index" }>,
+    range: IndexRange,
+    limit: number,
+    docs: Map<string, MixMap>,
+  ): Promise<string[]> {
+    const cond = rangeCondition(chosen.field, range, 2);
+    const rows = await this.ctx.db.query<{ id: string; doc: Buffer }>(
+      `SELECT id, doc FROM amp_docs WHERE store = ${this.id} AND ${cond.sql} LIMIT $1`,
+      [limit, ...cond.values],
+    );
+    for (const row of rows) docs.set(row.id, decodeStored(row.doc));
+    return rows.map((r) => r.id);
+  }
+
+  async write(ops: readonly WriteOp[], actor: string): Promise<WriteResult> {
+    checkOps(ops, this.ctx.limits);
+    const changes: DocumentChange[] = [];
+    const results: MixMap[] = [];
+    const seq = await this.ctx.db.transaction(async (sql) => {
+      const fields = await this.lockRow(sql);
+      const named = [...new Set(ops.map(opId).filter((id): id is string => id !== undefined))];
+      const current = new Map<string, MixMap | undefined>();
+      if (named.length > 0) {
+        const rows = await sql<{ id: string; doc: Buffer }>(
+          "SELECT id, doc FROM amp_docs WHERE store = $1 AND id = ANY($2::text[])",
+          [this.id, named],
+        );
+        for (const row of rows) current.set(row.id, decodeStored(row.doc));
+      }
+      // Later ops of the batch see the earlier ones' effect, as in one LMDB transaction.
+      const now = new Date().toISOString();
+      const touched = new Set<string>();
+      for (const op of ops) {
+        const id = opId(op);
+        const effect = resolveOp(op, id === undefined ? undefined : current.get(id), actor, now);
+        if (effect.kind === "delete") {
+          touched.add(effect.id);
+          current.set(effect.id, undefined);
+          changes.push({ op: "delete", id: effect.id });
+          results.push({ _rmx_id: effect.id, deleted: true });
+        } else {
+          const storedId = effect.doc._rmx_id as string;
+          touched.add(storedId);
+          current.set(storedId, effect.doc);
+          changes.push({ op: "put", id: storedId, doc: effect.doc });
+          results.push(effect.doc);
+        }
+      }
+      const putIds: string[] = [];
+      const bytes: Buffer[] = [];
+      const keys: string[] = [];
+      const deleted: string[] = [];
+      for (const id of touched) {
+        const doc = current.get(id);
+        if (doc === undefined) {
+          deleted.push(id);
+          continue;
+        }
+        putIds.push(id);
+        const encoded = encodeMsgpack(doc);
+        bytes.push(Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength));
+        keys.push(documentKeys(doc, fields));
+      }
+      if (deleted.length > 0) {
+        await sql("DELETE FROM amp_docs WHERE store = $1 AND id = ANY($2::text[])", [this.id, deleted]);
+      }
+      if (putIds.length > 0) {
+        await sql(
+          `INSERT INTO amp_docs (store, id, doc, keys)
+             SELECT $1, id, doc, keys::jsonb FROM unnest($2::text[], $3::bytea[], $4::text[]) AS d (id, doc, keys)
+           ON CONFLICT (store, id) DO UPDATE SET doc = EXCLUDED.doc, keys = EXCLUDED.keys`,
+          [this.id, putIds, bytes, keys],
+        );
+      }
+      const next = await this.bump(sql, "write");
+      const log = encodeMsgpack(changes as unknown as MixValue);
+      await sql("INSERT INTO amp_changes (store, seq, changes) VALUES ($1, $2, $3)", [
+        this.id,
+        next,
+        Buffer.from(log.buffer, log.byteOffset, log.byteLength),
+      ]);
+      if (next % 100 === 0) {
+        await sql("DELETE FROM amp_changes WHERE store = $1 AND seq <= $2", [this.id, next - KEPT_CHANGES]);
+      }
+      return next;
+    });
+    this.lastSeq = Math.max(this.lastSeq, seq);
+    this.feed.emit({ app: this.app, seq, changes });
+    return { seq, results };
+  }
+
+  /** Takes the store's row lock for this transaction and answers the indexed fields as committed. */
+  private async lockRow(sql: Sql): Promise<string[]> {
+    const [row] = await sql<{ indexed_fields: string[] }>(
+      "SELECT indexed_fields FROM amp_stores WHERE id = $1 FOR UPDATE",
+      [this.id],
+    );
+    if (!row) throw new AppsError("not_found", "no such app");
+    this.fields = row.indexed_fields;
+    return row.indexed_fields;
+  }
+
+  /** Moves the sequence on (a write) or not (`fields`), and tells the other nodes. */
+  private async bump(sql: Sql, kind: "write" | "fields"): Promise<number> {
+    const [row] = await sql<{ seq: string }>(
+      kind === "write"
+        ? "UPDATE amp_stores SET seq = seq + 1 WHERE id = $1 RETURNING seq"
+        : "SELECT seq FROM amp_stores WHERE id = $1",
+      [this.id],
+    );
+    const seq = Number(row!.seq);
+    await sql("SELECT pg_notify($1, $2)", [CHANGE_CHANNEL, `${this.id} ${seq} ${this.ctx.node} ${kind}`]);
+    return seq;
+  }
+
+  async setIndexedFields(fields: readonly string[]): Promise<void> {
+    const next = normalizeIndexedFields(fields);
+    await this.ctx.db.transaction(async (sql) => {
+      const before = await this.lockRow(sql);
+      await sql("UPDATE amp_stores SET indexed_fields = $2 WHERE id = $1", [this.id, JSON.stringify(next)]);
+      let after = "";
+      for (;;) {
+        const rows = await sql<{ id: string; doc: Buffer }>(
+          "SELECT id, doc FROM amp_docs WHERE store = $1 AND id > $2 ORDER BY id LIMIT $3",
+          [this.id, after, PAGE],
+        );
+        if (rows.length === 0) break;
+        await sql(
+          `UPDATE amp_docs SET keys = k.keys::jsonb FROM unnest($2::text[], $3::text[]) AS k (id, keys)
+           WHERE amp_docs.store = $1 AND amp_docs.id = k.id`,
+          [this.id, rows.map((r) => r.id), rows.map((r) => documentKeys(decodeStored(r.doc), next))],
+        );
+        after = rows[rows.length - 1]!.id;
+      }
+      for (const field of before) if (!next.includes(field)) await sql(dropIndexSql(this.id, field));
+      for (const field of next) await sql(createIndexSql(this.id, field));
+      await this.bump(sql, "fields");
+    });
+    this.fields = next;
+  }
+
+  subscribe(listener: ChangeListener): () => void {
+    return this.feed.subscribe(listener);
+  }
+
+  async getMeta<T>(key: string): Promise<T | undefined> {
+    const [row] = await this.ctx.db.query<{ value: T }>(
+      "SELECT value FROM amp_meta WHERE store = $1 AND key = $2",
+      [this.id, `app:${key}`],
+    );
+    return row?.value;
+  }
+
+  async setMeta(key: string, value: unknown): Promise<void> {
+    await this.ctx.db.query(
+      "INSERT INTO amp_meta (store, key, value) VALUES ($1, $2, $3) ON CONFLICT (store, key) DO UPDATE SET value = EXCLUDED.value",
+      [this.id, `app:${key}`, JSON.stringify(value)],
+    );
+  }
+
+  async close(): Promise<void> {
+    this.ctx.onClose(this);
+    await this.remote;
+  }
+
+  /**
+   * Another node committed to this store (its notification): the sequence moves, and the batch
+   * is read from `amp_changes` and emitted to this node's subscribers, in order.
+   */
+  notified(seq: number, kind: string): void {
+    this.lastSeq = Math.max(this.lastSeq, seq);
+    if (kind === "fields") {
+      this.remote = this.remote
+        .then(() => this.reloadFields())
+        .catch((err: unknown) => this.remoteFailed(err));
+      return;
+    }
+    if (this.feed.size === 0) return;
+    this.remote = this.remote
+      .then(async () => {
+        const [row] = await this.ctx.db.query<{ changes: Buffer }>(
+          "SELECT changes FROM amp_changes WHERE store = $1 AND seq = $2",
+          [this.id, seq],
+        );
+        if (!row) return;
+        const changes = decodeMsgpack(new Uint8Array(row.changes)) as unknown as DocumentChange[];
+        this.feed.emit({ app: this.app, seq, changes });
+      })
+      .catch((err: unknown) => this.remoteFailed(err));
+  }
+
+  private async reloadFields(): Promise<void> {
+    const [row] = await this.ctx.db.query<{ indexed_fields: string[] }>(
+      "SELECT indexed_fields FROM amp_stores WHERE id = $1",
+      [this.id],
+    );
+    if (row) this.fields = row.indexed_fields;
+  }
+
+  private remoteFailed(err: unknown): void {
+    this.ctx.logger.warn({ err, app: this.app }, "reading another node's change failed");
+  }
+}

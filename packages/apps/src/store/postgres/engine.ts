@@ -1,0 +1,286 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import type { Logger } from "pino";
+import { AppsError, DatabaseStartupError } from "../../errors.js";
+import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from "../document.js";
+import { drain } from "../drain.js";
+import type { AppBuild, OpenedEngine, StorageEngine } from "../engine.js";
+import { normalizeIndexedFields } from "../index-set.js";
+import { DEFAULT_MAX_EXAMINED } from "../query-executor.js";
+import { Database, isUnavailable, isUniqueViolation } from "./database.js";
+import { CHANGE_CHANNEL, PostgresDocumentStore, type StoreContext, type StoreRow } from "./document-store.js";
+import { createIndexSql, indexName } from "./index-keys.js";
+import { migrate } from "./migrations.js";
+
+export interface PostgresEngineOptions {
+  /** `postgres://user:password@host:port/database` (or `postgresql://`). */
+  readonly url: string;
+  readonly logger: Logger;
+  readonly documentLimits?: Partial<DocumentLimits>;
+  readonly maxExamined?: number;
+  /** Connections in the pool (default 10). */
+  readonly poolSize?: number;
+}
+
+/** A build left this long without being registered is a crashed one (removed at the next start). */
+const ORPHAN_AGE = "1 hour";
+/** Reconnect delays of the LISTEN connection after it was lost. */
+const LISTEN_RETRY_MS = [100, 500, 1000, 2000, 5000];
+
+/**
+ * Opens the PostgreSQL engine: checks the URL, connects, migrates the schema (under an advisory
+ * lock), starts listening for other nodes' changes and reads the registry. Start-up failures are
+ * `DatabaseStartupError`s (`bad_database_url`, `database_unreachable`, `database_refused`,
+ * `schema_too_new`), and nothing is left open.
+ */
+export async function openPostgresEngine(options: PostgresEngineOptions): Promise<OpenedEngine> {
+  checkUrl(options.url);
+  const client = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 10_000 });
+  client.on("error", () => {}); // a failure surfaces through connect/query below
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => {});
+    throw startupError(err, options.url);
+  }
+  try {
+    await migrate(client);
+  } catch (err) {
+    if (err instanceof DatabaseStartupError) throw err;
+    throw startupError(err, options.url);
+  } finally {
+    await client.end().catch(() => {});
+  }
+  const engine = new PostgresEngine(options);
+  try {
+    await engine.start();
+    return {
+      engine,
+      admin: await drain(engine.admin.allDocuments()),
+      meta: await drain(engine.meta.allDocuments()),
+    };
+  } catch (err) {
+    await engine.close().catch(() => {});
+    throw startupError(err, options.url);
+  }
+}
+
+function checkUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new DatabaseStartupError(
+      "bad_database_url",
+      "the database URL is not a URL (postgres://user@host:port/db)",
+    );
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new DatabaseStartupError(
+      "bad_database_url",
+      `the database URL must start with postgres:// or postgresql://, not ${parsed.protocol}//`,
+    );
+  }
+  if (url.length > 4096) throw new DatabaseStartupError("bad_database_url", "the database URL is too long");
+}
+
+/** The server's host and port for messages: never the password. */
+function where(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || "5432"}${u.pathname}`;
+}
+
+function startupError(err: unknown, url: string): DatabaseStartupError {
+  if (err instanceof DatabaseStartupError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (isUnavailable(err)) {
+    return new DatabaseStartupError(
+      "database_unreachable",
+      `PostgreSQL at ${where(url)} does not answer: ${message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return new DatabaseStartupError("database_refused", `PostgreSQL at ${where(url)} refused amp: ${message}`, {
+    cause: err,
+  });
+}
+
+class PostgresEngine implements StorageEngine {
+  readonly kind = "postgres";
+  private readonly db: Database;
+  private readonly ctx: StoreContext;
+  /** Open stores by store id: where other nodes' notifications go. */
+  private readonly open = new Map<number, Set<PostgresDocumentStore>>();
+  private listener: pg.Client | undefined;
+  private closed = false;
+  private systemStores: { admin: PostgresDocumentStore; meta: PostgresDocumentStore } | undefined;
+
+  constructor(private readonly options: PostgresEngineOptions) {
+    this.db = new Database(options.url, options.logger, options.poolSize);
+    this.ctx = {
+      db: this.db,
+      logger: options.logger,
+      limits: { ...DEFAULT_DOCUMENT_LIMITS, ...options.documentLimits },
+      maxExamined: options.maxExamined ?? DEFAULT_MAX_EXAMINED,
+      node: randomBytes(6).toString("hex"),
+      onClose: (store) => this.open.get(store.id)?.delete(store),
+    };
+  }
+
+  get admin(): PostgresDocumentStore {
+    return this.systemStores!.admin;
+  }
+
+  get meta(): PostgresDocumentStore {
+    return this.systemStores!.meta;
+  }
+
+  async start(): Promise<void> {
+    await this.listen();
+    this.systemStores = {
+      admin: await this.openStore("_rmx_admin"),
+      meta: await this.openStore("_rmx_meta"),
+    };
+  }
+
+  /**
+   * One connection LISTENs for every store's commits. When it is lost (the server restarted),
+   * it reconnects; batches committed meanwhile are not replayed to feeds, but each open store's
+   * sequence is read again so ETags stay right.
+   */
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: 5_000 });
+    // Before it is listening, a failure surfaces through connect/query (and the caller retries).
+    let lost = true;
+    const onLost = (err?: Error) => {
+      if (lost) return;
+      lost = true;
+      if (this.listener === client) this.listener = undefined;
+      client.end().catch(() => {});
+      if (!this.closed) {
+        this.options.logger.warn({ err }, "PostgreSQL change listener lost; reconnecting");
+        void this.relisten(0);
+      }
+    };
+    client.on("error", onLost);
+    client.on("end", () => onLost());
+    client.on("notification", (n) => {
+      if (n.channel === CHANGE_CHANNEL && n.payload) this.notified(n.payload);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => {});
+      throw err;
+    }
+    lost = false;
+    this.listener = client;
+  }
+
+  private async relisten(attempt: number): Promise<void> {
+    await new Promise((r) => setTimeout(r, LISTEN_RETRY_MS[Math.min(attempt, LISTEN_RETRY_MS.length - 1)]));
+    if (this.closed) return;
+    try {
+      await this.listen();
+      for (const stores of this.open.values())
+        for (const store of stores) await store.currentSeq().catch(() => {});
+    } catch {
+      void this.relisten(attempt + 1);
+    }
+  }
+
+  private notified(payload: string): void {
+    const [id, seq, node, kind] = payload.split(" ");
+    if (node === this.ctx.node || id === undefined || seq === undefined || kind === undefined) return;
+    for (const store of this.open.get(Number(id)) ?? []) store.notified(Number(seq), kind);
+  }
+
+  async openStore(app: string): Promise<PostgresDocumentStore> {
+    const [row] = await this.db.query<StoreRow>(
+      "SELECT id, instance, seq, indexed_fields FROM amp_stores WHERE name = $1",
+      [app],
+    );
+    if (!row) throw new AppsError("not_found", "no such app");
+    return this.track(new PostgresDocumentStore(this.ctx, app, row));
+  }
+
+  private track(store: PostgresDocumentStore): PostgresDocumentStore {
+    let stores = this.open.get(store.id);
+    if (!stores) {
+      stores = new Set();
+      this.open.set(store.id, stores);
+    }
+    stores.add(store);
+    return store;
+  }
+
+  async beginBuild(app: string, indexedFields: readonly string[]): Promise<AppBuild> {
+    const fields = normalizeIndexedFields(indexedFields);
+    const row = await this.db.transaction(async (sql) => {
+      const [created] = await sql<StoreRow>(
+        `INSERT INTO amp_stores (name, instance, indexed_fields) VALUES (NULL, $1, $2)
+         RETURNING id, instance, seq, indexed_fields`,
+        [randomBytes(6).toString("hex"), JSON.stringify(fields)],
+      );
+      for (const field of fields) await sql(createIndexSql(Number(created!.id), field));
+      return created!;
+    });
+    return { app, store: this.track(new PostgresDocumentStore(this.ctx, app, row)) };
+  }
+
+  async commitBuild(build: AppBuild): Promise<void> {
+    const store = build.store as PostgresDocumentStore;
+    try {
+      await this.db.query("UPDATE amp_stores SET name = $1 WHERE id = $2", [build.app, store.id]);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      await this.discardBuild(build);
+      throw new AppsError("conflict", `app ${build.app} exists`);
+    }
+    await store.close();
+  }
+
+  async discardBuild(build: AppBuild): Promise<void> {
+    const store = build.store as PostgresDocumentStore;
+    await store.close();
+    await this.dropStore(store.id);
+  }
+
+  async dropApp(app: string): Promise<void> {
+    const [row] = await this.db.query<{ id: string }>("SELECT id FROM amp_stores WHERE name = $1", [app]);
+    if (row) await this.dropStore(Number(row.id));
+  }
+
+  /** The store's rows go with it (ON DELETE CASCADE), its partial indexes are dropped by name. */
+  private async dropStore(id: number): Promise<void> {
+    await this.db.transaction(async (sql) => {
+      const [row] = await sql<{ indexed_fields: string[] }>(
+        "DELETE FROM amp_stores WHERE id = $1 RETURNING indexed_fields",
+        [id],
+      );
+      for (const field of row?.indexed_fields ?? [])
+        await sql(`DROP INDEX IF EXISTS ${indexName(id, field)}`);
+    });
+  }
+
+  async removeOrphans(registered: (app: string) => boolean): Promise<void> {
+    const rows = await this.db.query<{ id: string; name: string | null }>(
+      `SELECT id, name FROM amp_stores WHERE created_at < now() - interval '${ORPHAN_AGE}'
+         AND (name IS NULL OR name NOT LIKE '\\_rmx\\_%')`,
+    );
+    for (const row of rows) {
+      if (row.name !== null && registered(row.name)) continue;
+      this.options.logger.warn({ app: row.name, store: row.id }, "removing unregistered app storage");
+      await this.dropStore(Number(row.id));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.listener?.end().catch(() => {});
+    await this.db.close();
+  }
+}
