@@ -1,0 +1,163 @@
+import { silentLogger, startPostgres, type TestPostgres } from "@amp/test-support";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  Apps,
+  type ChangeEvent,
+  DatabaseStartupError,
+  parse,
+  SCHEMA_VERSION,
+  StoreUnavailableError,
+} from "../src/index.js";
+import { plan } from "../src/query/index.js";
+import { rangeCondition } from "../src/store/postgres/index-keys.js";
+import { root } from "./helpers.js";
+import { serveApps } from "./http-helpers.js";
+
+/** What only the PostgreSQL engine has: several nodes on one database, migrations, outages. */
+describe("PostgreSQL engine (real PostgreSQL)", () => {
+  let server: TestPostgres;
+  let n = 0;
+  const open: Apps[] = [];
+  const node = async (url: string) => {
+    const apps = await Apps.open({ dir: "", databaseUrl: url, logger: silentLogger });
+    open.push(apps);
+    return apps;
+  };
+  const freshDatabase = () => server.createDatabase(`t${n++}`);
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    for (const apps of open) await apps.close().catch(() => {});
+    await server?.stop();
+  });
+
+  it("two nodes on one database: the registry, writes, change feeds and ETags cross over", async () => {
+    const url = await freshDatabase();
+    const [a, b] = await Promise.all([node(url), node(url)]); // both migrate at once: one does
+    await a.create(root, "shared", { indexedFields: ["n"] });
+    await until(() => b.list(root).some((info) => info.name === "shared"));
+    const onB = await b.store(root, "shared", ["allowed_read"]);
+    const seen: ChangeEvent[] = [];
+    onB.subscribe((e) => seen.push(e));
+    const onA = await a.store(root, "shared", ["allowed_build"]);
+    await onA.write([{ op: "insert", doc: { _rmx_id: "d1", _rmx_type: "t", n: 1n } }], "root");
+    await until(() => seen.length === 1);
+    expect(seen[0]).toMatchObject({ app: "shared", seq: 1, changes: [{ op: "put", id: "d1" }] });
+    expect(await onB.get("d1")).toMatchObject({ n: 1n });
+    expect(await onB.currentSeq()).toBe(await onA.currentSeq());
+    expect(onB.instance).toBe(onA.instance);
+    // Indexed fields set on A are used by B's planner.
+    await a.setIndexedFields(root, "shared", ["m"]);
+    await onA.write([{ op: "insert", doc: { _rmx_id: "d2", _rmx_type: "t", m: "x" } }], "root");
+    await until(async () => (await b.query(root, "shared", 'm == "x"')).plan === "index:m");
+    expect((await b.query(root, "shared", 'm == "x"')).documents.map((d) => d._rmx_id)).toEqual(["d2"]);
+    await a.delete(root, "shared");
+    await until(() => !b.list(root).some((info) => info.name === "shared"));
+  });
+
+  it("answers an indexed query through the field's expression index", async () => {
+    const url = await freshDatabase();
+    const apps = await node(url);
+    await apps.create(root, "ix", { indexedFields: ["n"] });
+    const store = await apps.store(root, "ix", ["allowed_build"]);
+    const query = parse("n >= 2 && n < 5");
+    const chosen = plan(query, store.indexedFields);
+    if (chosen.kind !== "index") throw new Error("expected an index plan");
+    const cond = rangeCondition(chosen.field, chosen.ranges[0]!, 1);
+    const client = new pg.Client(url);
+    await client.connect();
+    try {
+      const [{ id }] = (await client.query("SELECT id FROM amp_stores WHERE name = 'ix'")).rows;
+      await client.query("SET enable_seqscan = off");
+      const explain = await client.query(
+        `EXPLAIN SELECT id, doc FROM amp_docs WHERE store = ${id} AND ${cond.sql}`,
+        cond.values,
+      );
+      expect(explain.rows.map((r) => r["QUERY PLAN"]).join("\n")).toMatch(/Index (Only )?Scan using amp_ix_/);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("migrates once when several nodes start together (advisory lock)", async () => {
+    const url = await freshDatabase();
+    const nodes = await Promise.all([1, 2, 3, 4].map(() => node(url)));
+    const client = new pg.Client(url);
+    await client.connect();
+    try {
+      expect((await client.query("SELECT version FROM amp_schema")).rows).toEqual([
+        { version: SCHEMA_VERSION },
+      ]);
+      const system = await client.query("SELECT name FROM amp_stores ORDER BY name");
+      expect(system.rows.map((r) => r.name)).toEqual(["_rmx_admin", "_rmx_meta"]);
+    } finally {
+      await client.end();
+    }
+    await nodes[0]!.create(root, "one");
+    await until(() => nodes.every((apps) => apps.list(root).length === 1));
+  });
+
+  it("refuses a wrong URL, an unreachable server, a missing database and a newer schema, each typed", async () => {
+    const fails = async (url: string) =>
+      Apps.open({ dir: "", databaseUrl: url, logger: silentLogger }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(await fails("mysql://127.0.0.1/x")).toMatchObject({ code: "bad_database_url" });
+    expect(await fails("not a url")).toMatchObject({ code: "bad_database_url" });
+    expect(await fails(`postgres://postgres@127.0.0.1:1/x`)).toMatchObject({ code: "database_unreachable" });
+    expect(await fails(server.urlOf("no_such_db"))).toMatchObject({ code: "database_refused" });
+    const url = await freshDatabase();
+    await (await node(url)).close();
+    const client = new pg.Client(url);
+    await client.connect();
+    await client.query("UPDATE amp_schema SET version = $1", [SCHEMA_VERSION + 1]);
+    await client.end();
+    const err = await fails(url);
+    expect(err).toBeInstanceOf(DatabaseStartupError);
+    expect(err).toMatchObject({ code: "schema_too_new" });
+    expect((err as Error).message).toMatch(/newer than this amp knows/);
+  });
+
+  it("answers 503 store_unavailable while PostgreSQL is down, and serves again once it is back", async () => {
+    const url = await freshDatabase();
+    const apps = await node(url);
+    await apps.create(root, "up");
+    const http = serveApps(apps, {}, async () => {});
+    expect((await http.request("root", "POST", "/up", [{ _rmx_type: "t", n: 1 }])).status).toBe(201);
+    await server.kill();
+    try {
+      const store = await apps.store(root, "up", ["allowed_read"]);
+      await expect(store.count()).rejects.toBeInstanceOf(StoreUnavailableError);
+      const down = await http.request("root", "GET", "/up/query.json?query=n%20%3D%3D%201");
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ error: { code: "store_unavailable" } });
+      const write = await http.request("root", "POST", "/up", [{ _rmx_type: "t", n: 2 }]);
+      expect(write.status).toBe(503);
+    } finally {
+      await server.start();
+    }
+    await until(
+      async () => (await http.request("root", "GET", "/up/query.json?query=n%20%3E%200")).status === 200,
+    );
+    expect((await http.request("root", "POST", "/up", [{ _rmx_type: "t", n: 3 }])).status).toBe(201);
+    const r = await http.request("root", "GET", "/up/query.json?query=n%20%3E%200");
+    expect(((await r.json()) as unknown[]).length).toBe(2);
+  }, 60_000);
+});
+
+/** Polls `condition` (another node's notification, a restarting server) for up to 10 s. */
+async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      if (await condition()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
