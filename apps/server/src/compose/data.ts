@@ -31,8 +31,11 @@ export class DataComponent implements Component {
   }
 
   async start(): Promise<void> {
-    const apps = new Apps({
+    // PostgreSQL when --database-url is set (a bad URL, an unreachable server or a newer schema
+    // fail the start with DatabaseStartupError); else LMDB under --database-dir, as ever.
+    const apps = await Apps.open({
       dir: join(this.config.databaseDir, "apps"),
+      databaseUrl: this.config.databaseUrl,
       logger: this.logger.child({ component: "apps" }),
     });
     this.#apps = apps;

@@ -270,6 +270,35 @@ const redisUrl = z.string().transform((text, ctx) => {
   return url.href;
 });
 
+/**
+ * `postgres://[user:password@]host[:port]/database`. As for Redis, messages never echo the URL
+ * (it may carry a password).
+ */
+const databaseUrl = z.string().transform((text, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    url = undefined;
+  }
+  const fail = (message: string) => {
+    ctx.addIssue({ code: "custom", message });
+    return z.NEVER;
+  };
+  const shape = "expected a URL such as postgres://[user:password@]host[:port]/database";
+  if (!url || text.length > 4096) return fail(shape);
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") return fail(shape);
+  if (!url.hostname) return fail("expected a host: postgres://host[:port]/database");
+  if (url.hash) return fail("expected no fragment");
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    return fail("expected user and password percent-encoded");
+  }
+  return url.href;
+});
+
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -317,6 +346,11 @@ export const serverConfigSchema = z
 
     compiler: flag.default(true),
     databaseDir: absolutePath.default(resolve("data")),
+    /**
+     * PostgreSQL shared by several amp nodes: the app registry, ACLs, documents, indexes, change
+     * sequences, files and blobs. Without it they stay in LMDB under `databaseDir`.
+     */
+    databaseUrl: databaseUrl.optional(),
     logLevel: z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(", ")}`).default("info"),
     shutdownGraceMs: duration(0, 3_600_000).default(10_000),
     bodyLimitBytes: integer(1, 1 << 30).default(16 * 1024 * 1024),

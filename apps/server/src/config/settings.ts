@@ -72,6 +72,13 @@ export const SETTINGS: { readonly [K in keyof ServerConfigInput]-?: SettingSourc
   staticRcm: { flag: "static-rcm", value: "dir", help: "solo: folder served at /x/rcm/" },
   compiler: { flag: "no-compiler", negated: true, help: "do not bridge to an external compiler" },
   databaseDir: { flag: "database-dir", value: "dir", help: "where the databases live (default ./data)" },
+  databaseUrl: {
+    flag: "database-url",
+    env: "RMX_DATABASE_URL",
+    value: "url",
+    secret: true,
+    help: "postgres://[user:password@]host[:port]/database shared by several amp nodes: apps, ACLs, documents, indexes, files, blobs (default none: LMDB in --database-dir; auth state and secrets stay there)",
+  },
   logLevel: {
     flag: "log-level",
     env: "RMX_LOG_LEVEL",
