@@ -33,11 +33,12 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
   const folders: string[] = [];
   const nodes: Record<"a" | "b" | "c", ServerProcess> = {} as Record<"a" | "b" | "c", ServerProcess>;
   let root = "";
+  const tokens: Record<string, string> = {};
 
-  const post = async (node: ServerProcess, type: string, body: Record<string, unknown>) => {
+  const post = async (node: ServerProcess, type: string, body: Record<string, unknown>, token = root) => {
     const res = await fetch(node.url(`/${APP}/track/${type}`), {
       method: "POST",
-      headers: { authorization: `Bearer ${root}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify(body),
     });
     expect(res.status).toBe(200);
@@ -58,6 +59,11 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
     const made = await runBin(["token", "--user", "root", "--database-dir", seed], env);
     expect(made.code, made.stderr).toBe(0);
     root = made.stdout.trim().split("\n").at(-1)!;
+    for (const user of ["alice", "bob"]) {
+      const t = await runBin(["token", "--user", user, "--database-dir", seed], env);
+      expect(t.code, t.stderr).toBe(0);
+      tokens[user] = t.stdout.trim().split("\n").at(-1)!;
+    }
     const started = await Promise.all(
       (["a", "b", "c"] as const).map((id) => {
         const dir = mkdtempSync(join(tmpdir(), `amp-cluster-${id}-`));
@@ -82,6 +88,12 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
         body: readFileSync(join(artifacts!.samples, `${APP}.remix`)),
       });
       expect(res.status, await res.clone().text()).toBeLessThan(300);
+      const acl = await fetch(node.url(`/x/apps/${APP}/acl`), {
+        method: "PUT",
+        headers: { authorization: `Bearer ${root}`, "content-type": "application/json" },
+        body: JSON.stringify({ allowed_run: ["alice", "bob"] }),
+      });
+      expect(acl.status, await acl.clone().text()).toBe(204);
     }
   }, 120_000);
 
@@ -167,15 +179,31 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
     }
   });
 
-  it("an MQTT-mode session on C is driven by a client of A's broker: initiate reaches C once, its output comes back", async () => {
-    const created = await post(nodes.c, "msg_session_create", sessionCreate({ machine: "server" }));
+  it("an MQTT-mode session on C is driven by its user's client of A's broker: initiate reaches C once, its output comes back; another user is refused", async () => {
+    const created = await post(
+      nodes.c,
+      "msg_session_create",
+      sessionCreate({ machine: "server" }),
+      tokens.alice,
+    );
     expect(created.errors).toBeUndefined();
     const prefix = `/org/${created.org}/ws/${created.workspace}/vm/${created.machine}`;
-    const hub = await BrokerClient.connect({
-      url: nodes.a.url("/x/broker.ws").replace(/^http/, "ws"),
-      username: "root",
-      token: root,
-    });
+    const brokerOf = (node: ServerProcess, user: string) =>
+      BrokerClient.connect({
+        url: node.url("/x/broker.ws").replace(/^http/, "ws"),
+        username: user,
+        token: tokens[user]!,
+      });
+    // A's broker learnt from C (through Redis) that the VM is alice's: bob may not read its output.
+    const bob = await brokerOf(nodes.a, "bob");
+    try {
+      await expect(bob.subscribe(`${prefix}/output`, () => {})).rejects.toMatchObject({
+        code: "BROKER_DENIED",
+      });
+    } finally {
+      await bob.close();
+    }
+    const hub = await brokerOf(nodes.a, "alice");
     try {
       const answers: TrackResponse[] = [];
       await hub.subscribe(`${prefix}/output`, (_topic, payload) => {

@@ -74,6 +74,11 @@ async function openSessions(
   // With --redis-url: a message for a session another node holds is relayed there through Redis.
   const cluster =
     config.redisUrl && parts.nodeId ? await openCluster(config.redisUrl, parts.nodeId, log) : undefined;
+  // A user's MQTT client may sit on another node than its VM: every broker's ACL knows the owners.
+  const vmOwners = cluster ? await cluster.owners.share("vm", broker.vmOwners) : broker.vmOwners;
+  const sessionOwners = cluster
+    ? await cluster.owners.share("session", broker.sessionOwners)
+    : broker.sessionOwners;
   const pool = config.groovebox
     ? await GrooveboxPool.open({ groovebox: config.groovebox, build: config.grooveboxBuild, logger: log })
     : undefined;
@@ -89,7 +94,7 @@ async function openSessions(
     workspace: config.workspace,
     baseURL,
     sessionTimeoutMs: config.sessionTimeoutMs,
-    vmOwners: broker.vmOwners,
+    vmOwners,
     ...(pool ? { pool } : {}),
     ...(cluster ? { directory: cluster.directory } : {}),
     ffi: {
@@ -125,7 +130,7 @@ async function openSessions(
     protocol,
     bus: broker,
     logger: log,
-    sessionOwners: broker.sessionOwners,
+    sessionOwners,
   });
   await mqttTrack.start();
   return {

@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { RedisSessionDirectory } from "./redis-directory.js";
 import { SessionRelay } from "./relay.js";
+import { SharedOwners } from "./shared-owners.js";
 
 export interface TrackClusterOptions {
   /** This node's id (`--node-id`): its directory entries and relay channel. */
@@ -18,9 +19,10 @@ export interface TrackClusterOptions {
 }
 
 /**
- * Sessions across nodes on one Redis: the shared session directory and the relay, on two
- * connections of their own (a subscriber connection can do nothing else). Give `directory` to
- * the `SessionManager` and `relay` to the `TrackProtocol`.
+ * Sessions across nodes on one Redis: the shared session directory, the relay and the broker's
+ * owner registries, on two connections of their own (a subscriber connection can do nothing
+ * else). Give `directory` to the `SessionManager`, `relay` to the `TrackProtocol`, and share the
+ * broker's `vmOwners` and `sessionOwners` through `owners`.
  */
 export class TrackCluster {
   readonly #connections: Redis[];
@@ -28,6 +30,7 @@ export class TrackCluster {
   private constructor(
     readonly directory: RedisSessionDirectory,
     readonly relay: SessionRelay,
+    readonly owners: SharedOwners,
     connections: Redis[],
   ) {
     this.#connections = connections;
@@ -56,7 +59,12 @@ export class TrackCluster {
       logger: options.logger,
       ...(options.relayTimeoutMs !== undefined ? { timeoutMs: options.relayTimeoutMs } : {}),
     });
-    return new TrackCluster(directory, relay, [redis, subscriber]);
+    const owners = new SharedOwners(redis, { nodeId: options.nodeId, prefix, logger: options.logger });
+    subscriber.on("message", (channel: string, text: string) => {
+      if (channel === owners.channel) owners.receive(text);
+    });
+    await subscriber.subscribe(owners.channel);
+    return new TrackCluster(directory, relay, owners, [redis, subscriber]);
   }
 
   /** After the session manager closed (its sessions released their entries). */

@@ -89,8 +89,11 @@ export class SessionRelay {
   /** Subscribes to this node's channel; relayed requests wait for `serve`. */
   static async start(options: SessionRelayOptions): Promise<SessionRelay> {
     const relay = new SessionRelay(options);
-    relay.#subscriber.on("message", (_channel: string, text: string) => relay.receive(text));
-    await relay.#subscriber.subscribe(relay.channel(relay.nodeId));
+    const own = relay.channel(relay.nodeId);
+    relay.#subscriber.on("message", (channel: string, text: string) => {
+      if (channel === own) relay.receive(text);
+    });
+    await relay.#subscriber.subscribe(own);
     return relay;
   }
 
@@ -150,7 +153,7 @@ export class SessionRelay {
       p.reject(new TrackError("Track-relayTimeout", "the node is stopping"));
       this.#pending.delete(id);
     }
-    await this.#subscriber.unsubscribe().catch(() => undefined);
+    await this.#subscriber.unsubscribe(this.channel(this.nodeId)).catch(() => undefined);
   }
 
   private async forward(
