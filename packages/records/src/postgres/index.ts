@@ -1,0 +1,9 @@
+export {
+  isUnavailable,
+  PostgresDatabase,
+  type PostgresDatabaseOptions,
+  type Query,
+  redactedUrl,
+} from "./database.js";
+export { type Migration, migrate } from "./migrations.js";
+export { PostgresRecords } from "./postgres-records.js";
