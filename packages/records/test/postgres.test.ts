@@ -57,7 +57,8 @@ describe("records on PostgreSQL, across nodes and outages", () => {
   }, 60_000);
 
   it("migrates once when nodes start together, and refuses a newer schema", async () => {
-    const server = (await engine.fresh(), engine.server());
+    await (await engine.fresh()).close(); // starts the server
+    const server = engine.server();
     const url = await server.createDatabase("migrations_race");
     const databases = await Promise.all(
       Array.from({ length: 4 }, () => PostgresDatabase.connect({ url, logger: silentLogger })),

@@ -171,7 +171,10 @@ class PostgresRecordStore<V> implements RecordStore<V> {
   }
 
   #heard(payload: string | undefined): void {
-    if (payload === undefined) return this.#watchers.emit(undefined);
+    if (payload === undefined) {
+      this.#watchers.emit(undefined);
+      return;
+    }
     const space = payload.indexOf(" ");
     if (payload.slice(0, space) !== this.namespace) return;
     this.#watchers.emit(Buffer.from(payload.slice(space + 1), "base64").toString("utf8"));
