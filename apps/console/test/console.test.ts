@@ -69,6 +69,9 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
     amp = await new ServerProcess(
       [
         "--no-compiler",
+        // The hosts login plugins may call: the Auth test's plugin names one (never reached).
+        "--http-allow",
+        "login.example.com",
         "--groovebox",
         groovebox,
         "--solo",
@@ -316,6 +319,47 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
     await root.getByRole("heading", { name: "Apps" }).waitFor();
     expect(await root.locator(".who").textContent()).toContain("root");
     await cdp.detach();
+  });
+
+  it("Auth: root creates, edits and deletes a login plugin; its secret is never shown again", async () => {
+    await root.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Auth" }).click();
+    await root.getByRole("heading", { name: "Login plugins" }).waitFor();
+    // OAuth2 with its endpoints named: an OIDC issuer would be looked up over the network.
+    const config = {
+      kind: "oauth2",
+      authorizationEndpoint: "https://login.example.com/authorize",
+      tokenEndpoint: "https://login.example.com/token",
+      userinfoEndpoint: "https://login.example.com/userinfo",
+      visibility: "confidential",
+      clientId: "console-test",
+      returnUrls: [`${origin}/_/signin`],
+      clientSecret: "s3cret-never-shown",
+    };
+    // Bad input first: not JSON, then a config the API refuses; both are messages, nothing is stored.
+    await root.getByLabel("Id", { exact: true }).fill("corp");
+    await root.getByLabel(/^Configuration/).fill("{ not json");
+    await root.getByRole("button", { name: "Save plugin" }).click();
+    await expect.poll(() => root.getByRole("alert").first().textContent()).toContain("Not JSON");
+    await root.getByLabel(/^Configuration/).fill(JSON.stringify({ ...config, tokenEndpoint: "not a url" }));
+    await root.getByRole("button", { name: "Save plugin" }).click();
+    await expect.poll(() => root.getByRole("alert").first().textContent()).toContain("tokenEndpoint");
+    expect(await root.getByText("No login plugins are configured.").isVisible()).toBe(true);
+
+    await root.getByLabel(/^Configuration/).fill(JSON.stringify(config));
+    await root.getByRole("button", { name: "Save plugin" }).click();
+    await root.getByRole("status").filter({ hasText: "Saved corp." }).waitFor();
+    const row = root.getByRole("table", { name: "Login plugins" }).locator("tr", { hasText: "corp" });
+    expect(await row.textContent()).toContain("oauth2");
+    await row.getByRole("button", { name: "Edit" }).click();
+    const edited = await root.getByLabel(/^Configuration/).inputValue();
+    expect(edited).toContain("console-test");
+    expect(edited).not.toContain("s3cret");
+    expect(await root.content()).not.toContain("s3cret");
+    await shoot(root, "console-auth-plugins");
+
+    await row.getByRole("button", { name: "Delete" }).click();
+    await row.getByRole("button", { name: "Yes, delete" }).click();
+    await root.getByText("No login plugins are configured.").waitFor();
   });
 
   it("the Server view shows health and server info", async () => {

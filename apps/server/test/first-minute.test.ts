@@ -1,8 +1,6 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { tempDir } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONSOLE_DIST } from "../src/http/console.js";
+import { consoleBuilt } from "../src/http/console.js";
 import { composeAmp, serve } from "../src/index.js";
 import { type ComposedAmp, startComposed } from "./helpers/composed.js";
 
@@ -16,7 +14,7 @@ describe("the first minute", () => {
   it("GET / shows a browser where to go next, and tells a client the same in JSON", async () => {
     const page = await fetch(amp.url("/"), { headers: { accept: "text/html,*/*" }, redirect: "manual" });
     // With the console built (turbo builds it first), a browser goes there: see console-serving.test.ts.
-    if (existsSync(join(CONSOLE_DIST, "index.html"))) expect(page.headers.get("location")).toBe("/_/");
+    if (consoleBuilt()) expect(page.headers.get("location")).toBe("/_/");
     else {
       expect(page.status).toBe(200);
       const html = await page.text();
@@ -56,6 +54,7 @@ describe("the first minute", () => {
       expect(stderr).toContain("amp is ready");
       expect(stderr).toContain(`API      http://localhost:${port}`);
       expect(stderr).toContain(`ws://localhost:${port}/x/broker.ws`);
+      if (consoleBuilt()) expect(stderr).toContain(`Console  http://localhost:${port}/_/`);
       expect(stderr).toMatch(/Admin {4}http:\/\/127\.0\.0\.1:\d+\/metrics/);
       expect(exits).toEqual([]);
     } finally {

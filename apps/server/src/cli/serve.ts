@@ -3,6 +3,7 @@ import type { Composition } from "../compose/composition.js";
 import { ConfigError } from "../config/errors.js";
 import { loadConfig } from "../config/load.js";
 import type { ServerConfig } from "../config/schema.js";
+import { CONSOLE_PATH, consoleBuilt } from "../http/console.js";
 import type { ServerAddresses } from "../lifecycle/component.js";
 import { type AmpServer, createServer } from "../lifecycle/server.js";
 import { createLogger } from "../logging/logger.js";
@@ -98,6 +99,7 @@ function banner(config: ServerConfig, addresses: ServerAddresses): string {
     "",
     `  amp is ready (${config.org}/${config.workspace})`,
     `  API      ${api}   described at ${api.replace(/\/$/, "")}/x/openapi.json`,
+    ...(consoleBuilt() ? [`  Console  ${api.replace(/\/$/, "")}${CONSOLE_PATH}`] : []),
     `  Broker   mqtt://localhost:${config.brokerPort}   ${ws}/x/broker.ws`,
     `  Admin    ${admin}/metrics`,
     "",

@@ -35,6 +35,11 @@ const POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/** Whether `dist` holds a built console. */
+export function consoleBuilt(dist: string = CONSOLE_DIST): boolean {
+  return existsSync(resolve(dist, "index.html"));
+}
+
 /**
  * The console under `/_/`: its files, `index.html` (never cached) for any other path below it
  * so the console's own routes load, and `GET /` sends a browser there. No routes when `dist`
@@ -42,8 +47,8 @@ const POLICY = [
  */
 export function consoleRoutes(dist: string = CONSOLE_DIST): Hono {
   const app = new Hono();
+  if (!consoleBuilt(dist)) return app;
   const index = resolve(dist, "index.html");
-  if (!existsSync(index)) return app;
   app.get("/", async (c, next) => {
     if (!(c.req.header("accept") ?? "").includes("text/html")) return next();
     return c.redirect(CONSOLE_PATH, 302);
