@@ -59,7 +59,7 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
     const made = await runBin(["token", "--user", "root", "--database-dir", seed], env);
     expect(made.code, made.stderr).toBe(0);
     root = made.stdout.trim().split("\n").at(-1)!;
-    for (const user of ["alice", "bob"]) {
+    for (const user of ["alice", "bob", "carol"]) {
       const t = await runBin(["token", "--user", user, "--database-dir", seed], env);
       expect(t.code, t.stderr).toBe(0);
       tokens[user] = t.stdout.trim().split("\n").at(-1)!;
@@ -239,6 +239,24 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
     } finally {
       await hub.close();
     }
+  });
+
+  it("a token revoked on A is refused on B and C within a second", async () => {
+    const profile = (node: ServerProcess) =>
+      fetch(node.url("/x/profile"), { headers: { authorization: `Bearer ${tokens.carol}` } });
+    for (const node of [nodes.b, nodes.c]) expect((await profile(node)).status).toBe(200);
+    const revoked = await fetch(nodes.a.url("/x/token/revoke"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: tokens.carol }),
+    });
+    expect(revoked.status).toBe(200);
+    const at = Date.now();
+    // Stated bound: the Redis announcement arrives in milliseconds; a second allows for this loaded machine.
+    for (const node of [nodes.b, nodes.c]) {
+      await expect.poll(async () => (await profile(node)).status, { timeout: 1_000, interval: 20 }).toBe(401);
+    }
+    expect(Date.now() - at).toBeLessThan(1_000);
   });
 
   // Last: B does not come back.

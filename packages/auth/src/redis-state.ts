@@ -86,6 +86,35 @@ export class RedisUnavailableError extends Error {
 }
 
 /**
+ * A connection to Redis that answered a PING: an unreachable server or refused credentials throw
+ * a RedisUnavailableError (password redacted) instead of retrying forever. Shared by every Redis
+ * engine of the server (auth state, revocations, the track cluster).
+ */
+export async function connectRedis(url: string, options: { connectTimeoutMs?: number } = {}): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: options.connectTimeoutMs ?? 5_000,
+    maxRetriesPerRequest: 2,
+    // Not on PING: a wrong password or an unreachable server must fail start-up, not retry forever.
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  // Each command reports its own failure; the last connection error says why a start failed.
+  let lastError: Error | undefined;
+  redis.on("error", (error: Error) => {
+    lastError = error;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    const why = (lastError ?? (error instanceof Error ? error : new Error(String(error)))).message;
+    throw new RedisUnavailableError(`Redis at ${redactRedisUrl(url)} is unavailable: ${why}`);
+  }
+  return redis;
+}
+
+/**
  * One connection to Redis for the auth state of this node, and the stores on it. `connect`
  * checks the server answers (and accepts the credentials) before anything uses it.
  */
@@ -100,27 +129,7 @@ export class RedisAuthState {
 
   /** Connects and PINGs; throws a RedisUnavailableError (password redacted) when that fails. */
   static async connect(url: string, options: { prefix?: string; connectTimeoutMs?: number } = {}) {
-    const redis = new Redis(url, {
-      lazyConnect: true,
-      connectTimeout: options.connectTimeoutMs ?? 5_000,
-      maxRetriesPerRequest: 2,
-      // Not on PING: a wrong password or an unreachable server must fail start-up, not retry forever.
-      retryStrategy: (times) => Math.min(times * 200, 2_000),
-    });
-    // Each command reports its own failure; the last connection error says why a start failed.
-    let lastError: Error | undefined;
-    redis.on("error", (error: Error) => {
-      lastError = error;
-    });
-    try {
-      await redis.connect();
-      await redis.ping();
-    } catch (error) {
-      redis.disconnect();
-      const why = (lastError ?? (error instanceof Error ? error : new Error(String(error)))).message;
-      throw new RedisUnavailableError(`Redis at ${redactRedisUrl(url)} is unavailable: ${why}`);
-    }
-    return new RedisAuthState(redis, options.prefix ?? "amp:auth:");
+    return new RedisAuthState(await connectRedis(url, options), options.prefix ?? "amp:auth:");
   }
 
   /** The store of one kind of entry, e.g. `singleUseStore("pending-login", 600_000)`. */

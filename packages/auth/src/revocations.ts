@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Database } from "lmdb";
+import type { RevocationFeed } from "./revocations-feed.js";
 
 /** Prefix of the marks that make refresh tokens single-use (kept in LMDB only, never in memory). */
 const USED = "u:";
@@ -11,11 +12,13 @@ const USED = "u:";
  * Revocations are mirrored in memory, so `has` (asked on every request, cached token or
  * not) is a `Map` lookup. The marks of redeemed refresh tokens, far more numerous, stay
  * in LMDB only (`useOnce`). The mirror is loaded at open and kept by this process: a
- * revocation written by another process into the same database is seen after a restart.
+ * revocation written by another process into the same database is seen after a restart, and
+ * one made by another node arrives through a `RevocationFeed` (`share`).
  */
 export class RevocationList {
   private revokesSincePrune = 0;
   private readonly revoked = new Map<string, number>();
+  private feed: RevocationFeed | undefined;
 
   constructor(
     private readonly db: Database<number, string>,
@@ -41,11 +44,26 @@ export class RevocationList {
     return expiresAt !== undefined && expiresAt * 1000 > this.now() - 60_000;
   }
 
-  /** Revokes until `expiresAt` (seconds since the epoch, the token's `exp`). */
+  /** Revokes until `expiresAt` (seconds since the epoch, the token's `exp`); announced to the feed. */
   async add(id: string, expiresAt: number): Promise<void> {
     this.revoked.set(id, expiresAt); // in effect at once, before the write lands
     await this.db.put(id, expiresAt);
     if (++this.revokesSincePrune >= 1000) this.prune();
+    await this.feed?.announce(id, expiresAt);
+  }
+
+  /**
+   * Among several nodes: revocations made here are announced on `feed`, and the other nodes'
+   * (those in force now, then each new one) are applied here as soon as they arrive.
+   */
+  async share(feed: RevocationFeed): Promise<void> {
+    this.feed = feed;
+    await feed.follow((id, expiresAt) => {
+      if (expiresAt * 1000 <= this.now() - 60_000 || (this.revoked.get(id) ?? 0) >= expiresAt) return;
+      this.revoked.set(id, expiresAt);
+      // Kept here too, so a restart without Redis still refuses it.
+      this.db.put(id, expiresAt).catch(() => undefined);
+    });
   }
 
   /**

@@ -16,6 +16,7 @@ import type { IssueOptions, LoginIdentity, TokenIssuer } from "./login-identity.
 import { CARRIED_PROFILE_CLAIMS, withProfileClaims } from "./profile-claims.js";
 import { RemoteIssuer, type RemoteIssuerOptions } from "./remote-issuer.js";
 import { RevocationList } from "./revocations.js";
+import type { RevocationFeed } from "./revocations-feed.js";
 import { type KeyVault, SIGNING_ALGORITHMS, type SigningAlgorithm, SigningKeys } from "./signing-keys.js";
 import type { AmpUser } from "./user.js";
 import { VerifiedTokenCache } from "./verified-token-cache.js";
@@ -43,6 +44,8 @@ export interface TokenServiceOptions {
   clockSkewSeconds?: number;
   /** `RMX_ROOT_USER`: this user name is root. */
   rootUser?: string;
+  /** Among several nodes: revocations shared with the others (`RedisRevocationFeed`). */
+  revocationFeed?: RevocationFeed;
   /** A central issuer whose tokens are accepted directly (and can be exchanged). */
   centralIssuer?: RemoteIssuerOptions;
   /** Issuers whose tokens are accepted only by token exchange at `/x/token`. */
@@ -178,6 +181,7 @@ export class TokenService implements TokenIssuer {
         logger,
       });
       const revocations = new RevocationList(env.openDB<number, string>({ name: "revoked" }), now);
+      if (options.revocationFeed) await revocations.share(options.revocationFeed);
       return new TokenService(options, env, keys, revocations, { issuer, audience });
     } catch (err) {
       await env.close();

@@ -71,6 +71,8 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
   // With --redis-url the short-lived login state is shared, so a login may start and end on two
   // nodes. Connected first: an unreachable Redis fails the start before anything is opened.
   const shared = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
+  // Revocations too: a token revoked on one node is refused by every node.
+  const revocationFeed = config.redisUrl ? await connectRevocations(config.redisUrl) : undefined;
   const secrets = new Secrets({
     databaseDir: config.databaseDir,
     logger: logger.child({ component: "secrets" }),
@@ -87,6 +89,7 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
     pluginActive: (id) => configs.isActive(id),
     logger: logger.child({ component: "auth" }),
     ...(config.rootUser ? { rootUser: config.rootUser } : {}),
+    ...(revocationFeed ? { revocationFeed } : {}),
     ...(config.centralIssuer
       ? {
           centralIssuer: {
@@ -146,6 +149,7 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
     async stop() {
       await shared?.close();
       await tokens.close();
+      await revocationFeed?.close();
       await loginDb.close();
       await secrets.close();
     },
@@ -162,4 +166,9 @@ async function connectRedis(url: string, logger: Logger): Promise<RedisAuthState
   const state = await RedisAuthState.connect(url);
   logger.info("auth: pending logins, passkey challenges, login codes and rate limits in Redis");
   return state;
+}
+
+async function connectRevocations(url: string) {
+  const { RedisRevocationFeed } = await import("@amp/auth/redis-revocations");
+  return RedisRevocationFeed.connect(url);
 }

@@ -1,5 +1,5 @@
-import { RedisUnavailableError, redactRedisUrl } from "@amp/auth/redis";
-import { Redis } from "ioredis";
+import { connectRedis } from "@amp/auth/redis";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { RedisSessionDirectory } from "./redis-directory.js";
 import { SessionRelay } from "./relay.js";
@@ -38,8 +38,8 @@ export class TrackCluster {
 
   /** Connects (a Redis that is unreachable or refuses the credentials fails here), then beats. */
   static async connect(url: string, options: TrackClusterOptions): Promise<TrackCluster> {
-    const redis = await connect(url);
-    const subscriber = await connect(url).catch((e) => {
+    const redis = await connectRedis(url);
+    const subscriber = await connectRedis(url).catch((e) => {
       redis.disconnect();
       throw e;
     });
@@ -73,26 +73,4 @@ export class TrackCluster {
     await this.directory.close();
     for (const c of this.#connections) await c.quit().catch(() => c.disconnect());
   }
-}
-
-async function connect(url: string): Promise<Redis> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 5_000,
-    maxRetriesPerRequest: 2,
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
-  });
-  let lastError: Error | undefined;
-  redis.on("error", (error: Error) => {
-    lastError = error;
-  });
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (error) {
-    redis.disconnect();
-    const why = (lastError ?? (error instanceof Error ? error : new Error(String(error)))).message;
-    throw new RedisUnavailableError(`Redis at ${redactRedisUrl(url)} is unavailable: ${why}`);
-  }
-  return redis;
 }
