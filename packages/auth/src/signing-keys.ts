@@ -9,6 +9,11 @@ export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ["EdDSA", "ES256"
 export interface KeyVault {
   get(name: string): Promise<string | undefined>;
   set(name: string, value: string): Promise<void>;
+  /**
+   * Sets only if the value is still `expected` (undefined: absent); false when another writer got
+   * there first. With it, nodes sharing the vault that rotate at once agree on one key set.
+   */
+  setIf?(name: string, expected: string | undefined, value: string): Promise<boolean>;
 }
 
 interface StoredKey {
@@ -49,6 +54,8 @@ export class SigningKeys {
   private keys: LoadedKey[] = [];
   private byKid = new Map<string, LoadedKey>();
   private lastReload = 0;
+  /** The vault's text as last read: what a rotation expects to replace. */
+  private storedText: string | undefined;
   private rotating: Promise<void> | undefined;
   /** Bumped whenever the set of keys is re-read, so caches of verified tokens can drop retired kids. */
   version = 0;
@@ -86,12 +93,7 @@ export class SigningKeys {
 
   /** Replaces the active key when it is older than the rotation age or of another algorithm. */
   async rotateIfDue(): Promise<void> {
-    const active = this.keys.find((k) => k.retiredAt === undefined);
-    const due =
-      !active ||
-      (this.options.algorithm !== undefined && active.alg !== this.options.algorithm) ||
-      this.options.now() - active.createdAt >= this.options.rotateAfterSeconds * 1000;
-    if (due) await this.rotate();
+    if (this.isDue()) await this.rotate();
   }
 
   /** A new active key; the previous one keeps verifying for the overlap window. */
@@ -104,6 +106,27 @@ export class SigningKeys {
 
   private async doRotate(): Promise<void> {
     await this.reload();
+    // Nodes sharing the vault may rotate at once: the first write wins, the others find the
+    // fresh key on re-reading and use it (a few tries, in case the winner's key was also due).
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (attempt > 0 && !this.isDue()) return;
+      if (await this.writeRotation()) return;
+      this.options.logger.info("signing keys rotated by another node; using theirs");
+      await this.reload();
+    }
+  }
+
+  private isDue(): boolean {
+    const active = this.keys.find((k) => k.retiredAt === undefined);
+    return (
+      !active ||
+      (this.options.algorithm !== undefined && active.alg !== this.options.algorithm) ||
+      this.options.now() - active.createdAt >= this.options.rotateAfterSeconds * 1000
+    );
+  }
+
+  /** Writes a key set with a fresh active key; false when the vault changed since it was read. */
+  private async writeRotation(): Promise<boolean> {
     const now = this.options.now();
     const alg = this.options.algorithm ?? this.keys.find((k) => k.retiredAt === undefined)?.alg ?? "EdDSA";
     const pair = await generateKeyPair(alg, {
@@ -123,14 +146,22 @@ export class SigningKeys {
         retiredAt: stored.retiredAt ?? now,
       }))
       .filter((k) => now - k.retiredAt < this.options.overlapSeconds * 1000);
-    await this.options.vault.set(VAULT_NAME, JSON.stringify({ keys: [fresh, ...kept] }));
+    const text = JSON.stringify({ keys: [fresh, ...kept] });
+    const { vault } = this.options;
+    if (vault.setIf) {
+      if (!(await vault.setIf(VAULT_NAME, this.storedText, text))) return false;
+    } else {
+      await vault.set(VAULT_NAME, text);
+    }
     await this.reload();
     this.options.logger.info({ kid: fresh.kid, alg, retained: kept.length }, "signing key rotated");
+    return true;
   }
 
   private async reload(): Promise<void> {
     this.lastReload = this.options.now();
     const text = await this.options.vault.get(VAULT_NAME);
+    this.storedText = text;
     if (text === undefined) return;
     const stored = (JSON.parse(text) as { keys: StoredKey[] }).keys;
     const now = this.options.now();

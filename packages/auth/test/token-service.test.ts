@@ -44,7 +44,7 @@ describe("TokenService", () => {
     const dir = tempDir();
     const first = await openTokens({}, dir);
     const token = await first.tokens.issue("alice");
-    expect(first.secrets.list(AUTH_VAULT_APP).map((s) => s.name)).toEqual(["signing-keys"]);
+    expect((await first.secrets.list(AUTH_VAULT_APP)).map((s) => s.name)).toEqual(["signing-keys"]);
     await first.tokens.close();
     const second = await openTokens({}, dir);
     expect((await second.tokens.verify(token)).id).toBe("alice");

@@ -112,7 +112,7 @@ export function secretsRoutes<User>({ secrets, authorize, logger }: SecretsRoute
   app.openapi(listRoute, async (c) => {
     const { app: appName } = c.req.valid("param");
     await guard(c, appName);
-    return c.json({ secrets: secrets.list(appName) }, 200);
+    return c.json({ secrets: await secrets.list(appName) }, 200);
   });
 
   app.openapi(setRoute, async (c) => {

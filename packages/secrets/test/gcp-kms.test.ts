@@ -33,7 +33,7 @@ describe("GcpKmsProvider against a fake GCP KMS (the Cloud KMS REST API on loopb
     expect(kms.calls.token).toBe(1);
     expect(kms.calls.encrypt).toBe(2);
     expect(kms.calls.decrypt).toBe(1);
-    expect(secrets.list("app")[0]).toMatchObject({ provider: "gcp-kms", version: "1" });
+    expect((await secrets.list("app"))[0]).toMatchObject({ provider: "gcp-kms", version: "1" });
   });
 
   it("rotates by adding a primary version; old secrets decrypt, rewrap moves them", async () => {
@@ -41,11 +41,11 @@ describe("GcpKmsProvider against a fake GCP KMS (the Cloud KMS REST API on loopb
     expect(await secrets.rotate()).toBe("2");
     expect(await secrets.revealString("app", "ROTATED")).toBe("before");
     await secrets.set("app", "AFTER", "after");
-    expect(secrets.list("app").find((s) => s.name === "AFTER")!.version).toBe("2");
+    expect((await secrets.list("app")).find((s) => s.name === "AFTER")!.version).toBe("2");
     const result = await secrets.rewrap();
     expect(result.failed).toBe(0);
     expect(result.rewrapped).toBe(3);
-    expect(secrets.list("app").every((s) => s.version === "2")).toBe(true);
+    expect((await secrets.list("app")).every((s) => s.version === "2")).toBe(true);
     expect(await secrets.revealString("app", "ROTATED")).toBe("before");
   });
 

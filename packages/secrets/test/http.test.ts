@@ -68,7 +68,7 @@ describe("secretsRoutes", () => {
     expect((await call("PUT", "/x/secrets/shop/X", "mallory", { value: "v" })).status).toBe(403);
     expect((await call("GET", "/x/secrets/shop", "mallory")).status).toBe(403);
     expect((await call("DELETE", "/x/secrets/blog/X", "alice")).status).toBe(403);
-    expect(secrets.has("shop", "X")).toBe(false);
+    expect(await secrets.has("shop", "X")).toBe(false);
   });
 
   it("validates names, bodies and sizes with typed 400/413 answers", async () => {
@@ -85,7 +85,7 @@ describe("secretsRoutes", () => {
     const justOver = await call("PUT", "/x/secrets/shop/X", "alice", { value: "x".repeat(64 * 1024 + 1) });
     expect(justOver.status).toBe(413);
     expect(await errorCode(justOver)).toBe("secret_too_large");
-    expect(secrets.has("shop", "X")).toBe(false);
+    expect(await secrets.has("shop", "X")).toBe(false);
   });
 });
 

@@ -32,14 +32,14 @@ describe("Secrets with the local keyring", () => {
     await secrets.set("shop", "STRIPE_KEY", "sk_live_123");
     await secrets.set("shop", "DB_PASSWORD", "hunter2");
     await secrets.set("blog", "STRIPE_KEY", "other");
-    expect(secrets.list("shop").map((s) => s.name)).toEqual(["DB_PASSWORD", "STRIPE_KEY"]);
-    expect(secrets.list("blog").map((s) => s.name)).toEqual(["STRIPE_KEY"]);
+    expect((await secrets.list("shop")).map((s) => s.name)).toEqual(["DB_PASSWORD", "STRIPE_KEY"]);
+    expect((await secrets.list("blog")).map((s) => s.name)).toEqual(["STRIPE_KEY"]);
     expect(await secrets.revealString("shop", "STRIPE_KEY")).toBe("sk_live_123");
     expect(await secrets.revealString("blog", "STRIPE_KEY")).toBe("other");
     expect(await secrets.delete("shop", "STRIPE_KEY")).toBe(true);
     expect(await secrets.delete("shop", "STRIPE_KEY")).toBe(false);
     expect(await secrets.reveal("shop", "STRIPE_KEY")).toBeUndefined();
-    expect(secrets.list("shop").map((s) => s.name)).toEqual(["DB_PASSWORD"]);
+    expect((await secrets.list("shop")).map((s) => s.name)).toEqual(["DB_PASSWORD"]);
   });
 
   it("offers one app's secrets as a scoped string store", async () => {
@@ -47,7 +47,7 @@ describe("Secrets with the local keyring", () => {
     const scoped = secrets.scoped("$amp.login");
     await scoped.set("client-secret", "s3cret");
     expect(await scoped.get("client-secret")).toBe("s3cret");
-    expect(secrets.list("$amp.login").map((s) => s.name)).toEqual(["client-secret"]);
+    expect((await secrets.list("$amp.login")).map((s) => s.name)).toEqual(["client-secret"]);
     await scoped.delete("client-secret");
     expect(await scoped.get("client-secret")).toBeUndefined();
   });
@@ -103,16 +103,16 @@ describe("Secrets with the local keyring", () => {
   it("rotation adds a version: old secrets still decrypt, rewrap moves them", async () => {
     const { secrets } = openSecrets();
     await secrets.set("app", "old", "value-1");
-    expect(secrets.list("app")[0]!.version).toBe("1");
+    expect((await secrets.list("app"))[0]!.version).toBe("1");
     expect(await secrets.rotate()).toBe("2");
     await secrets.set("app", "new", "value-2");
-    expect(Object.fromEntries(secrets.list("app").map((s) => [s.name, s.version]))).toEqual({
+    expect(Object.fromEntries((await secrets.list("app")).map((s) => [s.name, s.version]))).toEqual({
       new: "2",
       old: "1",
     });
     expect(await secrets.revealString("app", "old")).toBe("value-1");
     expect(await secrets.rewrap()).toEqual({ rewrapped: 1, failed: 0 });
-    expect(secrets.list("app").every((s) => s.version === "2")).toBe(true);
+    expect((await secrets.list("app")).every((s) => s.version === "2")).toBe(true);
     expect(await secrets.revealString("app", "old")).toBe("value-1");
   });
 

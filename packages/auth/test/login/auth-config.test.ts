@@ -19,7 +19,8 @@ const SECRET = "s3cr3t-value-that-must-never-leak";
 describe("/x/authConfig: plugin configuration CRUD", () => {
   const database = tempLoginStores();
   const configs = new PluginConfigStore({ db: database.db, secrets: database.secrets });
-  const storedSecretNames = () => database.vault.list(LOGIN_SECRETS_APP).map((info) => info.name);
+  const storedSecretNames = async () =>
+    (await database.vault.list(LOGIN_SECRETS_APP)).map((info) => info.name);
   const logLines: string[] = [];
   const logger = pino(
     { level: "debug" },
@@ -72,7 +73,7 @@ describe("/x/authConfig: plugin configuration CRUD", () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ id: "corp", kind: "oidc", owner: "root", hasSecret: true });
     expect(created.text).not.toContain(SECRET);
-    expect(storedSecretNames()).toEqual(["auth.login.corp.secret"]);
+    expect(await storedSecretNames()).toEqual(["auth.login.corp.secret"]);
     expect(await database.secrets.get("auth.login.corp.secret")).toBe(SECRET);
     expect(configs.isActive("corp")).toBe(true);
 
@@ -162,7 +163,7 @@ describe("/x/authConfig: plugin configuration CRUD", () => {
   it("deleting a configuration makes it inactive, drops its secret and stops its logins", async () => {
     expect((await call("DELETE", "/x/authConfig/corp", "root")).status).toBe(204);
     expect(configs.isActive("corp")).toBe(false);
-    expect(storedSecretNames()).toEqual([]);
+    expect(await storedSecretNames()).toEqual([]);
     expect((await call("GET", "/x/authConfig/corp", "root")).status).toBe(404);
     const start = await app.request("/x/auth/corp");
     expect(start.status).toBe(404);
