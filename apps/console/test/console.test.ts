@@ -221,6 +221,70 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
       .toBeGreaterThan(0);
   });
 
+  it("Data pages through an app's documents and deletes the selected ones after confirmation", async () => {
+    const token = await mint("root");
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${origin}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    expect((await call("POST", "/x/apps", { name: "notes" })).status).toBe(201);
+    const notes = Array.from({ length: 30 }, (_, i) => ({
+      _rmx_id: `note-${String(i).padStart(2, "0")}`,
+      _rmx_type: "note",
+      text: `note ${i}`,
+    }));
+    expect((await call("POST", "/notes", notes)).status).toBeLessThan(300);
+
+    await root.goto(`${origin}/_/apps/notes/data`);
+    const table = root.getByRole("table", { name: "Documents" });
+    const ids = () => table.locator("tbody button.link").allTextContents();
+    const pager = root.getByRole("navigation", { name: "Pages" });
+    await expect.poll(ids).toHaveLength(25);
+    expect((await ids())[0]).toBe("note-00");
+    await pager.getByRole("button", { name: "Next" }).click();
+    await expect.poll(ids).toEqual(["note-25", "note-26", "note-27", "note-28", "note-29"]);
+    expect(await pager.getByRole("button", { name: "Next" }).isDisabled()).toBe(true);
+    await pager.getByRole("button", { name: "Previous" }).click();
+    await expect.poll(async () => (await ids())[0]).toBe("note-00");
+
+    await root.getByLabel("Select note-01").check();
+    await root.getByLabel("Select note-02").check();
+    await root.getByRole("button", { name: "Delete 2 selected" }).click();
+    await root.getByRole("button", { name: "Cancel" }).click();
+    expect(await root.getByLabel("Select note-01").isChecked()).toBe(true);
+    await root.getByRole("button", { name: "Delete 2 selected" }).click();
+    await root.getByRole("button", { name: "Yes, delete 2 selected" }).click();
+    await expect.poll(async () => (await ids()).slice(0, 2)).toEqual(["note-00", "note-03"]);
+    const left = (await (await call("GET", "/notes?limit=100")).json()) as { documents: unknown[] };
+    expect(left.documents).toHaveLength(28);
+    await shoot(root, "console-data-paging");
+  });
+
+  it("an app's page lists its executables and files, and previews an image file", async () => {
+    const png = Buffer.from(
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+      "base64",
+    );
+    const stored = await fetch(`${origin}/tim-wasm/files/pixel.png`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${await mint("root")}`, "content-type": "image/png" },
+      body: png,
+    });
+    expect(stored.status, await stored.text()).toBeLessThan(300);
+    await root.goto(`${origin}/_/apps/tim-wasm`);
+    await root.getByRole("heading", { name: "Executables" }).waitFor();
+    await expect.poll(() => root.locator("main").textContent()).toContain("executable_cross.WASM");
+    const row = root.getByRole("table", { name: "Files" }).locator("tr", { hasText: "pixel.png" });
+    expect(await row.textContent()).toContain("image/png");
+    await row.getByRole("button", { name: "Preview" }).click();
+    const image = root.getByRole("img", { name: "Preview of pixel.png" });
+    await image.waitFor();
+    await expect.poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(1);
+    await shoot(root, "console-app-files");
+  });
+
   it("a session of the public runtime in another page shows in Sessions; ending it there ends it for the client", async () => {
     const token = await mint("root");
     const client = await newPage();

@@ -7,6 +7,8 @@ import { hasDraft, useDraft } from "../ui/draft.js";
 import { Link } from "../ui/link.js";
 import { Notice } from "../ui/notice.js";
 import { type AclRule, AclTable } from "./acl-table.js";
+import { AppExecutables } from "./app-executables.js";
+import { AppFiles } from "./app-files.js";
 import { exportApp } from "./apps.js";
 
 /**
@@ -109,6 +111,9 @@ export function AppDetail(props: { app: string }) {
           </div>
         </form>
       )}
+
+      <AppExecutables app={app} />
+      <AppFiles app={app} />
 
       <h2>runtime.json</h2>
       {runtimeError ? (
