@@ -11,7 +11,7 @@ import { checkOps, opId, resolveOp } from "../write-op.js";
 import { PostgresBlobStore } from "./blob-store.js";
 import type { Database, Query as Sql } from "./database.js";
 import { PostgresFileStore } from "./file-store.js";
-import { createIndexSql, documentKeys, dropIndexSql, rangeCondition } from "./index-keys.js";
+import { createIndexSql, dropIndexSql, KeyProjection, rangeCondition } from "./index-keys.js";
 
 /** A row of `amp_stores`. */
 export interface StoreRow {
@@ -36,6 +36,28 @@ export interface StoreContext {
 /** The LISTEN/NOTIFY channel of committed batches (`<store> <seq> <node> <kind>`). */
 export const CHANGE_CHANNEL = "amp_changes";
 
+/**
+ * A batch's writes after its documents were read under the store's row lock: deletes, upserts
+ * (the documents as one bytea cut by offsets: far cheaper than a bytea[], which the driver sends
+ * as hex text; their keys as one JSON array), the sequence bump, the change log and the notice.
+ * The deleted and written ids are disjoint (each id's final state).
+ */
+const WRITE_BATCH = `
+  WITH deleted AS (
+    DELETE FROM amp_docs WHERE store = $1 AND id = ANY($2::text[])
+  ), written AS (
+    INSERT INTO amp_docs (store, id, doc, keys)
+      SELECT $1, d.id, substring($4::bytea FROM d.off FOR d.len), k.keys
+      FROM unnest($3::text[], $5::int[], $6::int[]) WITH ORDINALITY AS d (id, off, len, i)
+      JOIN jsonb_array_elements($7::jsonb) WITH ORDINALITY AS k (keys, i) ON k.i = d.i
+    ON CONFLICT (store, id) DO UPDATE SET doc = EXCLUDED.doc, keys = EXCLUDED.keys
+  ), bumped AS (
+    UPDATE amp_stores SET seq = seq + 1 WHERE id = $1 RETURNING seq
+  ), logged AS (
+    INSERT INTO amp_changes (store, seq, changes) SELECT $1, seq, $8 FROM bumped
+  )
+  SELECT seq, pg_notify($9, $10 || ' ' || seq || ' ' || $11) FROM bumped`;
+
 /** Batches kept in `amp_changes` per store for other nodes' feeds. */
 const KEPT_CHANGES = 1000;
 /** Documents read per round trip when reading them all. */
@@ -54,6 +76,8 @@ export class PostgresDocumentStore implements DocumentStore {
   readonly id: number;
   private lastSeq: number;
   private fields: string[];
+  /** The `keys` of documents for `fields` (rebuilt when they change). */
+  private projection: KeyProjection;
   private readonly feed: ChangeFeed;
   /** Other nodes' batches, emitted one after another in sequence order. */
   private remote: Promise<void> = Promise.resolve();
@@ -67,6 +91,7 @@ export class PostgresDocumentStore implements DocumentStore {
     this.instance = row.instance;
     this.lastSeq = Number(row.seq);
     this.fields = row.indexed_fields;
+    this.projection = new KeyProjection(this.fields);
     this.blobs = new PostgresBlobStore(ctx.db, this.id);
     this.files = new PostgresFileStore(ctx.db, this.id, this.blobs);
     this.feed = new ChangeFeed((err) => ctx.logger.error({ err, app }, "change listener failed"));
@@ -216,39 +241,46 @@ export class PostgresDocumentStore implements DocumentStore {
           results.push(effect.doc);
         }
       }
+      // The documents travel as one binary parameter, cut apart by offsets in SQL: far cheaper
+      // than a bytea[] (which the driver writes as hex text).
       const putIds: string[] = [];
-      const bytes: Buffer[] = [];
-      const keys: string[] = [];
+      const encoded = new Map<string, Uint8Array>();
+      const offsets: number[] = [];
+      const lengths: number[] = [];
+      const keys: Record<string, string>[] = [];
       const deleted: string[] = [];
+      if (this.projection.fields.join("\0") !== fields.join("\0"))
+        this.projection = new KeyProjection(fields);
+      let size = 0;
       for (const id of touched) {
         const doc = current.get(id);
         if (doc === undefined) {
           deleted.push(id);
           continue;
         }
+        const bytes = encodeMsgpack(doc);
+        encoded.set(id, bytes);
         putIds.push(id);
-        const encoded = encodeMsgpack(doc);
-        bytes.push(Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength));
-        keys.push(documentKeys(doc, fields));
+        offsets.push(size + 1);
+        lengths.push(bytes.byteLength);
+        size += bytes.byteLength;
+        keys.push(this.projection.keys(doc));
       }
-      if (deleted.length > 0) {
-        await sql("DELETE FROM amp_docs WHERE store = $1 AND id = ANY($2::text[])", [this.id, deleted]);
-      }
-      if (putIds.length > 0) {
-        await sql(
-          `INSERT INTO amp_docs (store, id, doc, keys)
-             SELECT $1, id, doc, keys::jsonb FROM unnest($2::text[], $3::bytea[], $4::text[]) AS d (id, doc, keys)
-           ON CONFLICT (store, id) DO UPDATE SET doc = EXCLUDED.doc, keys = EXCLUDED.keys`,
-          [this.id, putIds, bytes, keys],
-        );
-      }
-      const next = await this.bump(sql, "write");
-      const log = encodeMsgpack(changes as unknown as MixValue);
-      await sql("INSERT INTO amp_changes (store, seq, changes) VALUES ($1, $2, $3)", [
+      // One statement, one round trip: the documents, the sequence, the log, the notification.
+      const [row] = await sql<{ seq: string }>(WRITE_BATCH, [
         this.id,
-        next,
-        Buffer.from(log.buffer, log.byteOffset, log.byteLength),
+        deleted,
+        putIds,
+        Buffer.concat([...encoded.values()], size),
+        offsets,
+        lengths,
+        JSON.stringify(keys),
+        changeLog(changes, current, encoded),
+        CHANGE_CHANNEL,
+        `${this.id}`,
+        `${this.ctx.node} write`,
       ]);
+      const next = Number(row!.seq);
       if (next % 100 === 0) {
         await sql("DELETE FROM amp_changes WHERE store = $1 AND seq <= $2", [this.id, next - KEPT_CHANGES]);
       }
@@ -270,21 +302,19 @@ export class PostgresDocumentStore implements DocumentStore {
     return row.indexed_fields;
   }
 
-  /** Moves the sequence on (a write) or not (`fields`), and tells the other nodes. */
-  private async bump(sql: Sql, kind: "write" | "fields"): Promise<number> {
-    const [row] = await sql<{ seq: string }>(
-      kind === "write"
-        ? "UPDATE amp_stores SET seq = seq + 1 WHERE id = $1 RETURNING seq"
-        : "SELECT seq FROM amp_stores WHERE id = $1",
-      [this.id],
-    );
-    const seq = Number(row!.seq);
-    await sql("SELECT pg_notify($1, $2)", [CHANGE_CHANNEL, `${this.id} ${seq} ${this.ctx.node} ${kind}`]);
-    return seq;
+  /** Tells the other nodes that the indexed fields changed (the sequence stays). */
+  private async announceFields(sql: Sql): Promise<void> {
+    await sql("SELECT pg_notify($1, $2 || ' ' || seq || ' ' || $3) FROM amp_stores WHERE id = $4", [
+      CHANGE_CHANNEL,
+      `${this.id}`,
+      `${this.ctx.node} fields`,
+      this.id,
+    ]);
   }
 
   async setIndexedFields(fields: readonly string[]): Promise<void> {
     const next = normalizeIndexedFields(fields);
+    const projection = new KeyProjection(next);
     await this.ctx.db.transaction(async (sql) => {
       const before = await this.lockRow(sql);
       await sql("UPDATE amp_stores SET indexed_fields = $2 WHERE id = $1", [this.id, JSON.stringify(next)]);
@@ -298,15 +328,20 @@ export class PostgresDocumentStore implements DocumentStore {
         await sql(
           `UPDATE amp_docs SET keys = k.keys::jsonb FROM unnest($2::text[], $3::text[]) AS k (id, keys)
            WHERE amp_docs.store = $1 AND amp_docs.id = k.id`,
-          [this.id, rows.map((r) => r.id), rows.map((r) => documentKeys(decodeStored(r.doc), next))],
+          [
+            this.id,
+            rows.map((r) => r.id),
+            rows.map((r) => JSON.stringify(projection.keys(decodeStored(r.doc)))),
+          ],
         );
         after = rows[rows.length - 1]!.id;
       }
       for (const field of before) if (!next.includes(field)) await sql(dropIndexSql(this.id, field));
       for (const field of next) await sql(createIndexSql(this.id, field));
-      await this.bump(sql, "fields");
+      await this.announceFields(sql);
     });
     this.fields = next;
+    this.projection = projection;
   }
 
   subscribe(listener: ChangeListener): () => void {
@@ -353,8 +388,7 @@ export class PostgresDocumentStore implements DocumentStore {
           [this.id, seq],
         );
         if (!row) return;
-        const changes = decodeMsgpack(new Uint8Array(row.changes)) as unknown as DocumentChange[];
-        this.feed.emit({ app: this.app, seq, changes });
+        this.feed.emit({ app: this.app, seq, changes: readChangeLog(row.changes) });
       })
       .catch((err: unknown) => this.remoteFailed(err));
   }
@@ -370,4 +404,31 @@ export class PostgresDocumentStore implements DocumentStore {
   private remoteFailed(err: unknown): void {
     this.ctx.logger.warn({ err, app: this.app }, "reading another node's change failed");
   }
+}
+
+/**
+ * A batch as `amp_changes` keeps it: `[{op, id, doc?}]` with each document as its stored
+ * msgpack bytes (already encoded for `amp_docs`, so not encoded twice).
+ */
+function changeLog(
+  changes: readonly DocumentChange[],
+  final: ReadonlyMap<string, MixMap | undefined>,
+  encoded: ReadonlyMap<string, Uint8Array>,
+): Buffer {
+  const entries: MixValue[] = changes.map((c) =>
+    c.op === "delete"
+      ? { op: "delete", id: c.id }
+      : { op: "put", id: c.id, doc: final.get(c.id) === c.doc ? encoded.get(c.id)! : encodeMsgpack(c.doc) },
+  );
+  const bytes = encodeMsgpack(entries);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function readChangeLog(bytes: Buffer): DocumentChange[] {
+  const entries = decodeMsgpack(new Uint8Array(bytes)) as { op: string; id: string; doc?: Uint8Array }[];
+  return entries.map((e) =>
+    e.op === "put" && e.doc !== undefined
+      ? { op: "put", id: e.id, doc: decodeStored(e.doc) }
+      : { op: "delete", id: e.id },
+  );
 }

@@ -254,9 +254,12 @@ class PostgresEngine implements StorageEngine {
     if (row) await this.dropStore(Number(row.id));
   }
 
-  /** The store's rows go with it (ON DELETE CASCADE), its partial indexes are dropped by name. */
+  /** The store's rows go with it (the small tables by ON DELETE CASCADE), its partial indexes by name. */
   private async dropStore(id: number): Promise<void> {
     await this.db.transaction(async (sql) => {
+      for (const table of ["amp_docs", "amp_blob_chunks", "amp_changes"]) {
+        await sql(`DELETE FROM ${table} WHERE store = $1`, [id]);
+      }
       const [row] = await sql<{ indexed_fields: string[] }>(
         "DELETE FROM amp_stores WHERE id = $1 RETURNING indexed_fields",
         [id],

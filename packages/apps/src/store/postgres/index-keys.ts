@@ -1,21 +1,43 @@
 import { createHash } from "node:crypto";
-import type { MixMap } from "@amp/codec";
-import { fieldPath, type IndexRange, indexKey, keyBounds, valueAt } from "../../query/index.js";
+import type { MixMap, MixValue } from "@amp/codec";
+import { fieldPath, type IndexRange, indexKey, keyBounds, type Path, valueAt } from "../../query/index.js";
 import { sqlLiteral } from "./database.js";
 
+/** Indexed values repeat (types, categories): the hex keys of recent primitive values are kept. */
+const RECENT_KEYS = 1024;
+
 /**
- * The `keys` column of a document: for each indexed field the document has, the hex of its
- * index key (`indexKey`, the LMDB engine's order-preserving encoding). Compared with
- * `COLLATE "C"`, hex strings sort as their bytes do, so an expression index on
- * `keys->>'field'` orders and ranges exactly as the LMDB index table does.
+ * The `keys` column of documents: for each indexed field a document has, the hex of its index
+ * key (`indexKey`, the LMDB engine's order-preserving encoding). Compared with `COLLATE "C"`,
+ * hex strings sort as their bytes do, so an expression index on `keys->>'field'` orders and
+ * ranges exactly as the LMDB index table does.
  */
-export function documentKeys(doc: MixMap, fields: readonly string[]): string {
-  const keys: Record<string, string> = {};
-  for (const field of fields) {
-    const key = indexKey(valueAt(doc, fieldPath(field)));
-    if (key !== undefined) keys[field] = Buffer.from(key.buffer, key.byteOffset, key.length).toString("hex");
+export class KeyProjection {
+  private readonly layout: { field: string; path: Path; recent: Map<MixValue, string> }[];
+
+  constructor(readonly fields: readonly string[]) {
+    this.layout = fields.map((field) => ({ field, path: fieldPath(field), recent: new Map() }));
   }
-  return JSON.stringify(keys);
+
+  keys(doc: MixMap): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const { field, path, recent } of this.layout) {
+      const value = valueAt(doc, path);
+      const primitive = typeof value !== "object" || value === null;
+      let hex = primitive ? recent.get(value) : undefined;
+      if (hex === undefined) {
+        const key = indexKey(value);
+        if (key === undefined) continue;
+        hex = Buffer.from(key.buffer, key.byteOffset, key.length).toString("hex");
+        if (primitive) {
+          if (recent.size >= RECENT_KEYS) recent.clear();
+          recent.set(value, hex);
+        }
+      }
+      out[field] = hex;
+    }
+    return out;
+  }
 }
 
 /** The indexed expression for `field` (the planner matches it textually, so one spelling for all). */
