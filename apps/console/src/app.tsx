@@ -48,6 +48,9 @@ export function App() {
     );
   return (
     <Me.Provider value={me.profile}>
+      <a href="#main" class="skip">
+        Skip to content
+      </a>
       <header class="bar">
         <Link to="apps" class="brand">
           amp console
@@ -67,7 +70,7 @@ export function App() {
           </button>
         </span>
       </header>
-      <main id="main">
+      <main id="main" tabIndex={-1}>
         <View route={route} />
       </main>
     </Me.Provider>

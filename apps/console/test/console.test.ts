@@ -153,10 +153,12 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
     await root.getByLabel("Drop a .remix file here, or choose one").setInputFiles(big);
     const bar = root.locator("progress#import-progress");
     await bar.waitFor();
+    await expect.poll(() => bar.evaluate((b) => (b as HTMLProgressElement).value)).toBeGreaterThan(0);
     await shoot(root, "console-import-progress");
     await root.getByRole("button", { name: "Cancel" }).click();
     const importForm = root.locator("form", { has: root.getByRole("heading", { name: "Import a .remix" }) });
     await expect.poll(() => importForm.getByRole("alert").textContent()).toContain("cancelled");
+    expect(await bar.count()).toBe(0);
     await cdp.send("Network.emulateNetworkConditions", {
       offline: false,
       latency: 0,
@@ -424,6 +426,26 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
     await row.getByRole("button", { name: "Delete" }).click();
     await row.getByRole("button", { name: "Yes, delete" }).click();
     await root.getByText("No login plugins are configured.").waitFor();
+  });
+
+  it("works from the keyboard: a skip link first, then the sections, each a real link", async () => {
+    await root.goto(`${origin}/_/apps`);
+    await root.getByRole("heading", { name: "Apps" }).waitFor();
+    await root.keyboard.press("Tab");
+    expect(await root.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    const focused: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      await root.keyboard.press("Tab");
+      focused.push(await root.evaluate(() => document.activeElement?.textContent ?? ""));
+    }
+    expect(focused).toEqual(["amp console", "Apps", "Sessions", "Broker", "Auth", "Server"]);
+    // The focus ring is drawn (outline) on the focused link.
+    const outline = await root.evaluate(
+      () => getComputedStyle(document.activeElement as Element).outlineStyle,
+    );
+    expect(outline).toBe("solid");
+    await root.keyboard.press("Enter");
+    await root.getByRole("heading", { name: "Server", exact: true }).waitFor();
   });
 
   it("the Server view shows health and server info", async () => {
