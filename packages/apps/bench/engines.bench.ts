@@ -104,7 +104,7 @@ try {
   const lmdbApps = new Apps({ dir: dir.path, logger });
   const lmdb = await measure(lmdbApps);
   await lmdbApps.close();
-  const pgApps = await Apps.open({ dir: dir.path, databaseUrl: server.url, logger });
+  const pgApps = await Apps.open({ databaseUrl: server.url, logger });
   const postgres = await measure(pgApps);
   await pgApps.close();
 

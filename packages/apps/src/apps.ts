@@ -28,8 +28,9 @@ export interface AppsOptions {
   readonly query?: Omit<QueryOptions, "thread">;
 }
 
-/** `Apps.open`: LMDB under `dir`, or PostgreSQL when `databaseUrl` is given. */
-export interface AppsOpenOptions extends AppsOptions {
+/** `Apps.open`: LMDB under `dir`, or PostgreSQL when `databaseUrl` is given (then `dir` is not used). */
+export interface AppsOpenOptions extends Omit<AppsOptions, "dir"> {
+  readonly dir?: string;
   /** `postgres://…`: the registry and every app's store live in this database instead of `dir`. */
   readonly databaseUrl?: string;
   /** PostgreSQL connections this process may hold (default 10). */
@@ -98,7 +99,11 @@ export class Apps {
 
   /** The registry on PostgreSQL when `databaseUrl` is set (migrating its schema first), else on LMDB in `dir`. */
   static async open(options: AppsOpenOptions): Promise<Apps> {
-    if (options.databaseUrl === undefined) return new Apps(options);
+    if (options.databaseUrl === undefined) {
+      if (options.dir === undefined)
+        throw new AppsError("bad_request", "Apps.open needs a dir or a databaseUrl");
+      return new Apps({ ...options, dir: options.dir });
+    }
     const opened = await openPostgresEngine({
       url: options.databaseUrl,
       logger: options.logger,
@@ -106,12 +111,7 @@ export class Apps {
       maxExamined: options.query?.maxExamined,
       poolSize: options.poolSize,
     });
-    return new Apps(options, opened);
-  }
-
-  /** Which engine holds the data. */
-  get engineKind(): StorageEngine["kind"] {
-    return this.engine.kind;
+    return new Apps({ ...options, dir: "" }, opened);
   }
 
   /** The library call the broker and track use: may `user` act as `role` on `app`? */

@@ -1,10 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ENGINES, useEngine } from "./engines.js";
 import { root } from "./helpers.js";
-import { startTestServer, type TestServer } from "./http-helpers.js";
+import { serveApps, type TestServer } from "./http-helpers.js";
 
 const deepObject = (depth: number) => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
 
-describe("bad input: typed 4xx, nothing changed", () => {
+describe.each(ENGINES)("bad input: typed 4xx, nothing changed (real %s)", (engineName) => {
+  const engine = useEngine(engineName);
   let s: TestServer;
   const state = async () => {
     const store = await s.apps.store(root, "m", ["allowed_build"]);
@@ -16,14 +18,17 @@ describe("bad input: typed 4xx, nothing changed", () => {
     };
   };
   beforeAll(async () => {
-    s = startTestServer({ limits: { maxJsonBytes: 64 * 1024, maxFileBytes: 1024 } });
+    s = serveApps(
+      await engine.apps(),
+      { limits: { maxJsonBytes: 64 * 1024, maxFileBytes: 1024 } },
+      async () => {},
+    ); // the engine closes the registry
     await s.apps.create(root, "m");
     await (await s.apps.store(root, "m", ["allowed_build"])).write(
       [{ op: "insert", doc: { _rmx_id: "x", _rmx_type: "t" } }],
       "root",
     );
   });
-  afterAll(() => s.close());
 
   const json = { "content-type": "application/json" };
   const cases: [string, string, string, unknown, Record<string, string>, number, string][] = [

@@ -134,7 +134,7 @@ function postgresEngine(): TestEngine {
     },
     async apps(options = {}) {
       const url = await server.createDatabase(`registry${n++}`);
-      const apps = await Apps.open({ ...options, dir: "", databaseUrl: url, logger: silentLogger });
+      const apps = await Apps.open({ ...options, databaseUrl: url, logger: silentLogger });
       cleanup.push(() => apps.close());
       return apps;
     },

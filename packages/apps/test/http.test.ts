@@ -1,16 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { AnswerCache } from "../src/http/query-routes.js";
 import { appsRoutes } from "../src/http.js";
+import { ENGINES, useEngine } from "./engines.js";
 import { root } from "./helpers.js";
-import { startTestServer, type TestServer } from "./http-helpers.js";
+import { serveApps, type TestServer } from "./http-helpers.js";
 
-describe("apps HTTP API", () => {
+describe.each(ENGINES)("apps HTTP API (real %s)", (engineName) => {
+  const engine = useEngine(engineName);
   let s: TestServer;
   beforeAll(async () => {
-    s = startTestServer({ limits: { maxFileBytes: 64 * 1024 } });
+    s = serveApps(await engine.apps(), { limits: { maxFileBytes: 64 * 1024 } }, async () => {}); // the engine closes the registry
     await s.apps.setRules(root, "*", { allowed_create: ["alice"] });
   });
-  afterAll(() => s.close());
 
   it("creates an app, writes, reads, queries with ETag/304", async () => {
     const created = await s.request("alice", "POST", "/x/apps", { name: "notes", indexedFields: ["n"] });

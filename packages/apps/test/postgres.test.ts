@@ -20,7 +20,7 @@ describe("PostgreSQL engine (real PostgreSQL)", () => {
   let n = 0;
   const open: Apps[] = [];
   const node = async (url: string) => {
-    const apps = await Apps.open({ dir: "", databaseUrl: url, logger: silentLogger });
+    const apps = await Apps.open({ databaseUrl: url, logger: silentLogger });
     open.push(apps);
     return apps;
   };
@@ -101,7 +101,7 @@ describe("PostgreSQL engine (real PostgreSQL)", () => {
 
   it("refuses a wrong URL, an unreachable server, a missing database and a newer schema, each typed", async () => {
     const fails = async (url: string) =>
-      Apps.open({ dir: "", databaseUrl: url, logger: silentLogger }).then(
+      Apps.open({ databaseUrl: url, logger: silentLogger }).then(
         () => undefined,
         (e: unknown) => e,
       );

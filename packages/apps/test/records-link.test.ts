@@ -1,18 +1,20 @@
 import { decodeMsgpack, encodeMsgpack, ref } from "@amp/codec";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { importRemix } from "../src/index.js";
+import { ENGINES, useEngine } from "./engines.js";
 import { root } from "./helpers.js";
-import { startTestServer, type TestServer } from "./http-helpers.js";
+import { serveApps, type TestServer } from "./http-helpers.js";
 import { buildRemix } from "./remix-archives.js";
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
 
-describe("/{app}/records and /{app}/link", () => {
+describe.each(ENGINES)("/{app}/records and /{app}/link (real %s)", (engineName) => {
+  const engine = useEngine(engineName);
   let s: TestServer;
   beforeAll(async () => {
-    s = startTestServer();
+    s = serveApps(await engine.apps(), {}, async () => {}); // the engine closes the registry
     await importRemix(s.apps, root, once(buildRemix("rec")));
     await s.apps.create(root, "catalog");
     await s.apps.create(root, "shelf");
@@ -26,7 +28,6 @@ describe("/{app}/records and /{app}/link", () => {
       "root",
     );
   });
-  afterAll(() => s.close());
 
   it("GET answers the records (not the app record nor the executable), JSON or records.mp msgpack", async () => {
     const res = await s.request("reader", "GET", "/rec/records");

@@ -6,7 +6,6 @@ import type { DocumentStore } from "./store.js";
  * `Apps` holds the rules (ACL, names, building then registering); an engine holds the bytes.
  */
 export interface StorageEngine {
-  readonly kind: "lmdb" | "postgres";
   /** The registry's system stores: `_rmx_admin` (one ACL rule per app) and `_rmx_meta` (app metadata). */
   readonly admin: DocumentStore;
   readonly meta: DocumentStore;

@@ -30,7 +30,6 @@ export function openLmdbEngine(options: LmdbEngineOptions): OpenedEngine {
 }
 
 class LmdbEngine implements StorageEngine {
-  readonly kind = "lmdb";
   readonly admin: LmdbDocumentStore;
   readonly meta: LmdbDocumentStore;
   private readonly queryThread: QueryThread;

@@ -108,7 +108,6 @@ function startupError(err: unknown, url: string): DatabaseStartupError {
 }
 
 class PostgresEngine implements StorageEngine {
-  readonly kind = "postgres";
   private readonly db: Database;
   private readonly ctx: StoreContext;
   /** Open stores by store id: where other nodes' notifications go. */
