@@ -1,4 +1,5 @@
-import { type KeyProvider, Secrets } from "@amp/secrets";
+import type { RecordStore } from "@amp/records";
+import { type Envelope, type KeyProvider, Secrets } from "@amp/secrets";
 import type { Logger } from "pino";
 import { parseDuration } from "./duration.js";
 import { AUTH_VAULT_APP, TokenService } from "./token-service.js";
@@ -13,6 +14,8 @@ export interface OperatorTokenOptions {
   masterKey?: string;
   /** The server's key provider when it is not the local keyring (e.g. GCP KMS). */
   provider?: KeyProvider;
+  /** The server's secrets store when they are shared (`--database-url`), not in the database dir. */
+  secretsStore?: RecordStore<Envelope>;
   /** Extra claims for the token. */
   claims?: Record<string, unknown>;
   logger?: Logger;
@@ -30,6 +33,7 @@ export async function createOperatorToken(options: OperatorTokenOptions): Promis
     masterKey: options.masterKey,
     provider: options.provider,
     logger: options.logger,
+    ...(options.secretsStore ? { store: options.secretsStore } : {}),
   });
   try {
     const tokens = await TokenService.open({

@@ -1,7 +1,9 @@
 import { parseArgs } from "node:util";
 import { createOperatorToken } from "@amp/auth";
+import type { Envelope } from "@amp/secrets";
 import { pino } from "pino";
 import { keyProvider } from "../compose/key-provider.js";
+import { openSharedRecords } from "../compose/shared-records.js";
 import { ConfigError } from "../config/errors.js";
 import { loadConfig } from "../config/load.js";
 import type { ServerConfig } from "../config/schema.js";
@@ -11,7 +13,8 @@ const USAGE = `Usage: amp token --user <name> [--ttl <duration>] [--database-dir
 
 Prints a token for <name>, signed with this server's own keys, alone on its last line.
 It needs the database dir as the server's owner has it, and the server's environment for its keys:
-RMX_MASTER_KEY when the server uses one, RMX_KMS_KEY and RMX_KMS_CREDENTIALS when GCP KMS seals them.
+RMX_MASTER_KEY when the server uses one, RMX_KMS_KEY and RMX_KMS_CREDENTIALS when GCP KMS seals them,
+RMX_DATABASE_URL when the server's secrets are in PostgreSQL (several nodes).
 
   --user <name>         the token's user (required)
   --ttl <duration>      lifetime, e.g. "90m", "12h" (default: the server's session length)
@@ -55,15 +58,22 @@ export async function printOperatorToken(io: Omit<ServeIO, "compose">): Promise<
     io.stderr(`amp token: ${error.message}\n`);
     return io.exit(EXIT_BAD_CONFIG);
   }
+  const silent = pino({ level: "silent" });
   try {
-    const token = await createOperatorToken({
-      databaseDir,
-      user: values.user,
-      ...(values.ttl ? { ttl: values.ttl } : {}),
-      ...(config?.masterKey ? { masterKey: config.masterKey } : {}),
-      ...(config ? keyProvider(config, pino({ level: "silent" })) : {}),
-    });
-    io.stdout(`${token}\n`);
+    const records = config?.databaseUrl ? await openSharedRecords(config.databaseUrl, silent) : undefined;
+    try {
+      const token = await createOperatorToken({
+        databaseDir,
+        user: values.user,
+        ...(values.ttl ? { ttl: values.ttl } : {}),
+        ...(config?.masterKey ? { masterKey: config.masterKey } : {}),
+        ...(config ? keyProvider(config, silent) : {}),
+        ...(records ? { secretsStore: records.open<Envelope>("secrets") } : {}),
+      });
+      io.stdout(`${token}\n`);
+    } finally {
+      await records?.close();
+    }
     io.exit(EXIT_OK);
   } catch (error) {
     io.stderr(`amp token: ${(error as Error).message}\n`);

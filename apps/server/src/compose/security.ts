@@ -12,12 +12,13 @@ import {
 } from "@amp/auth";
 import { authRoutes, loginRoutes } from "@amp/auth/http";
 import type { RedisAuthState } from "@amp/auth/redis";
-import { Secrets } from "@amp/secrets";
+import { type Envelope, Secrets } from "@amp/secrets";
 import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
 import type { Component, ComponentContext, RouteMount } from "../lifecycle/component.js";
 import { keyProvider } from "./key-provider.js";
+import { openSharedRecords } from "./shared-records.js";
 import { started } from "./started.js";
 
 /** What the identity side has open once started. */
@@ -73,12 +74,17 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
   const shared = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   // Revocations too: a token revoked on one node is refused by every node.
   const revocationFeed = config.redisUrl ? await connectRevocations(config.redisUrl) : undefined;
+  // With --database-url the secrets (signing keys among them) are shared by every node; the
+  // key-encryption keys must then be the same on every node, which checkKeys verifies.
+  const records = config.databaseUrl ? await openSharedRecords(config.databaseUrl, logger) : undefined;
   const secrets = new Secrets({
     databaseDir: config.databaseDir,
     logger: logger.child({ component: "secrets" }),
     ...(config.masterKey ? { masterKey: config.masterKey } : {}),
     ...keyProvider(config, logger),
+    ...(records ? { store: records.open<Envelope>("secrets") } : {}),
   });
+  await secrets.checkKeys();
   const loginDb = openLoginDatabase(config.databaseDir);
   const configs = new PluginConfigStore({ db: loginDb, secrets: secrets.scoped(LOGIN_SECRETS_APP) });
   const tokens = await TokenService.open({
@@ -152,6 +158,7 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
       await revocationFeed?.close();
       await loginDb.close();
       await secrets.close();
+      await records?.close();
     },
   };
 }
