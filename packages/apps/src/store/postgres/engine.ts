@@ -124,7 +124,11 @@ class PostgresEngine implements StorageEngine {
       limits: { ...DEFAULT_DOCUMENT_LIMITS, ...options.documentLimits },
       maxExamined: options.maxExamined ?? DEFAULT_MAX_EXAMINED,
       node: randomBytes(6).toString("hex"),
-      onClose: (store) => this.open.get(store.id)?.delete(store),
+      onClose: (store) => {
+        const stores = this.open.get(store.id);
+        stores?.delete(store);
+        if (stores?.size === 0) this.open.delete(store.id);
+      },
     };
   }
 
