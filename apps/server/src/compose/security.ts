@@ -4,7 +4,7 @@ import {
   LOGIN_CODE_TTL_MS,
   LOGIN_SECRETS_APP,
   LoginCodeStore,
-  openLoginDatabase,
+  openLoginRecords,
   PasskeyCredentialStore,
   PasskeyService,
   PluginConfigStore,
@@ -85,8 +85,13 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
     ...(records ? { store: records.open<Envelope>("secrets") } : {}),
   });
   await secrets.checkKeys();
-  const loginDb = openLoginDatabase(config.databaseDir);
-  const configs = new PluginConfigStore({ db: loginDb, secrets: secrets.scoped(LOGIN_SECRETS_APP) });
+  // Plugin configurations and passkeys: shared with the secrets' records, or in the folder.
+  const loginRecords = records ?? openLoginRecords(config.databaseDir);
+  const configs = new PluginConfigStore({
+    records: loginRecords,
+    secrets: secrets.scoped(LOGIN_SECRETS_APP),
+  });
+  await configs.ready;
   const tokens = await TokenService.open({
     databaseDir: config.databaseDir,
     vault: secrets.scoped(AUTH_VAULT_APP),
@@ -111,7 +116,7 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
   );
   const origin = new URL(publicUrl);
   const passkeys = new PasskeyService({
-    store: new PasskeyCredentialStore({ db: loginDb }),
+    store: new PasskeyCredentialStore({ records: loginRecords }),
     rpId: origin.hostname,
     rpName: `amp ${config.org}`,
     origins: [origin.origin],
@@ -156,7 +161,8 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
       await shared?.close();
       await tokens.close();
       await revocationFeed?.close();
-      await loginDb.close();
+      configs.close();
+      if (loginRecords !== records) await loginRecords.close();
       await secrets.close();
       await records?.close();
     },

@@ -1,7 +1,10 @@
 import { join } from "node:path";
-import { open, type RootDatabase } from "lmdb";
+import { LmdbRecords, type Records } from "@amp/records";
 
-/** Opens (creating) the LMDB environment for plugin configurations and passkeys in the database dir. */
-export function openLoginDatabase(databaseDir: string): RootDatabase {
-  return open({ path: join(databaseDir, "auth-login"), maxDbs: 8 });
+/**
+ * The embedded store of plugin configurations and passkeys: LMDB in `<databaseDir>/auth-login`.
+ * Several nodes use `PostgresRecords` (`@amp/records/postgres`) instead.
+ */
+export function openLoginRecords(databaseDir: string): Records {
+  return new LmdbRecords(join(databaseDir, "auth-login"));
 }

@@ -1,7 +1,7 @@
 export type { PluginConfig, PluginConfigInput } from "./config/schema.js";
 export { PluginConfigInputSchema, PluginConfigSchema } from "./config/schema.js";
 export { PluginConfigStore } from "./config/store.js";
-export { openLoginDatabase } from "./database.js";
+export { openLoginRecords } from "./database.js";
 export { LoginError } from "./errors.js";
 export { LOGIN_CODE_TTL_MS, LoginCodeStore, type LoginCodeStoreOptions } from "./login-codes.js";
 export { isAllowedUrl, type OutboundPolicy } from "./outbound.js";

@@ -32,7 +32,7 @@ const s256 = (verifier: string) => createHash("sha256").update(verifier).digest(
 
 describe("Apple and Snowflake logins against local stand-ins of their endpoints", () => {
   const database = tempLoginStores();
-  const configs = new PluginConfigStore({ db: database.db, secrets: database.secrets });
+  const configs = new PluginConfigStore({ records: database.records, secrets: database.secrets });
   const codes = new LoginCodeStore();
   const app = new Hono<{ Variables: AuthVariables }>();
   let standIn: { port: number; close(): Promise<void> };

@@ -18,7 +18,7 @@ const SECRET = "s3cr3t-value-that-must-never-leak";
 
 describe("/x/authConfig: plugin configuration CRUD", () => {
   const database = tempLoginStores();
-  const configs = new PluginConfigStore({ db: database.db, secrets: database.secrets });
+  const configs = new PluginConfigStore({ records: database.records, secrets: database.secrets });
   const storedSecretNames = async () =>
     (await database.vault.list(LOGIN_SECRETS_APP)).map((info) => info.name);
   const logLines: string[] = [];
@@ -181,7 +181,7 @@ describe("login rate limit", () => {
   afterAll(() => database.close());
   let now = 1_000_000;
   const app = loginRoutes({
-    configs: new PluginConfigStore({ db: database.db, secrets: database.secrets }),
+    configs: new PluginConfigStore({ records: database.records, secrets: database.secrets }),
     codes: new LoginCodeStore(),
     publicUrl: "https://amp.example",
     outbound: { allowedHosts: [] },
@@ -210,10 +210,10 @@ describe("OpenAPI description", () => {
 
   it("describes every login route from the same zod schemas that validate it", () => {
     const app = loginRoutes({
-      configs: new PluginConfigStore({ db: database.db, secrets: database.secrets }),
+      configs: new PluginConfigStore({ records: database.records, secrets: database.secrets }),
       codes: new LoginCodeStore(),
       passkeys: new PasskeyService({
-        store: new PasskeyCredentialStore({ db: database.db }),
+        store: new PasskeyCredentialStore({ records: database.records }),
         rpId: "amp.example",
         rpName: "amp",
         origins: ["https://amp.example"],

@@ -6,7 +6,7 @@ import { Secrets } from "@amp/secrets";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import { pino } from "pino";
-import { LOGIN_SECRETS_APP, openLoginDatabase } from "../../src/login/index.js";
+import { LOGIN_SECRETS_APP, openLoginRecords } from "../../src/login/index.js";
 import type { AmpUser } from "../../src/user.js";
 
 export const silentLogger = pino({ level: process.env.AMP_TEST_LOG_LEVEL ?? "silent" });
@@ -34,15 +34,15 @@ export function testUserMiddleware() {
 /** Real login stores in a temp database dir: LMDB for configs and passkeys, real `@amp/secrets` for secrets. */
 export function tempLoginStores() {
   const dir = mkdtempSync(join(tmpdir(), "amp-login-"));
-  const db = openLoginDatabase(dir);
+  const records = openLoginRecords(dir);
   const vault = new Secrets({ databaseDir: dir });
   return {
     dir,
-    db,
+    records,
     vault,
     secrets: vault.scoped(LOGIN_SECRETS_APP),
     async close() {
-      await db.close();
+      await records.close();
       await vault.close();
       rmSync(dir, { recursive: true, force: true });
     },

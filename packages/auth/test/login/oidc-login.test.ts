@@ -32,7 +32,7 @@ const CLIENT_SECRET = "a-client-secret-of-the-test-provider";
 
 describe("OIDC login against a real oidc-provider, driven by headless Chromium", () => {
   const stores = tempLoginStores();
-  const configs = new PluginConfigStore({ db: stores.db, secrets: stores.secrets });
+  const configs = new PluginConfigStore({ records: stores.records, secrets: stores.secrets });
   const codes = new LoginCodeStore();
   const pendingLogins = new TamperablePendingLogins({ ttlMs: 600_000 });
   let tokens: TokenService;

@@ -61,7 +61,7 @@ interface PasskeyPage {
 
 describe("passkeys in headless Chromium with a CDP virtual authenticator", () => {
   const database = tempLoginStores();
-  const store = new PasskeyCredentialStore({ db: database.db });
+  const store = new PasskeyCredentialStore({ records: database.records });
   const codes = new LoginCodeStore();
   let skewMs = 0;
   let tokens: TokenService;
@@ -96,7 +96,7 @@ describe("passkeys in headless Chromium with a CDP virtual authenticator", () =>
     app.route(
       "/",
       loginRoutes({
-        configs: new PluginConfigStore({ db: database.db, secrets: database.secrets }),
+        configs: new PluginConfigStore({ records: database.records, secrets: database.secrets }),
         codes,
         passkeys,
         publicUrl: origin,
@@ -140,7 +140,7 @@ describe("passkeys in headless Chromium with a CDP virtual authenticator", () =>
     const result = await register("dana");
     expect(result.status).toBe(200);
     expect(result.body.user).toBe("dana");
-    const credentials = store.credentialsOf("dana");
+    const credentials = await store.credentialsOf("dana");
     expect(credentials.map((c) => c.id)).toEqual([result.body.credentialId]);
     expect(credentials[0]!.publicKey.byteLength).toBeGreaterThan(32);
   });
@@ -162,7 +162,7 @@ describe("passkeys in headless Chromium with a CDP virtual authenticator", () =>
     const result = await register("ignored-name", await tokens.issue("erin"));
     expect(result.status).toBe(200);
     expect(result.body.user).toBe("erin");
-    expect(store.credentialsOf("erin")).toHaveLength(1);
+    expect(await store.credentialsOf("erin")).toHaveLength(1);
   });
 
   it("logs in with the passkey; the code becomes an amp token the middleware accepts", async () => {
@@ -210,8 +210,8 @@ describe("passkeys in headless Chromium with a CDP virtual authenticator", () =>
   });
 
   it("rejects a signature counter that did not advance (a cloned authenticator)", async () => {
-    const [credential] = store.credentialsOf("dana");
-    expect(store.updateCounter(credential!.id, 1_000_000)).toBe(true);
+    const [credential] = await store.credentialsOf("dana");
+    expect(await store.updateCounter(credential!.id, 1_000_000)).toBe(true);
     const result = await authenticate(await sign("dana"));
     expect(result).toMatchObject({ status: 400, body: { error: { code: "counter_replay" } } });
   });

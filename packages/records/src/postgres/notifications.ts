@@ -8,8 +8,8 @@ const ATTEMPT_MS = 10_000;
 
 /**
  * One `LISTEN` connection for a channel, opened on the first subscriber and kept open across
- * PostgreSQL restarts. Every loss of the connection is reported as `undefined` (changes may have
- * been missed), once when it drops and once when listening again.
+ * PostgreSQL restarts. Subscribers hear `undefined` (changes may have been missed: reload) once
+ * listening starts, when the connection drops, and once listening again.
  */
 export class NotificationListener {
   readonly #handlers = new Set<(payload: string | undefined) => void>();
@@ -77,11 +77,12 @@ export class NotificationListener {
       await client.end().catch(() => {});
       return;
     }
-    const recovered = this.#attempt > 0;
     this.#attempt = 0;
     this.#client = client;
     this.#connecting = undefined;
-    if (recovered) this.#emit(undefined);
+    // Writes made before LISTEN took effect (at the first subscription, or while the connection
+    // was down) were not heard: a reload now catches them.
+    this.#emit(undefined);
   }
 
   #lost(client: pg.Client): void {

@@ -1,21 +1,55 @@
-import type { Database, RootDatabase } from "lmdb";
+import type { RecordStore, Records } from "@amp/records";
 import { LoginError } from "../errors.js";
 import type { SecretStore } from "../secret-store.js";
 import type { PluginConfig, PluginConfigInput } from "./schema.js";
 
 /**
- * Login plugin configurations, persisted in LMDB; their secrets (client secret, Apple
- * key) go to the injected `SecretStore` and never into the database or a response.
+ * Login plugin configurations, persisted in a record store (LMDB, or PostgreSQL shared by every
+ * node); their secrets (client secret, Apple key) go to the injected `SecretStore` and never
+ * into the database or a response.
+ *
+ * Reads answer from a mirror in memory: `isActive` is asked on every token verification. The
+ * mirror follows the store's writes, another node's within the store's notification delay.
  */
 export class PluginConfigStore {
-  readonly #db: Database<PluginConfig, string>;
+  readonly #db: RecordStore<PluginConfig>;
   readonly #secrets: SecretStore;
   readonly #now: () => number;
+  readonly #mirror = new Map<string, PluginConfig>();
+  readonly #unwatch: () => void;
 
-  constructor(options: { db: RootDatabase; secrets: SecretStore; now?: () => number }) {
-    this.#db = options.db.openDB<PluginConfig, string>({ name: "auth-login-plugins" });
+  /** Settles once the configurations are loaded; reads before then see none. */
+  readonly ready: Promise<void>;
+
+  constructor(options: { records: Records; secrets: SecretStore; now?: () => number }) {
+    this.#db = options.records.open<PluginConfig>("auth-login-plugins");
     this.#secrets = options.secrets;
     this.#now = options.now ?? Date.now;
+    this.#unwatch = this.#db.watch((id) => void this.#refresh(id));
+    this.ready = this.#refresh(undefined);
+  }
+
+  /** Stops following the store. */
+  close(): void {
+    this.#unwatch();
+  }
+
+  /** Re-reads one configuration, or all of them (`undefined`: changes may have been missed). */
+  async #refresh(id: string | undefined): Promise<void> {
+    try {
+      if (id !== undefined) {
+        const config = await this.#db.get(id);
+        if (config) this.#mirror.set(id, config);
+        else this.#mirror.delete(id);
+        return;
+      }
+      const all = await this.#db.range();
+      this.#mirror.clear();
+      for (const { key, value } of all) this.#mirror.set(key, value);
+    } catch (err) {
+      // The store is down: keep serving the last known configurations; the watch tells us again.
+      if (id === undefined && this.#mirror.size === 0) throw err;
+    }
   }
 
   /**
@@ -23,19 +57,20 @@ export class PluginConfigStore {
    * `plugin` claim names an inactive configuration.
    */
   isActive(id: string): boolean {
-    return this.#db.get(id) !== undefined;
+    return this.#mirror.has(id);
   }
 
   get(id: string): PluginConfig | undefined {
-    return this.#db.get(id);
+    return this.#mirror.get(id);
   }
 
   list(): PluginConfig[] {
-    return [...this.#db.getRange().map(({ value }) => value)];
+    return [...this.#mirror.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   async create(id: string, input: PluginConfigInput, owner: string): Promise<PluginConfig> {
-    if (this.#db.get(id)) throw new LoginError("config_exists", `plugin configuration "${id}" exists`, 409);
+    if (this.#mirror.has(id))
+      throw new LoginError("config_exists", `plugin configuration "${id}" exists`, 409);
     const secret = secretOf(input);
     if (input.visibility === "confidential" && secret === undefined) {
       throw new LoginError("secret_required", "a confidential plugin needs its client secret (or Apple key)");
@@ -49,18 +84,17 @@ export class PluginConfigStore {
     });
     // The secret lands first, so a stored configuration never points at a missing one.
     if (secret !== undefined) await this.#secrets.set(secretName(id), secret);
-    const created = this.#db.transactionSync(() => {
-      if (this.#db.get(id)) return false;
-      this.#db.putSync(id, config);
-      return true;
-    });
+    const created = await this.#db.update([id], (current) =>
+      current.has(id) ? { result: false } : { writes: new Map([[id, config]]), result: true },
+    );
+    if (created) this.#mirror.set(id, config);
     if (!created) throw new LoginError("config_exists", `plugin configuration "${id}" exists`, 409);
     return config;
   }
 
   /** Replaces a configuration; an omitted secret keeps the stored one. */
   async replace(id: string, input: PluginConfigInput): Promise<PluginConfig> {
-    const previous = this.#db.get(id);
+    const previous = await this.#db.get(id);
     if (!previous) throw new LoginError("config_not_found", `no plugin configuration "${id}"`, 404);
     const secret = secretOf(input);
     const keepsSecret = input.visibility === "confidential" && secret === undefined && previous.hasSecret;
@@ -75,16 +109,18 @@ export class PluginConfigStore {
       updatedAt: new Date(this.#now()).toISOString(),
     });
     await this.#db.put(id, config);
+    this.#mirror.set(id, config);
     if (!config.hasSecret && previous.hasSecret) await this.#secrets.delete(secretName(id));
     return config;
   }
 
   /** Deletes a configuration and its secret; true when it existed. */
   async delete(id: string): Promise<boolean> {
-    const previous = this.#db.get(id);
+    const previous = await this.#db.get(id);
     if (!previous) return false;
     // The configuration goes first, so its tokens stop verifying at once.
-    await this.#db.remove(id);
+    await this.#db.delete(id);
+    this.#mirror.delete(id);
     if (previous.hasSecret) await this.#secrets.delete(secretName(id));
     return true;
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
+import type { RecordStore, Records } from "@amp/records";
 import type { CredentialDeviceType } from "@simplewebauthn/server";
-import type { Database, RootDatabase } from "lmdb";
 
 /** A registered passkey. */
 export interface PasskeyCredential {
@@ -22,59 +22,102 @@ interface PasskeyUser {
   credentialIds: string[];
 }
 
-/** Passkey credentials and their users, persisted in LMDB. */
+/**
+ * Passkey credentials and their users, in a record store (LMDB, or PostgreSQL so that a passkey
+ * registered through one node signs in through any).
+ */
 export class PasskeyCredentialStore {
-  readonly #credentials: Database<PasskeyCredential, string>;
-  readonly #users: Database<PasskeyUser, string>;
+  /** Both kinds in one namespace (`c:<credential id>`, `u:<user>`), so `add` updates them atomically. */
+  readonly #db: RecordStore<PasskeyCredential | PasskeyUser>;
 
-  constructor(options: { db: RootDatabase }) {
-    this.#credentials = options.db.openDB<PasskeyCredential, string>({ name: "auth-passkey-credentials" });
-    this.#users = options.db.openDB<PasskeyUser, string>({ name: "auth-passkey-users" });
+  /** Earlier versions' passkeys moved in; every method waits for it. */
+  readonly #adopted: Promise<void>;
+
+  constructor(options: { records: Records }) {
+    this.#db = options.records.open<PasskeyCredential | PasskeyUser>("auth-passkeys");
+    this.#adopted = this.#adoptLegacy(options.records);
   }
 
-  get(credentialId: string): PasskeyCredential | undefined {
-    const stored = this.#credentials.get(credentialId);
+  /** Moves passkeys stored by earlier versions (two LMDB tables) into this store's one namespace. */
+  async #adoptLegacy(records: Records): Promise<void> {
+    for (const [namespace, key] of [
+      ["auth-passkey-users", userKey],
+      ["auth-passkey-credentials", credentialKey],
+    ] as const) {
+      const legacy = records.open<PasskeyCredential | PasskeyUser>(namespace);
+      for (const { key: old, value } of await legacy.range()) {
+        await this.#db.update([key(old)], (current) =>
+          current.has(key(old))
+            ? { result: undefined }
+            : { writes: new Map([[key(old), value]]), result: undefined },
+        );
+        await legacy.delete(old);
+      }
+    }
+  }
+
+  async get(credentialId: string): Promise<PasskeyCredential | undefined> {
+    await this.#adopted;
+    const stored = (await this.#db.get(credentialKey(credentialId))) as PasskeyCredential | undefined;
     return stored && { ...stored, publicKey: new Uint8Array(stored.publicKey) };
   }
 
-  credentialsOf(user: string): PasskeyCredential[] {
-    const ids = this.#users.get(user)?.credentialIds ?? [];
-    return ids.map((id) => this.get(id)).filter((c): c is PasskeyCredential => c !== undefined);
+  async credentialsOf(user: string): Promise<PasskeyCredential[]> {
+    const ids = (await this.#user(user))?.credentialIds ?? [];
+    const found = await Promise.all(ids.map((id) => this.get(id)));
+    return found.filter((c): c is PasskeyCredential => c !== undefined);
   }
 
-  hasUser(user: string): boolean {
-    return this.#users.get(user) !== undefined;
+  async hasUser(user: string): Promise<boolean> {
+    return (await this.#user(user)) !== undefined;
   }
 
   /** The user's WebAuthn handle, created on first use. */
-  userHandle(user: string): string {
-    return this.#users.get(user)?.handle ?? randomBytes(32).toString("base64url");
+  async userHandle(user: string): Promise<string> {
+    return (await this.#user(user))?.handle ?? randomBytes(32).toString("base64url");
+  }
+
+  async #user(user: string): Promise<PasskeyUser | undefined> {
+    await this.#adopted;
+    return (await this.#db.get(userKey(user))) as PasskeyUser | undefined;
   }
 
   /**
    * Stores a new credential. With `mustBeNewUser`, fails (returns false) when the
    * user got a passkey meanwhile, so two anonymous sign-ups cannot share a name.
    */
-  add(credential: PasskeyCredential, handle: string, mustBeNewUser: boolean): boolean {
-    return this.#credentials.transactionSync(() => {
-      const user = this.#users.get(credential.user);
-      if ((mustBeNewUser && user) || this.#credentials.get(credential.id)) return false;
-      this.#users.putSync(credential.user, {
+  async add(credential: PasskeyCredential, handle: string, mustBeNewUser: boolean): Promise<boolean> {
+    await this.#adopted;
+    const [u, c] = [userKey(credential.user), credentialKey(credential.id)];
+    return this.#db.update([u, c], (current) => {
+      const user = current.get(u) as PasskeyUser | undefined;
+      if ((mustBeNewUser && user) || current.has(c)) return { result: false };
+      const updated: PasskeyUser = {
         handle: user?.handle ?? handle,
         credentialIds: [...(user?.credentialIds ?? []), credential.id],
-      });
-      this.#credentials.putSync(credential.id, credential);
-      return true;
+      };
+      return {
+        writes: new Map<string, PasskeyCredential | PasskeyUser>([
+          [u, updated],
+          [c, credential],
+        ]),
+        result: true,
+      };
     });
   }
 
   /** Records a verified use; refuses (returns false) a counter that did not move forward. */
-  updateCounter(credentialId: string, counter: number): boolean {
-    return this.#credentials.transactionSync(() => {
-      const stored = this.#credentials.get(credentialId);
-      if (!stored || ((counter > 0 || stored.counter > 0) && counter <= stored.counter)) return false;
-      this.#credentials.putSync(credentialId, { ...stored, counter });
-      return true;
+  async updateCounter(credentialId: string, counter: number): Promise<boolean> {
+    await this.#adopted;
+    const c = credentialKey(credentialId);
+    return this.#db.update([c], (current) => {
+      const stored = current.get(c) as PasskeyCredential | undefined;
+      if (!stored || ((counter > 0 || stored.counter > 0) && counter <= stored.counter))
+        return { result: false };
+      return { writes: new Map([[c, { ...stored, counter }]]), result: true };
     });
   }
 }
+
+const credentialKey = (id: string) => `c:${id}`;
+const userKey = (user: string) => `u:${user}`;

@@ -85,15 +85,16 @@ export class PasskeyService {
     newUser: string | undefined,
   ): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const user = actingUser ?? (await this.#checkNewUser(newUser));
-    const handle = this.#store.userHandle(user);
+    const handle = await this.#store.userHandle(user);
     const options = await (await webauthn()).generateRegistrationOptions({
       rpName: this.#options.rpName,
       rpID: this.#options.rpId,
       userName: user,
       userID: Buffer.from(handle, "base64url"),
-      excludeCredentials: this.#store
-        .credentialsOf(user)
-        .map((c) => ({ id: c.id, transports: c.transports })),
+      excludeCredentials: (await this.#store.credentialsOf(user)).map((c) => ({
+        id: c.id,
+        transports: c.transports,
+      })),
       authenticatorSelection: { residentKey: "preferred", userVerification: "preferred" },
       timeout: this.#options.challengeTtlMs ?? 60_000,
     });
@@ -123,7 +124,7 @@ export class PasskeyService {
     if (!verification.verified)
       throw new LoginError("passkey_invalid", "the passkey registration was not verified");
     const { credential, credentialDeviceType, credentialBackedUp } = verification.registrationInfo;
-    const added = this.#store.add(
+    const added = await this.#store.add(
       {
         id: credential.id,
         user: pending.user,
@@ -144,7 +145,7 @@ export class PasskeyService {
 
   /** Options for `navigator.credentials.get()`; for a named user, their credentials are listed. */
   async authenticationOptions(user?: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
-    const credentials = user ? this.#store.credentialsOf(user) : [];
+    const credentials = user ? await this.#store.credentialsOf(user) : [];
     const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: this.#options.rpId,
       allowCredentials: credentials.map((c) => ({ id: c.id, transports: c.transports })),
@@ -161,7 +162,7 @@ export class PasskeyService {
     if (!(await this.#logins.take(challenge))) {
       throw new LoginError("challenge_invalid", "unknown, used or expired passkey challenge");
     }
-    const credential = this.#store.get(response.id);
+    const credential = await this.#store.get(response.id);
     if (!credential) throw new LoginError("passkey_unknown", "this passkey is not registered");
     let verification: Awaited<ReturnType<WebAuthn["verifyAuthenticationResponse"]>>;
     try {
@@ -185,7 +186,7 @@ export class PasskeyService {
     if (!verification.verified)
       throw new LoginError("passkey_invalid", "the passkey assertion was not verified");
     // Re-checked atomically against the store, so two concurrent uses cannot both pass.
-    if (!this.#store.updateCounter(credential.id, verification.authenticationInfo.newCounter))
+    if (!(await this.#store.updateCounter(credential.id, verification.authenticationInfo.newCounter)))
       throw counterError();
     return { user: credential.user, claims: { amr: ["passkey"] } };
   }
@@ -200,7 +201,7 @@ export class PasskeyService {
         "a new user name: 2-64 of a-z 0-9 . _ @ -, starting with a letter or digit",
       );
     }
-    if (this.#store.hasUser(user) || (await this.#options.isReservedUser?.(user))) {
+    if ((await this.#store.hasUser(user)) || (await this.#options.isReservedUser?.(user))) {
       throw new LoginError("user_taken", `the user name "${user}" is taken`, 409);
     }
     return user;
