@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import type { Database } from "lmdb";
+import type { RecordStore } from "@amp/records";
 import type { RevocationFeed } from "./revocations-feed.js";
 
-/** Prefix of the marks that make refresh tokens single-use (kept in LMDB only, never in memory). */
+/** Prefix of the marks that make refresh tokens single-use (kept in the store only, never in memory). */
 const USED = "u:";
 
 /**
@@ -11,22 +11,49 @@ const USED = "u:";
  *
  * Revocations are mirrored in memory, so `has` (asked on every request, cached token or
  * not) is a `Map` lookup. The marks of redeemed refresh tokens, far more numerous, stay
- * in LMDB only (`useOnce`). The mirror is loaded at open and kept by this process: a
- * revocation written by another process into the same database is seen after a restart, and
- * one made by another node arrives through a `RevocationFeed` (`share`).
+ * in the store only (`useOnce`). The mirror is loaded at open and follows the store's watch:
+ * on a store shared by several nodes (PostgreSQL) another node's revocation arrives through
+ * it; on LMDB another process's is seen after a restart, and another node's arrives through a
+ * `RevocationFeed` (`share`).
  */
 export class RevocationList {
   private revokesSincePrune = 0;
   private readonly revoked = new Map<string, number>();
   private feed: RevocationFeed | undefined;
+  private readonly unwatch: () => void;
 
-  constructor(
-    private readonly db: Database<number, string>,
+  private constructor(
+    private readonly db: RecordStore<number>,
     private readonly now: () => number,
   ) {
-    this.prune();
-    for (const { key, value } of this.db.getRange({})) {
-      if (!key.startsWith(USED)) this.revoked.set(key, value);
+    this.unwatch = db.watch((key) => void this.reload(key));
+  }
+
+  static async open(db: RecordStore<number>, now: () => number): Promise<RevocationList> {
+    const list = new RevocationList(db, now);
+    await list.prune();
+    await list.reload(undefined);
+    return list;
+  }
+
+  /** Stops following the store. */
+  close(): void {
+    this.unwatch();
+  }
+
+  /** Mirrors one revocation, or all of them (`undefined`: changes may have been missed). */
+  private async reload(key: string | undefined): Promise<void> {
+    try {
+      if (key === undefined) {
+        for (const entry of await this.db.range()) {
+          if (!entry.key.startsWith(USED)) this.revoked.set(entry.key, entry.value);
+        }
+      } else if (!key.startsWith(USED)) {
+        const expiresAt = await this.db.get(key);
+        if (expiresAt !== undefined) this.revoked.set(key, expiresAt);
+      }
+    } catch {
+      // The store is down: revocations already mirrored stay in force; the watch tells us again.
     }
   }
 
@@ -48,7 +75,7 @@ export class RevocationList {
   async add(id: string, expiresAt: number): Promise<void> {
     this.revoked.set(id, expiresAt); // in effect at once, before the write lands
     await this.db.put(id, expiresAt);
-    if (++this.revokesSincePrune >= 1000) this.prune();
+    if (++this.revokesSincePrune >= 1000) await this.prune();
     await this.feed?.announce(id, expiresAt);
   }
 
@@ -68,25 +95,25 @@ export class RevocationList {
 
   /**
    * Marks a refresh token redeemed unless it already was or is revoked; false then. What makes
-   * refresh tokens single-use: an LMDB transaction, so two processes sharing the database agree.
+   * refresh tokens single-use: an atomic update, so processes (or nodes) sharing the store agree.
    */
   async useOnce(id: string, expiresAt: number): Promise<boolean> {
     if (this.has(id)) return false;
-    return this.db.transactionSync(() => {
-      if (this.db.get(id) !== undefined || this.db.get(USED + id) !== undefined) return false;
-      this.db.putSync(USED + id, expiresAt);
-      return true;
-    });
+    return this.db.update([id, USED + id], (current) =>
+      current.has(id) || current.has(USED + id)
+        ? { result: false }
+        : { writes: new Map([[USED + id, expiresAt]]), result: true },
+    );
   }
 
   /** Drops entries whose tokens have expired (with a minute's margin for clock skew). */
-  prune(): number {
+  async prune(): Promise<number> {
     this.revokesSincePrune = 0;
     const cutoff = (this.now() - 60_000) / 1000;
     let removed = 0;
-    for (const { key, value } of this.db.getRange({})) {
+    for (const { key, value } of await this.db.range()) {
       if (value < cutoff) {
-        this.db.removeSync(key);
+        await this.db.delete(key);
         this.revoked.delete(key);
         removed++;
       }

@@ -1,6 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import { randomBytes, randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { LmdbRecordStore, type Records } from "@amp/records";
 import { decodeJwt, errors, type JWK, type JWTPayload, SignJWT } from "jose";
 import { open, type RootDatabase } from "lmdb";
 import { type Logger, pino } from "pino";
@@ -46,6 +47,11 @@ export interface TokenServiceOptions {
   rootUser?: string;
   /** Among several nodes: revocations shared with the others (`RedisRevocationFeed`). */
   revocationFeed?: RevocationFeed;
+  /**
+   * Records shared by several nodes (`PostgresRecords` from `@amp/records/postgres`): revocations
+   * and the single-use marks of refresh tokens live there instead of the database dir.
+   */
+  records?: Records;
   /** A central issuer whose tokens are accepted directly (and can be exchanged). */
   centralIssuer?: RemoteIssuerOptions;
   /** Issuers whose tokens are accepted only by token exchange at `/x/token`. */
@@ -180,7 +186,11 @@ export class TokenService implements TokenIssuer {
         now,
         logger,
       });
-      const revocations = new RevocationList(env.openDB<number, string>({ name: "revoked" }), now);
+      const revocations = await RevocationList.open(
+        options.records?.open<number>("auth-revocations") ??
+          new LmdbRecordStore(env.openDB<number, string>({ name: "revoked" })),
+        now,
+      );
       if (options.revocationFeed) await revocations.share(options.revocationFeed);
       return new TokenService(options, env, keys, revocations, { issuer, audience });
     } catch (err) {
@@ -433,11 +443,12 @@ export class TokenService implements TokenIssuer {
   }
 
   /** Drops revocations of tokens that have expired anyway. */
-  pruneRevocations(): number {
+  pruneRevocations(): Promise<number> {
     return this.revocations.prune();
   }
 
   async close(): Promise<void> {
+    this.revocations.close();
     await this.env.close();
   }
 

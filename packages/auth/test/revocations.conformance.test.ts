@@ -1,3 +1,4 @@
+import { LmdbRecordStore } from "@amp/records";
 import { Redis } from "ioredis";
 import { open, type RootDatabase } from "lmdb";
 import { afterAll, describe, expect, it } from "vitest";
@@ -45,7 +46,10 @@ const engines: Engine[] = [
 async function node(feed: RevocationFeed): Promise<RevocationList> {
   const env = open({ path: tempDir(), maxDbs: 2 });
   opened.push({ env, feed });
-  const list = new RevocationList(env.openDB<number, string>({ name: "revoked" }), Date.now);
+  const list = await RevocationList.open(
+    new LmdbRecordStore(env.openDB<number, string>({ name: "revoked" })),
+    Date.now,
+  );
   await list.share(feed);
   return list;
 }

@@ -28,6 +28,7 @@ async function node(url: string, keyringDir: string) {
   const tokens = await TokenService.open({
     databaseDir: tempDir(),
     vault: secrets.scoped(AUTH_VAULT_APP),
+    records,
     issuer: "http://amp.test",
     logger: silentLogger,
   });
@@ -56,5 +57,31 @@ describe("signing keys in a shared vault", () => {
       const token = await signer.issue(`user-${i}`);
       for (const verifier of nodes) expect((await verifier.verify(token)).id).toBe(`user-${i}`);
     }
+  });
+
+  it("a token revoked on one node is refused by the others, and a refresh token is redeemed once in all", async () => {
+    const url = await server.createDatabase("shared_revocations");
+    const keyring = tempDir();
+    const [a, b] = await Promise.all([node(url, keyring), node(url, keyring)]);
+    const token = await a.issue("dana");
+    expect((await b.verify(token)).id).toBe("dana");
+    expect(await a.revoke(token)).toBe(true);
+    await expect
+      .poll(
+        () =>
+          b.verify(token).then(
+            () => "accepted",
+            (e: Error) => e.message,
+          ),
+        { timeout: 2_000 },
+      )
+      .toMatch(/revoked/);
+
+    const session = await a.issueSession({ user: "erin", plugin: "test", claims: {} });
+    const redeemed = await Promise.allSettled([
+      a.refresh(session.refresh_token!),
+      b.refresh(session.refresh_token!),
+    ]);
+    expect(redeemed.filter((r) => r.status === "fulfilled")).toHaveLength(1);
   });
 });

@@ -101,6 +101,7 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
     logger: logger.child({ component: "auth" }),
     ...(config.rootUser ? { rootUser: config.rootUser } : {}),
     ...(revocationFeed ? { revocationFeed } : {}),
+    ...(records ? { records } : {}),
     ...(config.centralIssuer
       ? {
           centralIssuer: {
