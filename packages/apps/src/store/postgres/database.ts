@@ -41,8 +41,14 @@ export class Database {
     }
   };
 
-  /** Runs `body` in one transaction (rolled back when it throws). */
-  async transaction<T>(body: (query: Query) => Promise<T>): Promise<T> {
+  /**
+   * Runs `body` in one transaction (rolled back when it throws). `first`, a statement without
+   * parameters, is sent with the BEGIN in the same round trip; `body` gets its rows.
+   */
+  async transaction<T>(
+    body: (query: Query, firstRows: pg.QueryResultRow[]) => Promise<T>,
+    first?: string,
+  ): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -61,8 +67,18 @@ export class Database {
     };
     let broken: unknown;
     try {
-      await query("BEGIN");
-      const result = await body(query);
+      let firstRows: pg.QueryResultRow[] = [];
+      if (first === undefined) await query("BEGIN");
+      else {
+        // A simple query of two statements: the driver answers one result per statement.
+        try {
+          const results = (await client.query(`BEGIN; ${first}`)) as unknown as pg.QueryResult[];
+          firstRows = results[1]?.rows ?? [];
+        } catch (err) {
+          throw mapError(err);
+        }
+      }
+      const result = await body(query, firstRows);
       await query("COMMIT");
       return result;
     } catch (err) {

@@ -211,8 +211,7 @@ export class PostgresDocumentStore implements DocumentStore {
     checkOps(ops, this.ctx.limits);
     const changes: DocumentChange[] = [];
     const results: MixMap[] = [];
-    const seq = await this.ctx.db.transaction(async (sql) => {
-      const fields = await this.lockRow(sql);
+    const seq = await this.locked(async (sql, fields) => {
       const named = [...new Set(ops.map(opId).filter((id): id is string => id !== undefined))];
       const current = new Map<string, MixMap | undefined>();
       if (named.length > 0) {
@@ -291,15 +290,17 @@ export class PostgresDocumentStore implements DocumentStore {
     return { seq, results };
   }
 
-  /** Takes the store's row lock for this transaction and answers the indexed fields as committed. */
-  private async lockRow(sql: Sql): Promise<string[]> {
-    const [row] = await sql<{ indexed_fields: string[] }>(
-      "SELECT indexed_fields FROM amp_stores WHERE id = $1 FOR UPDATE",
-      [this.id],
-    );
-    if (!row) throw new AppsError("not_found", "no such app");
-    this.fields = row.indexed_fields;
-    return row.indexed_fields;
+  /**
+   * A transaction holding the store's row lock (writers of one app take turns); `body` gets the
+   * indexed fields as committed. The lock is taken in the BEGIN's round trip.
+   */
+  private locked<T>(body: (sql: Sql, fields: string[]) => Promise<T>): Promise<T> {
+    return this.ctx.db.transaction(async (sql, rows) => {
+      const row = rows[0] as { indexed_fields: string[] } | undefined;
+      if (!row) throw new AppsError("not_found", "no such app");
+      this.fields = row.indexed_fields;
+      return body(sql, row.indexed_fields);
+    }, `SELECT indexed_fields FROM amp_stores WHERE id = ${this.id} FOR UPDATE`);
   }
 
   /** Tells the other nodes that the indexed fields changed (the sequence stays). */
@@ -315,8 +316,7 @@ export class PostgresDocumentStore implements DocumentStore {
   async setIndexedFields(fields: readonly string[]): Promise<void> {
     const next = normalizeIndexedFields(fields);
     const projection = new KeyProjection(next);
-    await this.ctx.db.transaction(async (sql) => {
-      const before = await this.lockRow(sql);
+    await this.locked(async (sql, before) => {
       await sql("UPDATE amp_stores SET indexed_fields = $2 WHERE id = $1", [this.id, JSON.stringify(next)]);
       let after = "";
       for (;;) {
