@@ -4,13 +4,18 @@
  * sees in each of the runtime's three modes, with the page on amp's own origin and on
  * another one. Screenshots land in `test-artifacts/` (git-ignored) for a person to look at.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, launchChromium, type Page, remixArtifactsFor } from "@amp/test-support";
+import {
+  type Browser,
+  launchChromium,
+  type Page,
+  remixArtifactsFor,
+  runtimeHostFolder,
+} from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBin, ServerProcess } from "./helpers/server-process.js";
 
@@ -24,18 +29,7 @@ const MODES = [
   { name: "server-groovebox", vmInit: "server:groovebox" },
 ] as const;
 
-/** Our host page: one `<rmx-runtime>` element, configured from the query string. */
-const HOST_PAGE = `<!doctype html>
-<html><head><meta charset="utf-8"><script src="/r/rmx-runtime.js"></script></head>
-<body style="margin:0"><div id="app" style="height:720px"></div>
-<script>
-  const q = new URLSearchParams(location.search);
-  const el = document.createElement("rmx-runtime");
-  for (const name of ["amp-prefix", "db-name", "screen-name", "token", "params", "vm-init"]) {
-    if (q.has(name)) el.setAttribute(name, q.get(name));
-  }
-  document.getElementById("app").appendChild(el);
-</script></body></html>`;
+const BOOKS = "bill_gates_5_fav_books.json";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -66,22 +60,20 @@ describe.skipIf(!artifacts?.runtime)("Remix's web runtime against amp, in Chromi
   let browser: Browser;
   let token: string;
   let books: string[];
-  let folder: string;
+  let folder: { path: string; remove: () => void } | undefined;
 
   beforeAll(async () => {
     const { groovebox, samples, runtime } = artifacts!;
-    // amp's static folders get a temp copy: ../shared is read-only, and the page is ours.
-    folder = mkdtempSync(join(tmpdir(), "amp-web-runtime-"));
-    for (const file of ["rmx-runtime.js", "hub-worker.js", "bill_gates_5_fav_books.json"]) {
-      copyFileSync(join(runtime!, file), join(folder, file));
-    }
-    const bookList = JSON.parse(readFileSync(join(folder, "bill_gates_5_fav_books.json"), "utf8")) as {
+    // amp's static folders get a temp copy (../shared is read-only) with our host page; the
+    // collection's data_url file beside it.
+    folder = runtimeHostFolder(runtime!);
+    copyFileSync(join(runtime!, BOOKS), join(folder.path, BOOKS));
+    const bookList = JSON.parse(readFileSync(join(folder.path, BOOKS), "utf8")) as {
       items: { name: string }[];
     };
     books = bookList.items.map((item) => item.name);
-    writeFileSync(join(folder, "index.html"), HOST_PAGE);
 
-    otherOrigin = await serveFolder(folder);
+    otherOrigin = await serveFolder(folder.path);
     otherOriginUrl = `http://127.0.0.1:${(otherOrigin.address() as AddressInfo).port}`;
     amp = await new ServerProcess(
       [
@@ -89,9 +81,9 @@ describe.skipIf(!artifacts?.runtime)("Remix's web runtime against amp, in Chromi
         groovebox,
         "--solo",
         "--static-runtime",
-        folder,
+        folder.path,
         "--static-groovebox",
-        folder,
+        folder.path,
         "--http-allow-private",
         "127.0.0.1",
         "--cors-origins",
@@ -118,7 +110,7 @@ describe.skipIf(!artifacts?.runtime)("Remix's web runtime against amp, in Chromi
     await browser?.close();
     await amp?.dispose();
     await new Promise((r) => otherOrigin?.close(r));
-    if (folder) rmSync(folder, { recursive: true, force: true });
+    folder?.remove();
   });
 
   /** Opens the host page on `origin` with the runtime pointed at amp; records window.open calls. */
