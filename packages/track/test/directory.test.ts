@@ -1,28 +1,12 @@
-import { startRedis, type TestRedis } from "@amp/test-support";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Redis } from "ioredis";
+import { describe, expect, it } from "vitest";
 import { InProcessDirectory, RedisSessionDirectory, type SessionDirectory } from "../src/cluster/index.js";
 import { logger } from "./helpers.js";
+import { redisFixture } from "./redis-fixture.js";
 
-let redis: TestRedis;
-const connections: Redis[] = [];
+const redis = redisFixture();
+const connection = () => redis.connection();
 let run = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, 30_000);
-
-afterAll(async () => {
-  for (const c of connections) c.disconnect();
-  await redis?.stop();
-});
-
-function connection(): Redis {
-  const c = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  c.on("error", () => undefined);
-  connections.push(c);
-  return c;
-}
 
 /** A Redis directory for `nodeId` in this test's own key space. */
 function redisDirectory(

@@ -1,32 +1,16 @@
 import { VmOwners } from "@amp/broker";
-import { startRedis, type TestRedis } from "@amp/test-support";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SharedOwners } from "../src/cluster/index.js";
 import { logger } from "./helpers.js";
+import { redisFixture } from "./redis-fixture.js";
 
 /**
  * The broker ACL's owner registries shared among nodes (what lets a user's MQTT client on one node
  * drive its VM on another): each node's `VmOwners` learns the others' grants and ends.
  */
-let redis: TestRedis;
-const connections: Redis[] = [];
+const redis = redisFixture();
+const connection = () => redis.connection();
 let run = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, 30_000);
-
-afterAll(async () => {
-  for (const c of connections) c.disconnect();
-  await redis?.stop();
-});
-
-function connection(): Redis {
-  const c = new Redis(redis.url);
-  connections.push(c);
-  return c;
-}
 
 /** One node: its broker's registry, shared as the server does it (`cluster.owners.share`). */
 async function node(nodeId: string, prefix: string) {
