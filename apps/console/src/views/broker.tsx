@@ -6,10 +6,10 @@ import { currentToken } from "../auth/credentials.js";
 import { useMe } from "../auth/me.js";
 import { useDraft } from "../ui/draft.js";
 import { Notice } from "../ui/notice.js";
+import { REFRESH_MS, useRefreshing } from "../ui/refreshing.js";
 
 type ConnectedClient = components["schemas"]["ConnectedClient"];
 
-const REFRESH_MS = 5000;
 const KEPT_MESSAGES = 200;
 const SHOWN_BYTES = 2000;
 
@@ -42,11 +42,7 @@ export function BrokerView() {
       setClients(a.clients);
       setClientsError(undefined);
     }, setClientsError);
-  useEffect(() => {
-    void load();
-    const timer = setInterval(load, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, []);
+  useRefreshing(load);
 
   return (
     <section>

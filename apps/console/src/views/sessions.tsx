@@ -1,14 +1,14 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api, ok } from "../api/client.js";
 import type { components } from "../api/schema.js";
 import { useMe } from "../auth/me.js";
 import { ConfirmButton } from "../ui/confirm.js";
 import { Notice } from "../ui/notice.js";
+import { REFRESH_MS, useRefreshing } from "../ui/refreshing.js";
 
 type SessionInfo = components["schemas"]["SessionInfo"];
 
 /** The list refreshes this often while the view is open, and on the Refresh button. */
-const REFRESH_MS = 5000;
 
 const age = (since: string, now: number) => {
   const s = Math.max(0, Math.round((now - Date.parse(since)) / 1000));
@@ -36,11 +36,7 @@ export function SessionsView() {
       (e) => setError(e),
     );
 
-  useEffect(() => {
-    void load();
-    const timer = setInterval(load, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, []);
+  useRefreshing(load);
 
   return (
     <section>
