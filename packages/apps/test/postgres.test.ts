@@ -57,6 +57,29 @@ describe("PostgreSQL engine (real PostgreSQL)", () => {
     await until(() => !b.list(root).some((info) => info.name === "shared"));
   });
 
+  it("replays what a node missed while its LISTEN connection was down: feeds and the registry catch up", async () => {
+    const url = await freshDatabase();
+    const [a, b] = await Promise.all([node(url), node(url)]);
+    await a.create(root, "feed");
+    await until(() => b.list(root).some((info) => info.name === "feed"));
+    const seen: number[] = [];
+    (await b.store(root, "feed", ["allowed_read"])).subscribe((e) => seen.push(e.seq));
+    const onA = await a.store(root, "feed", ["allowed_build"]);
+    const admin = new pg.Client(url);
+    await admin.connect();
+    try {
+      // Every LISTEN connection is cut; the writes below are committed while they reconnect.
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'");
+      for (let i = 0; i < 3; i++) await onA.write([{ op: "insert", doc: { _rmx_type: "t", i } }], "root");
+      await a.create(root, "later");
+    } finally {
+      await admin.end();
+    }
+    await until(() => seen.length === 3);
+    expect(seen).toEqual([1, 2, 3]);
+    await until(() => b.list(root).some((info) => info.name === "later"));
+  });
+
   it("answers an indexed query through the field's expression index", async () => {
     const url = await freshDatabase();
     const apps = await node(url);

@@ -75,6 +75,8 @@ export class PostgresDocumentStore implements DocumentStore {
   readonly instance: string;
   readonly id: number;
   private lastSeq: number;
+  /** The last batch this node's feed has emitted (or skipped, with no one listening): feeds go in sequence order. */
+  private fedSeq: number;
   private fields: string[];
   /** The `keys` of documents for `fields` (rebuilt when they change). */
   private projection: KeyProjection;
@@ -90,6 +92,7 @@ export class PostgresDocumentStore implements DocumentStore {
     this.id = Number(row.id);
     this.instance = row.instance;
     this.lastSeq = Number(row.seq);
+    this.fedSeq = this.lastSeq;
     this.fields = row.indexed_fields;
     this.projection = new KeyProjection(this.fields);
     this.blobs = new PostgresBlobStore(ctx.db, this.id);
@@ -286,7 +289,14 @@ export class PostgresDocumentStore implements DocumentStore {
       return next;
     });
     this.lastSeq = Math.max(this.lastSeq, seq);
-    this.feed.emit({ app: this.app, seq, changes });
+    if (this.fedSeq === seq - 1) {
+      this.fedSeq = seq;
+      this.feed.emit({ app: this.app, seq, changes });
+    } else {
+      // Other nodes' batches before this one are not emitted yet: they go first, then this one
+      // (read back from the log), before the write resolves, as on LMDB.
+      await this.catchUp(seq);
+    }
     return { seq, results };
   }
 
@@ -380,17 +390,32 @@ export class PostgresDocumentStore implements DocumentStore {
         .catch((err: unknown) => this.remoteFailed(err));
       return;
     }
-    if (this.feed.size === 0) return;
+    void this.catchUp(seq);
+  }
+
+  /**
+   * Emits, in order, the logged batches after the last one emitted up to `target`: another
+   * node's notification, or every batch missed while the LISTEN connection was down (those
+   * still in the log). Batches no one listens for are skipped.
+   */
+  catchUp(target: number): Promise<void> {
     this.remote = this.remote
       .then(async () => {
-        const [row] = await this.ctx.db.query<{ changes: Buffer }>(
-          "SELECT changes FROM amp_changes WHERE store = $1 AND seq = $2",
-          [this.id, seq],
-        );
-        if (!row) return;
-        this.feed.emit({ app: this.app, seq, changes: readChangeLog(row.changes) });
+        if (target <= this.fedSeq) return;
+        if (this.feed.size > 0) {
+          const rows = await this.ctx.db.query<{ seq: string; changes: Buffer }>(
+            "SELECT seq, changes FROM amp_changes WHERE store = $1 AND seq > $2 AND seq <= $3 ORDER BY seq",
+            [this.id, this.fedSeq, target],
+          );
+          for (const row of rows) {
+            this.fedSeq = Number(row.seq);
+            this.feed.emit({ app: this.app, seq: this.fedSeq, changes: readChangeLog(row.changes) });
+          }
+        }
+        this.fedSeq = Math.max(this.fedSeq, target);
       })
       .catch((err: unknown) => this.remoteFailed(err));
+    return this.remote;
   }
 
   private async reloadFields(): Promise<void> {

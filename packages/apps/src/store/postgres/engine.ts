@@ -150,8 +150,7 @@ class PostgresEngine implements StorageEngine {
 
   /**
    * One connection LISTENs for every store's commits. When it is lost (the server restarted),
-   * it reconnects; batches committed meanwhile are not replayed to feeds, but each open store's
-   * sequence is read again so ETags stay right.
+   * it reconnects and each open store replays the batches it missed from the log.
    */
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: 5_000 });
@@ -188,8 +187,11 @@ class PostgresEngine implements StorageEngine {
     if (this.closed) return;
     try {
       await this.listen();
-      for (const stores of this.open.values())
-        for (const store of stores) await store.currentSeq().catch(() => {});
+      // Batches committed while it was away: replayed from the log to each open store's feed
+      // (the registry's included, so its ACL and app list catch up too).
+      for (const stores of this.open.values()) {
+        for (const store of stores) await store.catchUp(await store.currentSeq()).catch(() => {});
+      }
     } catch {
       void this.relisten(attempt + 1);
     }
