@@ -55,8 +55,9 @@ function asServerUser(command: string, args: string[]): [string, string[]] {
 }
 
 /**
- * Starts a real PostgreSQL (`initdb` + `postgres`) for a test: fsync off, C locale, trust auth
- * on 127.0.0.1 only. Throws when PostgreSQL is missing (so CI fails rather than skips).
+ * Starts a real PostgreSQL (`initdb` + `postgres`) for a test: fsync off (a killed server keeps
+ * every commit, a crashed machine would not), C locale, trust auth on 127.0.0.1 only. Throws
+ * when PostgreSQL is missing (so CI fails rather than skips).
  */
 export async function startPostgres(options: { timeoutMs?: number } = {}): Promise<TestPostgres> {
   const bin = binDir();
@@ -95,8 +96,6 @@ export async function startPostgres(options: { timeoutMs?: number } = {}): Promi
       "listen_addresses=127.0.0.1",
       "-c",
       "fsync=off",
-      "-c",
-      "synchronous_commit=off",
       "-c",
       "full_page_writes=off",
       "-c",
