@@ -348,7 +348,8 @@ export const serverConfigSchema = z
     databaseDir: absolutePath.default(resolve("data")),
     /**
      * PostgreSQL shared by several amp nodes: the app registry, ACLs, documents, indexes, change
-     * sequences, files and blobs. Without it they stay in LMDB under `databaseDir`.
+     * sequences, files and blobs (and, through @amp/records, secrets and auth state). Without it
+     * everything stays in LMDB under `databaseDir`.
      */
     databaseUrl: databaseUrl.optional(),
     logLevel: z.enum(LOG_LEVELS, `expected one of ${LOG_LEVELS.join(", ")}`).default("info"),

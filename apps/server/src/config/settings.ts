@@ -77,7 +77,7 @@ export const SETTINGS: { readonly [K in keyof ServerConfigInput]-?: SettingSourc
     env: "RMX_DATABASE_URL",
     value: "url",
     secret: true,
-    help: "postgres://[user:password@]host[:port]/database shared by several amp nodes: apps, ACLs, documents, indexes, files, blobs (default none: LMDB in --database-dir; auth state and secrets stay there)",
+    help: "postgres://[user:password@]host[:port]/database shared by several amp nodes: apps, ACLs, documents, indexes, files, blobs, and the records of secrets and auth (default none: all in LMDB under --database-dir)",
   },
   logLevel: {
     flag: "log-level",
