@@ -14,8 +14,7 @@ export type AppsErrorCode =
   | "bad_archive"
   | "unsupported_media_type"
   | "unsupported_version"
-  | "query_too_costly"
-  | "store_unavailable";
+  | "query_too_costly";
 
 const STATUS: Record<AppsErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
@@ -30,7 +29,6 @@ const STATUS: Record<AppsErrorCode, ContentfulStatusCode> = {
   unsupported_media_type: 415,
   unsupported_version: 400,
   query_too_costly: 422,
-  store_unavailable: 503,
 };
 
 /** Every refusal from `@amp/apps` is one of these; the HTTP edge answers `{error:{code,message}}` with `status`. */
@@ -41,38 +39,9 @@ export class AppsError extends HttpError {
   }
 }
 
-/**
- * The database (PostgreSQL) did not answer: down, restarting, unreachable. The request is refused
- * with 503 and may be retried; the process stays up and later requests succeed once it is back.
- */
-export class StoreUnavailableError extends AppsError {
-  constructor(cause: unknown) {
-    super("store_unavailable", "the database is unavailable; retry shortly", { cause });
-  }
-}
-
-/** Why the registry could not open its database at start-up. */
-export type DatabaseStartupCode =
-  | "bad_database_url"
-  | "database_unreachable"
-  | "schema_too_new"
-  | "database_refused";
-
-/**
- * A start-up refusal of `Apps.open` on PostgreSQL: a malformed URL, a server that does not
- * answer, one that refuses us (authentication, missing database), or a database whose schema
- * is newer than this code knows (it was migrated by a newer amp).
- */
-export class DatabaseStartupError extends Error {
-  constructor(
-    readonly code: DatabaseStartupCode,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = "DatabaseStartupError";
-  }
-}
+// The shared database's failures are `@amp/records`' own, one model for every package:
+// `DatabaseUnavailableError` (503 `database_unavailable`) and `DatabaseStartupError`.
+export { type DatabaseStartupCode, DatabaseStartupError, DatabaseUnavailableError } from "@amp/records";
 
 /**
  * A `.remix` whose manifest declares a format major version this code does not know (newer

@@ -6,8 +6,8 @@ export {
   type AppsErrorCode,
   type DatabaseStartupCode,
   DatabaseStartupError,
+  DatabaseUnavailableError,
   QueryTooCostlyError,
-  StoreUnavailableError,
   UnsupportedRemixVersionError,
 } from "./errors.js";
 export * from "./query/index.js";

@@ -5,9 +5,9 @@ import {
   Apps,
   type ChangeEvent,
   DatabaseStartupError,
+  DatabaseUnavailableError,
   parse,
   SCHEMA_VERSION,
-  StoreUnavailableError,
 } from "../src/index.js";
 import { plan } from "../src/query/index.js";
 import { rangeCondition } from "../src/store/postgres/index-keys.js";
@@ -110,9 +110,9 @@ describe("PostgreSQL engine (real PostgreSQL)", () => {
     const client = new pg.Client(url);
     await client.connect();
     try {
-      expect((await client.query("SELECT version FROM amp_schema")).rows).toEqual([
-        { version: SCHEMA_VERSION },
-      ]);
+      expect(
+        (await client.query("SELECT version FROM amp_migrations WHERE component = 'apps'")).rows,
+      ).toEqual([{ version: SCHEMA_VERSION }]);
       const system = await client.query("SELECT name FROM amp_stores ORDER BY name");
       expect(system.rows.map((r) => r.name)).toEqual(["_rmx_admin", "_rmx_meta"]);
     } finally {
@@ -136,7 +136,9 @@ describe("PostgreSQL engine (real PostgreSQL)", () => {
     await (await node(url)).close();
     const client = new pg.Client(url);
     await client.connect();
-    await client.query("UPDATE amp_schema SET version = $1", [SCHEMA_VERSION + 1]);
+    await client.query("UPDATE amp_migrations SET version = $1 WHERE component = 'apps'", [
+      SCHEMA_VERSION + 1,
+    ]);
     await client.end();
     const err = await fails(url);
     expect(err).toBeInstanceOf(DatabaseStartupError);
@@ -144,7 +146,7 @@ describe("PostgreSQL engine (real PostgreSQL)", () => {
     expect((err as Error).message).toMatch(/newer than this amp knows/);
   });
 
-  it("answers 503 store_unavailable while PostgreSQL is down, and serves again once it is back", async () => {
+  it("answers 503 database_unavailable while PostgreSQL is down, and serves again once it is back", async () => {
     const url = await freshDatabase();
     const apps = await node(url);
     await apps.create(root, "up");
@@ -153,10 +155,10 @@ describe("PostgreSQL engine (real PostgreSQL)", () => {
     await server.kill();
     try {
       const store = await apps.store(root, "up", ["allowed_read"]);
-      await expect(store.count()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.count()).rejects.toBeInstanceOf(DatabaseUnavailableError);
       const down = await http.request("root", "GET", "/up/query.json?query=n%20%3D%3D%201");
       expect(down.status).toBe(503);
-      expect(await down.json()).toMatchObject({ error: { code: "store_unavailable" } });
+      expect(await down.json()).toMatchObject({ error: { code: "database_unavailable" } });
       const write = await http.request("root", "POST", "/up", [{ _rmx_type: "t", n: 2 }]);
       expect(write.status).toBe(503);
     } finally {

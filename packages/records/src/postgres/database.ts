@@ -43,7 +43,7 @@ export class PostgresDatabase {
    * (the URL's form, the server unreachable, the login refused). The password never appears in it.
    */
   static async connect(options: PostgresDatabaseOptions): Promise<PostgresDatabase> {
-    checkUrl(options.url);
+    checkDatabaseUrl(options.url);
     const database = new PostgresDatabase(options);
     try {
       await database.pool.query("SELECT 1");
@@ -128,7 +128,9 @@ function unavailableOr(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-function checkUrl(url: string): void {
+/** Refuses (`bad_database_url`) what is not a postgres:// or postgresql:// URL of a sane length. */
+export function checkDatabaseUrl(url: string): void {
+  if (url.length > 4096) throw new DatabaseStartupError("bad_database_url", "--database-url is too long");
   let parsed: URL;
   try {
     parsed = new URL(url);

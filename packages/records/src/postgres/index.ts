@@ -1,9 +1,10 @@
 export {
+  checkDatabaseUrl,
   isUnavailable,
   PostgresDatabase,
   type PostgresDatabaseOptions,
   type Query,
   redactedUrl,
 } from "./database.js";
-export { type Migration, migrate } from "./migrations.js";
+export { type Migration, migrate, migrateOn } from "./migrations.js";
 export { PostgresRecords } from "./postgres-records.js";

@@ -30,8 +30,9 @@ export async function migrate(
   }
 }
 
-async function migrateOn(
-  client: pg.PoolClient,
+/** `migrate` on a connection the caller holds (e.g. before its pool exists). */
+export async function migrateOn(
+  client: pg.ClientBase,
   component: string,
   steps: readonly Migration[],
 ): Promise<number> {

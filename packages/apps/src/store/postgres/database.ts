@@ -1,6 +1,8 @@
+import { DatabaseUnavailableError } from "@amp/records";
+import { isUnavailable } from "@amp/records/postgres";
 import pg from "pg";
 import type { Logger } from "pino";
-import { AppsError, StoreUnavailableError } from "../../errors.js";
+import { AppsError } from "../../errors.js";
 
 /** One statement's rows, typed by the caller. */
 export type Rows<T> = T[];
@@ -13,7 +15,7 @@ export type Query = <T extends pg.QueryResultRow>(
 
 /**
  * The engine's connections: a pool for statements and transactions, with every failure to
- * reach the server turned into `StoreUnavailableError` (503). The pool's `error` events (an idle
+ * reach the server turned into `DatabaseUnavailableError` (503). The pool's `error` events (an idle
  * connection dropped by a restarting server) are logged, never thrown: the process stays up.
  */
 export class Database {
@@ -82,7 +84,7 @@ export class Database {
       await query("COMMIT");
       return result;
     } catch (err) {
-      broken = err instanceof StoreUnavailableError ? err : undefined;
+      broken = err instanceof DatabaseUnavailableError ? err : undefined;
       if (!broken) await client.query("ROLLBACK").catch((e: unknown) => (broken = e));
       throw err;
     } finally {
@@ -96,23 +98,9 @@ export class Database {
   }
 }
 
-/** SQLSTATE classes and client errors that mean "the server did not answer", not "the statement was wrong". */
-export function isUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === "string") {
-    if (/^(08|53|57P)/.test(code)) return true;
-    if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND"].includes(code))
-      return true;
-  }
-  return /Connection terminated|connection timeout|Client has encountered a connection error|Connection ended|not queryable/i.test(
-    err.message,
-  );
-}
-
 function mapError(err: unknown): Error {
   if (err instanceof AppsError) return err;
-  if (isUnavailable(err)) return new StoreUnavailableError(err);
+  if (isUnavailable(err)) return new DatabaseUnavailableError(err);
   return err instanceof Error ? err : new Error(String(err));
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { checkDatabaseUrl, isUnavailable } from "@amp/records/postgres";
 import pg from "pg";
 import type { Logger } from "pino";
 import { AppsError, DatabaseStartupError } from "../../errors.js";
@@ -7,7 +8,7 @@ import { drain } from "../drain.js";
 import type { AppBuild, OpenedEngine, StorageEngine } from "../engine.js";
 import { normalizeIndexedFields } from "../index-set.js";
 import { DEFAULT_MAX_EXAMINED } from "../query-executor.js";
-import { Database, isUnavailable, isUniqueViolation } from "./database.js";
+import { Database, isUniqueViolation } from "./database.js";
 import { CHANGE_CHANNEL, PostgresDocumentStore, type StoreContext, type StoreRow } from "./document-store.js";
 import { createIndexSql, indexName } from "./index-keys.js";
 import { migrate } from "./migrations.js";
@@ -34,7 +35,7 @@ const LISTEN_RETRY_MS = [100, 500, 1000, 2000, 5000];
  * `schema_too_new`), and nothing is left open.
  */
 export async function openPostgresEngine(options: PostgresEngineOptions): Promise<OpenedEngine> {
-  checkUrl(options.url);
+  checkDatabaseUrl(options.url);
   const client = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 10_000 });
   client.on("error", () => {}); // a failure surfaces through connect/query below
   try {
@@ -63,25 +64,6 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
     await engine.close().catch(() => {});
     throw startupError(err, options.url);
   }
-}
-
-function checkUrl(url: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new DatabaseStartupError(
-      "bad_database_url",
-      "the database URL is not a URL (postgres://user@host:port/db)",
-    );
-  }
-  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
-    throw new DatabaseStartupError(
-      "bad_database_url",
-      `the database URL must start with postgres:// or postgresql://, not ${parsed.protocol}//`,
-    );
-  }
-  if (url.length > 4096) throw new DatabaseStartupError("bad_database_url", "the database URL is too long");
 }
 
 /** The server's host and port for messages: never the password. */

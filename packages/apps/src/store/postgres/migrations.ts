@@ -1,5 +1,5 @@
+import { migrateOn } from "@amp/records/postgres";
 import type pg from "pg";
-import { DatabaseStartupError } from "../../errors.js";
 
 /**
  * The schema, as numbered steps applied in order; a database records the last step it has.
@@ -72,43 +72,7 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
 /** The schema version this code writes and reads. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-/** Any fixed number: every amp node takes this session-level advisory lock to migrate. */
-const MIGRATION_LOCK = 0x616d70; // "amp"
-
-/**
- * Brings the database to `SCHEMA_VERSION` under `pg_advisory_lock`, so that nodes starting
- * together migrate once: the first applies the steps (each in its own transaction), the others
- * wait, then find nothing to do. A database newer than this code is refused (`schema_too_new`).
- */
-export async function migrate(client: pg.ClientBase, migrations = MIGRATIONS): Promise<number> {
-  await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
-  try {
-    await client.query("CREATE TABLE IF NOT EXISTS amp_schema (version integer NOT NULL)");
-    const rows = (await client.query<{ version: number }>("SELECT version FROM amp_schema")).rows;
-    let current = rows[0]?.version ?? 0;
-    const known = migrations[migrations.length - 1]!.version;
-    if (current > known) {
-      throw new DatabaseStartupError(
-        "schema_too_new",
-        `the database's schema is version ${current}, newer than this amp knows (${known}): run a newer amp`,
-      );
-    }
-    for (const step of migrations) {
-      if (step.version <= current) continue;
-      await client.query("BEGIN");
-      try {
-        await client.query(step.sql);
-        if (current === 0) await client.query("INSERT INTO amp_schema (version) VALUES ($1)", [step.version]);
-        else await client.query("UPDATE amp_schema SET version = $1", [step.version]);
-        await client.query("COMMIT");
-      } catch (err) {
-        await client.query("ROLLBACK").catch(() => {});
-        throw err;
-      }
-      current = step.version;
-    }
-    return current;
-  } finally {
-    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => {});
-  }
+/** Brings the apps tables to `SCHEMA_VERSION` (`@amp/records`' migrations, component "apps"). */
+export function migrate(client: pg.ClientBase, migrations = MIGRATIONS): Promise<number> {
+  return migrateOn(client, "apps", migrations);
 }
