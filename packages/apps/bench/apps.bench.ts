@@ -4,7 +4,9 @@
  *   1. point get/put through LmdbDocumentStore vs raw lmdb get/put of the same bytes;
  *   2. batch insert of 100k documents;
  *   3. indexed query vs full scan on 100k documents;
- *   4. HTTP GET /{app}/query.json (200 and 304) vs a bare Hono route on the same server (autocannon).
+ *   4. HTTP GET /{app}/query.json (200 and 304) vs a bare Hono route on the same server (autocannon),
+ *      amp's side with a real Ed25519 bearer token through @amp/auth's middleware (as the server), the
+ *      bare route without any check.
  * Run: pnpm --filter @amp/apps bench   (BENCH_ONLY=encoding,point,batch,http runs a subset)
  */
 import { execFile } from "node:child_process";
@@ -12,7 +14,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { AUTH_VAULT_APP, authMiddleware, TokenService } from "@amp/auth";
 import { decodeMsgpack, encodeMsgpack, TaggedString } from "@amp/codec";
+import { Secrets } from "@amp/secrets";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { open } from "lmdb";
@@ -250,7 +254,7 @@ async function http(): Promise<void> {
   const apps = new Apps({ dir: join(dir, "http"), logger });
   const root: ActingUser = { id: "root", anonymous: false, root: true };
   await apps.create(root, "bench", { indexedFields: ["category"] });
-  await apps.setRules(root, "bench", { allowed_read: ["anon-*"] });
+  await apps.setRules(root, "bench", { allowed_read: ["reader"] });
   const docs = Array.from({ length: 1000 }, (_, i) => sampleDoc(i));
   await (await apps.store(root, "bench", ["allowed_build"])).write(
     docs.map((doc) => ({ op: "insert" as const, doc })),
@@ -259,13 +263,19 @@ async function http(): Promise<void> {
   const q = '_rmx_type == "task" && category == "c10" | { title }';
   const body = (await apps.query(root, "bench", parse(q))).documents;
 
-  const server = new Hono<AppsEnv>();
-  // Stand-in for @amp/auth's middleware: every request is an anonymous caller.
-  server.use("*", async (c, next) => {
-    c.set("user", { id: "anon-bench", anonymous: true, root: false });
-    await next();
+  // The server's own token check: @amp/auth's TokenService (signing keys in @amp/secrets) and
+  // middleware, with its verified-token cache, on every request of every side.
+  const secrets = new Secrets({ databaseDir: join(dir, "auth") });
+  const tokens = await TokenService.open({
+    databaseDir: join(dir, "auth"),
+    vault: secrets.scoped(AUTH_VAULT_APP),
+    logger,
   });
+  const auth = { authorization: `Bearer ${await tokens.issue("reader")}` };
+  const server = new Hono<AppsEnv>();
+  // The peer: the same bytes from a bare route, before (so without) the token check.
   server.get("/bare", (c) => c.json(body));
+  server.use("*", authMiddleware({ tokens }));
   server.route("/", appsRoutes({ apps }));
   const listener = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: server.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
@@ -273,7 +283,7 @@ async function http(): Promise<void> {
   const address = listener.address() as { port: number };
   const base = `http://127.0.0.1:${address.port}`;
   const url = `${base}/bench/query.json?query=${encodeURIComponent(q)}`;
-  const etag = (await fetch(url)).headers.get("etag")!;
+  const etag = (await fetch(url, { headers: auth })).headers.get("etag")!;
 
   log(
     `HTTP: autocannon (own process), 10 connections; ${HTTP_ROUNDS} rounds of bare / 200 / 304, ${HTTP_SECONDS} s each`,
@@ -283,9 +293,9 @@ async function http(): Promise<void> {
   const ratios304: number[] = [];
   const totals = { bare: 0, full: 0, cached: 0 };
   for (let round = 1; round <= HTTP_ROUNDS; round++) {
-    const bare = await load(`${base}/bare`);
-    const full = await load(url);
-    const cached = await load(url, { "if-none-match": etag });
+    const bare = await load(`${base}/bare`, auth);
+    const full = await load(url, auth);
+    const cached = await load(url, { ...auth, "if-none-match": etag });
     if (!full.codes.endsWith("non2xx=0") || !cached.codes.startsWith("2xx=0"))
       throw new Error("unexpected statuses");
     ratios200.push(full.rps / bare.rps);
@@ -307,6 +317,8 @@ async function http(): Promise<void> {
   );
   listener.close();
   await apps.close();
+  await tokens.close();
+  await secrets.close();
 }
 
 const only = process.env.BENCH_ONLY?.split(",");
