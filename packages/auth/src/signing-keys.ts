@@ -93,23 +93,29 @@ export class SigningKeys {
 
   /** Replaces the active key when it is older than the rotation age or of another algorithm. */
   async rotateIfDue(): Promise<void> {
-    if (this.isDue()) await this.rotate();
+    if (this.isDue()) await this.rotateOnce(true);
   }
 
   /** A new active key; the previous one keeps verifying for the overlap window. */
   rotate(): Promise<void> {
-    this.rotating ??= this.doRotate().finally(() => {
+    return this.rotateOnce(false);
+  }
+
+  private rotateOnce(onlyIfDue: boolean): Promise<void> {
+    this.rotating ??= this.doRotate(onlyIfDue).finally(() => {
       this.rotating = undefined;
     });
     return this.rotating;
   }
 
-  private async doRotate(): Promise<void> {
+  private async doRotate(onlyIfDue: boolean): Promise<void> {
     await this.reload();
     // Nodes sharing the vault may rotate at once: the first write wins, the others find the
     // fresh key on re-reading and use it (a few tries, in case the winner's key was also due).
+    // A rotation because the key was due is checked again on what was just read: another node
+    // may have rotated since (a forced rotation, `rotate()`, is not).
     for (let attempt = 0; attempt < 5; attempt++) {
-      if (attempt > 0 && !this.isDue()) return;
+      if ((onlyIfDue || attempt > 0) && !this.isDue()) return;
       if (await this.writeRotation()) return;
       this.options.logger.info("signing keys rotated by another node; using theirs");
       await this.reload();
