@@ -5,7 +5,9 @@ import { BrokerClient } from "@amp/broker";
 import {
   remixArtifactsFor,
   sessionCreate,
+  startPostgres,
   startRedis,
+  type TestPostgres,
   type TestRedis,
   TrackClient,
   viewInvoke,
@@ -16,19 +18,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runBin, ServerProcess } from "./helpers/server-process.js";
 
 /**
- * Three amp processes on loopback sharing one real redis-server, as behind a load balancer.
- *
- * Each node has its own --database-dir (LMDB): until app data moves to PostgreSQL (issue 13,
- * another slice), the app is imported on each node. Tokens must verify on every node, so the
- * three folders start as copies of one a first start filled (issuer, signing keys): the same
- * keys on every node, as PostgreSQL will share them.
+ * Three amp processes on loopback sharing one real redis-server (--redis-url) and one real
+ * PostgreSQL (--database-url), as behind a load balancer: the app is imported once, through A;
+ * apps, documents, signing keys and revocations are in PostgreSQL. Each node keeps its own folder
+ * with the same keyring (copies of the folder a first start made, as an operator would copy it).
  */
 const artifacts = remixArtifactsFor("three-node cluster with the real Groovebox");
 const APP = "tim-wasm";
-const env = { RMX_ROOT_USER: "root", RMX_BASE_URL: "http://amp.test" };
+const baseEnv = { RMX_ROOT_USER: "root", RMX_BASE_URL: "http://amp.test" };
 
 describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
   let redis: TestRedis;
+  let postgres: TestPostgres;
+  let env: Record<string, string> = baseEnv;
   const seed = mkdtempSync(join(tmpdir(), "amp-cluster-seed-"));
   const folders: string[] = [];
   const nodes: Record<"a" | "b" | "c", ServerProcess> = {} as Record<"a" | "b" | "c", ServerProcess>;
@@ -52,6 +54,8 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
 
   beforeAll(async () => {
     redis = await startRedis();
+    postgres = await startPostgres();
+    env = { ...baseEnv, RMX_DATABASE_URL: await postgres.createDatabase("cluster") };
     // A first start names the issuer (the public URL) and makes the signing keys; stopped cleanly.
     const first = await new ServerProcess([], env, seed).ready(60_000);
     first.signal("SIGTERM");
@@ -81,26 +85,50 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
       }),
     );
     [nodes.a, nodes.b, nodes.c] = started as [ServerProcess, ServerProcess, ServerProcess];
-    for (const node of started) {
-      const res = await fetch(node.url("/x/apps/import"), {
-        method: "POST",
-        headers: { authorization: `Bearer ${root}`, "content-type": "application/zip" },
-        body: readFileSync(join(artifacts!.samples, `${APP}.remix`)),
-      });
-      expect(res.status, await res.clone().text()).toBeLessThan(300);
-      const acl = await fetch(node.url(`/x/apps/${APP}/acl`), {
-        method: "PUT",
-        headers: { authorization: `Bearer ${root}`, "content-type": "application/json" },
-        body: JSON.stringify({ allowed_run: ["alice", "bob"] }),
-      });
-      expect(acl.status, await acl.clone().text()).toBe(204);
+    // Imported once, through A; its ACL set through B (which learns of the app from PostgreSQL).
+    const imported = await fetch(nodes.a.url("/x/apps/import"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${root}`, "content-type": "application/zip" },
+      body: readFileSync(join(artifacts!.samples, `${APP}.remix`)),
+    });
+    expect(imported.status, await imported.clone().text()).toBeLessThan(300);
+    // Retried until B has heard of the app from PostgreSQL (milliseconds).
+    let acl = 0;
+    for (const until = Date.now() + 5_000; acl !== 204 && Date.now() < until; ) {
+      if (acl) await new Promise((resolve) => setTimeout(resolve, 50));
+      acl = (
+        await fetch(nodes.b.url(`/x/apps/${APP}/acl`), {
+          method: "PUT",
+          headers: { authorization: `Bearer ${root}`, "content-type": "application/json" },
+          body: JSON.stringify({ allowed_run: ["alice", "bob"] }),
+        })
+      ).status;
     }
+    expect(acl).toBe(204);
   }, 120_000);
 
   afterAll(async () => {
     for (const node of Object.values(nodes)) await node?.dispose();
     for (const dir of [seed, ...folders]) rmSync(dir, { recursive: true, force: true });
     await redis?.stop();
+    await postgres?.stop();
+  });
+
+  it("an app imported through A is queried through B and C with the same answer and ETag", async () => {
+    const query = (node: ServerProcess) =>
+      fetch(node.url(`/${APP}/query.json?query=${encodeURIComponent('_rmx_type == "app"')}`), {
+        headers: { authorization: `Bearer ${root}` },
+      });
+    const [a, b, c] = (await Promise.all([nodes.a, nodes.b, nodes.c].map(query))) as [
+      Response,
+      Response,
+      Response,
+    ];
+    expect([a.status, b.status, c.status]).toEqual([200, 200, 200]);
+    expect(a.headers.get("etag")).toBeTruthy();
+    expect(b.headers.get("etag")).toBe(a.headers.get("etag"));
+    expect(c.headers.get("etag")).toBe(a.headers.get("etag"));
+    expect(await b.json()).toEqual(await a.json());
   });
 
   it("a session created through C is driven through A, over HTTP and over a WebSocket", async () => {
@@ -260,13 +288,45 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
   });
 
   // Last: B does not come back.
-  it("SIGKILL of B: B's sessions answer Track-noSession from A and C, and new sessions work", async () => {
+  it("SIGKILL of B amid writes through all three: every acknowledged write is kept; B's sessions answer Track-noSession from A and C; new sessions work", async () => {
     const onB = await post(nodes.b, "msg_session_create", sessionCreate());
     expect(onB.errors).toBeUndefined();
     expect((await post(nodes.a, "msg_session_keepAlive", { session: onB.session })).errors).toBeUndefined();
 
+    // Writers on each node until B is killed (and a little after, on A and C).
+    const acknowledged: string[] = [];
+    let writing = true;
+    const writer = async (node: ServerProcess, name: string) => {
+      for (let i = 0; writing; i++) {
+        const id = `w-${name}-${i}`;
+        const res = await fetch(node.url(`/${APP}`), {
+          method: "POST",
+          headers: { authorization: `Bearer ${root}`, "content-type": "application/json" },
+          body: JSON.stringify({ _rmx_id: id, _rmx_type: "cluster_write", n: i }),
+        }).catch(() => undefined);
+        if (res?.status === 201) acknowledged.push(id);
+        else if (name === "b") return; // B is gone
+      }
+    };
+    const writers = [writer(nodes.a, "a"), writer(nodes.b, "b"), writer(nodes.c, "c")];
+    await expect.poll(() => acknowledged.filter((id) => id.startsWith("w-b-")).length).toBeGreaterThan(5);
     nodes.b.signal("SIGKILL");
     await nodes.b.exited;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    writing = false;
+    await Promise.all(writers);
+    expect(acknowledged.length).toBeGreaterThan(20);
+    // Each acknowledged document, read back through A and through C.
+    const missing: string[] = [];
+    for (const [i, id] of acknowledged.entries()) {
+      const node = i % 2 ? nodes.a : nodes.c;
+      const res = await fetch(node.url(`/${APP}/documents/${id}.json`), {
+        headers: { authorization: `Bearer ${root}` },
+      });
+      if (res.status !== 200) missing.push(`${id}: ${res.status}`);
+      await res.arrayBuffer();
+    }
+    expect(missing).toEqual([]);
     const fromA = await post(nodes.a, "msg_view_load", viewLoad(onB.session, "home"));
     expect(fromA.errors).toMatchObject({ code: "Track-noSession", message: "no such session" });
     const fromC = await post(nodes.c, "msg_session_keepAlive", { session: onB.session });
