@@ -1,3 +1,4 @@
+import { HttpError } from "@amp/http-edge";
 import { Redis } from "ioredis";
 import { checkStoreKey, checkTtl, isStoreKey, type SingleUseStore } from "./login/single-use-store.js";
 import { checkCounterInput, type RateLimitCounter } from "./rate-limit.js";
@@ -26,12 +27,12 @@ export class RedisSingleUseStore<T> implements SingleUseStore<T> {
     checkStoreKey(key);
     const json = JSON.stringify(value);
     if (json === undefined) throw new TypeError("a stored value must be JSON");
-    await this.#redis.set(this.#prefix + key, json, "PX", this.#ttlMs);
+    await unavailableOnFailure(this.#redis.set(this.#prefix + key, json, "PX", this.#ttlMs));
   }
 
   async take(key: string): Promise<T | undefined> {
     if (!isStoreKey(key)) return undefined;
-    const json = await this.#redis.getdel(this.#prefix + key);
+    const json = await unavailableOnFailure(this.#redis.getdel(this.#prefix + key));
     if (json === null) return undefined;
     try {
       return JSON.parse(json) as T;
@@ -62,10 +63,9 @@ export class RedisRateLimitCounter implements RateLimitCounter {
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetAt: number }> {
     checkCounterInput(key, windowMs);
-    const [count, ttl] = (await this.#redis.eval(HIT_SCRIPT, 1, this.#prefix + key, windowMs)) as [
-      number,
-      number,
-    ];
+    const [count, ttl] = (await unavailableOnFailure(
+      this.#redis.eval(HIT_SCRIPT, 1, this.#prefix + key, windowMs),
+    )) as [number, number];
     return { count, resetAt: Date.now() + ttl };
   }
 }
@@ -81,8 +81,22 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
-export class RedisUnavailableError extends Error {
-  readonly code = "redis_unavailable";
+/** Redis did not answer (at start-up, or a command while it is down): a 503 the client may retry. */
+export class RedisUnavailableError extends HttpError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(503, "redis_unavailable", message, { ...options, headers: { "retry-after": "1" } });
+  }
+}
+
+/** A command's failure (after ioredis' own retries) as a RedisUnavailableError, never a 500. */
+async function unavailableOnFailure<T>(command: Promise<T>): Promise<T> {
+  try {
+    return await command;
+  } catch (error) {
+    throw new RedisUnavailableError("the shared state (Redis) is unavailable; retry shortly", {
+      cause: error,
+    });
+  }
 }
 
 /**

@@ -141,7 +141,11 @@ export class Broker implements MessageBus {
 
   /** Starts aedes and the TCP listener; resolves with the bound TCP port (undefined without one). */
   async start(): Promise<{ port: number | undefined }> {
-    const cluster = this.#options.cluster ? redisCluster(this.#options.cluster) : undefined;
+    const cluster = this.#options.cluster
+      ? redisCluster(this.#options.cluster, (err) =>
+          this.#log.warn({ err: err.message }, "broker: Redis connection error (reconnecting)"),
+        )
+      : undefined;
     const aedes = await Aedes.createBroker({
       id: this.#options.id,
       mq: cluster?.mq,

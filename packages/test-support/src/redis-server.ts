@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { freePort } from "./loopback.js";
 import { tempDir } from "./temp-dir.js";
 
@@ -7,6 +7,10 @@ export interface TestRedis {
   /** `redis://127.0.0.1:<port>` (with `:<password>@` when one was asked for). */
   readonly url: string;
   readonly port: number;
+  /** Kills the server (SIGKILL: as a crash would), keeping its port for `start`. */
+  kill(): Promise<void>;
+  /** Starts the killed server again on the same port (empty: nothing is persisted). */
+  start(): Promise<void>;
   /** Kills the server (SIGKILL unless told) and removes its folder. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -33,18 +37,44 @@ export async function startRedis(
     "no",
   ];
   if (options.password) args.push("--requirepass", options.password);
+  let child = await spawnRedis(args, options.timeoutMs ?? 15_000);
+  const end = (signal: NodeJS.Signals) =>
+    child.exitCode === null && child.signalCode === null
+      ? new Promise<void>((resolve) => {
+          child.once("exit", () => resolve());
+          child.kill(signal);
+        })
+      : Promise.resolve();
+  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : "";
+  return {
+    url: `redis://${auth}127.0.0.1:${port}`,
+    port,
+    kill: () => end("SIGKILL"),
+    async start() {
+      child = await spawnRedis(args, options.timeoutMs ?? 15_000);
+    },
+    async stop(signal = "SIGKILL") {
+      await end(signal);
+      dir.remove();
+    },
+  };
+}
+
+/** Spawns redis-server and waits for "Ready to accept connections". */
+async function spawnRedis(args: readonly string[], timeoutMs: number): Promise<ChildProcess> {
   const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   await new Promise<void>((resolve, reject) => {
     let seen = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`redis-server did not become ready: ${seen}`));
-    }, options.timeoutMs ?? 15_000);
+    }, timeoutMs);
     const onData = (d: Buffer) => {
       seen += d;
       if (/Ready to accept connections/.test(seen)) {
         clearTimeout(timer);
         child.stdout?.off("data", onData);
+        child.removeAllListeners("exit");
         resolve();
       }
     };
@@ -61,18 +91,5 @@ export async function startRedis(
   });
   child.stdout?.resume();
   child.stderr?.resume();
-  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : "";
-  return {
-    url: `redis://${auth}127.0.0.1:${port}`,
-    port,
-    async stop(signal = "SIGKILL") {
-      if (child.exitCode === null && child.signalCode === null) {
-        await new Promise<void>((resolve) => {
-          child.once("exit", () => resolve());
-          child.kill(signal);
-        });
-      }
-      dir.remove();
-    },
-  };
+  return child;
 }

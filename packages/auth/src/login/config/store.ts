@@ -25,7 +25,9 @@ export class PluginConfigStore {
     this.#db = options.records.open<PluginConfig>("auth-login-plugins");
     this.#secrets = options.secrets;
     this.#now = options.now ?? Date.now;
-    this.#unwatch = this.#db.watch((id) => void this.#refresh(id));
+    // A refresh the watch asks for never throws: while the store is down the last known
+    // configurations keep serving, and the watch asks again once it is back.
+    this.#unwatch = this.#db.watch((id) => void this.#refresh(id).catch(() => undefined));
     this.ready = this.#refresh(undefined);
   }
 
@@ -36,20 +38,15 @@ export class PluginConfigStore {
 
   /** Re-reads one configuration, or all of them (`undefined`: changes may have been missed). */
   async #refresh(id: string | undefined): Promise<void> {
-    try {
-      if (id !== undefined) {
-        const config = await this.#db.get(id);
-        if (config) this.#mirror.set(id, config);
-        else this.#mirror.delete(id);
-        return;
-      }
-      const all = await this.#db.range();
-      this.#mirror.clear();
-      for (const { key, value } of all) this.#mirror.set(key, value);
-    } catch (err) {
-      // The store is down: keep serving the last known configurations; the watch tells us again.
-      if (id === undefined && this.#mirror.size === 0) throw err;
+    if (id !== undefined) {
+      const config = await this.#db.get(id);
+      if (config) this.#mirror.set(id, config);
+      else this.#mirror.delete(id);
+      return;
     }
+    const all = await this.#db.range();
+    this.#mirror.clear();
+    for (const { key, value } of all) this.#mirror.set(key, value);
   }
 
   /**
