@@ -51,6 +51,41 @@ describe("--redis-url and --node-id", () => {
     }
   });
 
+  const badDatabase: [string, string][] = [
+    ["not a URL", "db.internal:5432/amp"],
+    ["another scheme", "mysql://user:pw-in-url@db.internal/amp"],
+    ["no host", "postgres://user:pw-in-url@/amp"],
+    ["a fragment", "postgres://user:pw-in-url@db.internal/amp#x"],
+    ["a password not percent-encoded", "postgres://user:%E0%A4%A@db.internal/amp"],
+    ["past 4 KiB", `postgres://user:pw-in-url@db.internal/${"a".repeat(5000)}`],
+  ];
+  it.each(badDatabase)(
+    "refuses a --database-url with %s, naming the setting and never echoing it",
+    (_what, url) => {
+      for (const [argv, env, name] of [
+        [["--database-url", url], {}, "--database-url"],
+        [[], { RMX_DATABASE_URL: url }, "RMX_DATABASE_URL"],
+      ] as const) {
+        const error = (() => {
+          try {
+            loadConfig(argv, env);
+          } catch (e) {
+            return e;
+          }
+        })();
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as Error).message).toMatch(new RegExp(`^${name}: invalid value: `));
+        expect((error as Error).message).not.toContain("pw-in-url");
+        expect((error as Error).message).not.toContain("db.internal");
+      }
+      expect(
+        loadConfig(["--database-url", "postgresql://amp:s%40crét@db.internal:5433/amp"], {}),
+      ).toMatchObject({
+        config: { databaseUrl: "postgresql://amp:s%40cr%C3%A9t@db.internal:5433/amp" },
+      });
+    },
+  );
+
   it("refuses a node id with spaces or slashes", () => {
     expect(() => loadConfig(["--node-id", "a b"], {})).toThrow(/^--node-id: invalid value "a b"/);
     expect(() => loadConfig([], { RMX_NODE_ID: "x/y" })).toThrow(/^RMX_NODE_ID: /);

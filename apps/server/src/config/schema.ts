@@ -237,66 +237,57 @@ const serviceAccountFile = absolutePath.transform((path, ctx) => {
 });
 
 /**
- * `redis://[user:password@]host[:port][/db]`. Every message is fixed text: a bad URL is never
- * echoed, since it may carry a password.
+ * A URL setting that may carry a password: every message is fixed text, never the URL. `problem`
+ * gets the parsed URL (undefined when it is not one, or past 4 KiB) and answers what is wrong with
+ * it, or nothing; user and password must be percent-encoded too.
  */
-const redisUrl = z.string().transform((text, ctx) => {
-  let url: URL | undefined;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    url = undefined;
-  }
-  const fail = (message: string) => {
-    ctx.addIssue({ code: "custom", message });
-    return z.NEVER;
-  };
-  if (!url) return fail("expected a URL such as redis://[user:password@]host[:port][/db]");
-  if (url.protocol === "rediss:") return fail("rediss:// (TLS) is not supported yet; expected redis://…");
-  if (url.protocol !== "redis:")
-    return fail("expected a URL such as redis://[user:password@]host[:port][/db]");
-  if (!url.hostname) return fail("expected a host: redis://host[:port]");
+function secretUrl(problem: (url: URL | undefined) => string | undefined) {
+  return z.string().transform((text, ctx) => {
+    let url: URL | undefined;
+    try {
+      url = text.length <= 4096 ? new URL(text.trim()) : undefined;
+    } catch {
+      url = undefined;
+    }
+    let message = problem(url);
+    if (message === undefined && url) {
+      try {
+        decodeURIComponent(url.username);
+        decodeURIComponent(url.password);
+      } catch {
+        message = "expected user and password percent-encoded";
+      }
+    }
+    if (message !== undefined || !url) {
+      ctx.addIssue({ code: "custom", message: message ?? "expected a URL" });
+      return z.NEVER;
+    }
+    return url.href;
+  });
+}
+
+/** `redis://[user:password@]host[:port][/db]`. */
+const redisUrl = secretUrl((url) => {
+  const shape = "expected a URL such as redis://[user:password@]host[:port][/db]";
+  if (!url) return shape;
+  if (url.protocol === "rediss:") return "rediss:// (TLS) is not supported yet; expected redis://…";
+  if (url.protocol !== "redis:") return shape;
+  if (!url.hostname) return "expected a host: redis://host[:port]";
   if (url.search || url.hash)
-    return fail("expected no query or fragment: redis://[user:password@]host[:port][/db]");
+    return "expected no query or fragment: redis://[user:password@]host[:port][/db]";
   const db = url.pathname.replace(/^\//, "");
   if (db !== "" && !/^\d{1,5}$/.test(db))
-    return fail("expected a database number after the host, e.g. redis://host:6379/0");
-  try {
-    decodeURIComponent(url.username);
-    decodeURIComponent(url.password);
-  } catch {
-    return fail("expected user and password percent-encoded");
-  }
-  return url.href;
+    return "expected a database number after the host, e.g. redis://host:6379/0";
+  return undefined;
 });
 
-/**
- * `postgres://[user:password@]host[:port]/database`. As for Redis, messages never echo the URL
- * (it may carry a password).
- */
-const databaseUrl = z.string().transform((text, ctx) => {
-  let url: URL | undefined;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    url = undefined;
-  }
-  const fail = (message: string) => {
-    ctx.addIssue({ code: "custom", message });
-    return z.NEVER;
-  };
-  const shape = "expected a URL such as postgres://[user:password@]host[:port]/database";
-  if (!url || text.length > 4096) return fail(shape);
-  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") return fail(shape);
-  if (!url.hostname) return fail("expected a host: postgres://host[:port]/database");
-  if (url.hash) return fail("expected no fragment");
-  try {
-    decodeURIComponent(url.username);
-    decodeURIComponent(url.password);
-  } catch {
-    return fail("expected user and password percent-encoded");
-  }
-  return url.href;
+/** `postgres://[user:password@]host[:port]/database`. */
+const databaseUrl = secretUrl((url) => {
+  if (!url || (url.protocol !== "postgres:" && url.protocol !== "postgresql:"))
+    return "expected a URL such as postgres://[user:password@]host[:port]/database";
+  if (!url.hostname) return "expected a host: postgres://host[:port]/database";
+  if (url.hash) return "expected no fragment";
+  return undefined;
 });
 
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
