@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  addVirtualAuthenticator,
   type Browser,
   type BrowserContext,
   launchChromium,
@@ -360,18 +361,7 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
   });
 
   it("signs in with a passkey (a CDP virtual authenticator) added from the Auth view", async () => {
-    const cdp = await root.context().newCDPSession(root);
-    await cdp.send("WebAuthn.enable");
-    await cdp.send("WebAuthn.addVirtualAuthenticator", {
-      options: {
-        protocol: "ctap2",
-        transport: "internal",
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    const cdp = await addVirtualAuthenticator(root);
     await root.getByRole("link", { name: "Auth" }).click();
     await root.getByRole("heading", { name: "Login plugins" }).waitFor();
     await root.getByRole("button", { name: "Add a passkey" }).click();

@@ -1,7 +1,7 @@
 export type { Browser, BrowserContext, Page } from "playwright-core";
 export { appFixture, appWat, withInt32Sections } from "./app-fixtures.js";
 export { startBroker, testBrokerDefaults } from "./broker.js";
-export { CHROMIUM, launchChromium } from "./chromium.js";
+export { addVirtualAuthenticator, CHROMIUM, launchChromium } from "./chromium.js";
 export { type FakeGcpKms, startFakeGcpKms } from "./fake-gcp-kms.js";
 export { type ErrorBody, errorCode, jsonBody } from "./json-body.js";
 export { silentLogger } from "./logger.js";
