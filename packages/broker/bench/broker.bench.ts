@@ -12,26 +12,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TokenService } from "@amp/auth";
 import { freePort } from "@amp/test-support";
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { fileKeyVault } from "../test/fixtures/file-key-vault.js";
 import { connectPacket, startProcess, stopProcess } from "../test/helpers.js";
+import { latency, MESSAGES, PAYLOAD_BYTES, type Target, throughput } from "./load.js";
 
-const MESSAGES = Number(process.env.AMP_BENCH_MESSAGES ?? 40_000);
 const IDLE = Number(process.env.AMP_BENCH_IDLE ?? 10_000);
 const CONNECTS = Number(process.env.AMP_BENCH_CONNECTS ?? 2000);
-const PAYLOAD = Buffer.alloc(64, 0x61);
-const TOPIC = "bench/t";
-
-interface Target {
-  name: string;
-  url: string;
-  port: number;
-  pid: number;
-  options: IClientOptions;
-  /** CONNECT credentials for the raw connection tests. */
-  username?: string;
-  password?: string;
-}
 
 const log = (line: string) => console.log(line);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -39,80 +25,6 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
-
-async function clientsFor(target: Target, n: number, url = target.url): Promise<MqttClient[]> {
-  return Promise.all(
-    Array.from({ length: n }, () =>
-      mqtt.connectAsync(url, { ...target.options, reconnectPeriod: 0, protocolVersion: 4 }),
-    ),
-  );
-}
-
-/** Publishers send `messages` in total; returns deliveries per second and the share delivered. */
-async function throughput(
-  target: Target,
-  {
-    publishers,
-    subscribers,
-    qos,
-    url,
-  }: { publishers: number; subscribers: number; qos: 0 | 1; url?: string },
-): Promise<{ rate: number; delivered: number }> {
-  const subs = await clientsFor(target, subscribers, url);
-  const pubs = await clientsFor(target, publishers, url);
-  const expected = MESSAGES * subscribers;
-  let received = 0;
-  let last = 0;
-  const allIn = new Promise<void>((resolve) => {
-    for (const s of subs) {
-      s.on("message", () => {
-        received++;
-        last = performance.now();
-        if (received === expected) resolve();
-      });
-    }
-  });
-  await Promise.all(subs.map((s) => s.subscribeAsync(TOPIC, { qos })));
-  const start = performance.now();
-  const perPublisher = Math.floor(MESSAGES / publishers);
-  await Promise.all(
-    pubs.map(async (p) => {
-      const window: Array<Promise<unknown>> = [];
-      for (let i = 0; i < perPublisher; i++) {
-        window.push(p.publishAsync(TOPIC, PAYLOAD, { qos }));
-        if (window.length >= 200) await Promise.all(window.splice(0));
-      }
-      await Promise.all(window);
-    }),
-  );
-  // QoS 0 may drop under overload: stop waiting once nothing arrives for a second
-  let seen = -1;
-  while (received < expected && received !== seen) {
-    seen = received;
-    await Promise.race([allIn, new Promise((r) => setTimeout(r, 1000))]);
-  }
-  await Promise.all([...subs, ...pubs].map((c) => c.endAsync(true)));
-  return { rate: received / ((last - start) / 1000), delivered: received / expected };
-}
-
-async function latency(target: Target, url = target.url): Promise<{ p50: number; p99: number }> {
-  const [sub, pub] = await clientsFor(target, 2, url);
-  await sub!.subscribeAsync("bench/latency", { qos: 0 });
-  const samples: number[] = [];
-  for (let i = 0; i < 2000; i++) {
-    const arrived = new Promise<void>((resolve) => sub!.once("message", () => resolve()));
-    const t = performance.now();
-    pub!.publish("bench/latency", PAYLOAD, { qos: 0 });
-    await arrived;
-    samples.push(performance.now() - t);
-  }
-  await Promise.all([sub!.endAsync(true), pub!.endAsync(true)]);
-  samples.sort((a, b) => a - b);
-  return {
-    p50: samples[Math.floor(samples.length * 0.5)]!,
-    p99: samples[Math.floor(samples.length * 0.99)]!,
-  };
 }
 
 /** Opens raw MQTT connections (cheap on the generator side); resolves when each has its CONNACK. */
@@ -238,7 +150,7 @@ async function main() {
       await throughput(target, { publishers: 4, subscribers: 1, qos: 0 });
       await throughput(target, { publishers: 1, subscribers: 4, qos: 1 });
     }
-    log(`\n${MESSAGES} messages of ${PAYLOAD.length} B per scenario (after one warm-up round each)\n`);
+    log(`\n${MESSAGES} messages of ${PAYLOAD_BYTES} B per scenario (after one warm-up round each)\n`);
     log("| scenario | amp | mosquitto | amp / mosquitto |\n| --- | --- | --- | --- |");
     for (const [label, shape] of [
       ["QoS 0 fan-in (4 → 1)", { publishers: 4, subscribers: 1, qos: 0 as const }],
