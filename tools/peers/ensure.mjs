@@ -3,16 +3,23 @@
 // they are missing and we are allowed to: as root with apt-get. Otherwise it
 // prints what is missing; the tests that need a missing peer fail loudly.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+
+/** Debian's PostgreSQL puts its server programs in /usr/lib/postgresql/<version>/bin, off PATH. */
+const hasPostgres = () =>
+  spawnSync("sh", ["-c", "command -v initdb"]).status === 0 ||
+  (existsSync("/usr/lib/postgresql") &&
+    readdirSync("/usr/lib/postgresql").some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`)));
 
 const peers = [
-  { bin: "/usr/bin/chromium", pkg: "chromium" },
-  { bin: "/usr/bin/redis-server", pkg: "redis-server" },
-  { bin: "/usr/sbin/mosquitto", pkg: "mosquitto" },
-  { bin: "/usr/bin/mosquitto_pub", pkg: "mosquitto-clients" },
+  { present: () => existsSync("/usr/bin/chromium"), pkg: "chromium" },
+  { present: () => existsSync("/usr/bin/redis-server"), pkg: "redis-server" },
+  { present: () => existsSync("/usr/sbin/mosquitto"), pkg: "mosquitto" },
+  { present: () => existsSync("/usr/bin/mosquitto_pub"), pkg: "mosquitto-clients" },
+  { present: hasPostgres, pkg: "postgresql" },
 ];
 
-const missing = peers.filter((p) => !existsSync(p.bin)).map((p) => p.pkg);
+const missing = peers.filter((p) => !p.present()).map((p) => p.pkg);
 if (missing.length === 0) {
   console.log("peers: all present");
   process.exit(0);
