@@ -4,17 +4,22 @@
 // Env: AMP_BENCH_MESSAGES (per scenario, default 40000), AMP_BENCH_IDLE (idle connections, default
 // 10000; needs `ulimit -n` above it), AMP_BENCH_CONNECTS (default 2000).
 import type { ChildProcess } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { connect as netConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { TokenService } from "@amp/auth";
 import { freePort } from "@amp/test-support";
-import { fileKeyVault } from "../test/fixtures/file-key-vault.js";
 import { connectPacket, startProcess, stopProcess } from "../test/helpers.js";
-import { latency, MESSAGES, PAYLOAD_BYTES, type Target, throughput } from "./load.js";
+import {
+  BROKER_FIXTURE,
+  benchAuth,
+  latency,
+  MESSAGES,
+  PAYLOAD_BYTES,
+  type Target,
+  throughput,
+} from "./load.js";
 
 const IDLE = Number(process.env.AMP_BENCH_IDLE ?? 10_000);
 const CONNECTS = Number(process.env.AMP_BENCH_CONNECTS ?? 2000);
@@ -85,17 +90,9 @@ async function idleMemory(target: Target): Promise<{ before: number; after: numb
 }
 
 async function main() {
-  // The verifier amp ships (TokenService and its verified-token cache), its keys shared with the
-  // broker process through a file vault in this dir.
-  const authDir = await mkdtemp(join(tmpdir(), "amp-bench-auth-"));
-  const tokens = await TokenService.open({
-    databaseDir: authDir,
-    vault: fileKeyVault(authDir),
-    issuer: "amp-bench",
-    rootUser: "root",
-  });
-  const token = await tokens.issue("root", { ttlSeconds: 7200 });
-  const fixture = fileURLToPath(new URL("../test/fixtures/broker-process.ts", import.meta.url));
+  const auth = await benchAuth();
+  const { authDir, tokens, token } = auth;
+  const fixture = BROKER_FIXTURE;
   const children: ChildProcess[] = [];
   try {
     log("starting our broker and mosquitto …");
@@ -226,8 +223,7 @@ async function main() {
     );
   } finally {
     for (const child of children) await stopProcess(child);
-    await tokens.close();
-    rmSync(authDir, { recursive: true, force: true });
+    await auth.close();
   }
 }
 

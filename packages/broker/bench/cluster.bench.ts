@@ -4,37 +4,30 @@
 // (the embedded default, no Redis) and on one node of the cluster (Redis in the path, no hop).
 //   pnpm --filter @amp/broker bench:cluster   (builds dist/ first; AMP_BENCH_MESSAGES, default 40000)
 import type { ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { TokenService } from "@amp/auth";
 import { startRedis } from "@amp/test-support";
-import { fileKeyVault } from "../test/fixtures/file-key-vault.js";
 import { startProcess, stopProcess } from "../test/helpers.js";
-import { latency, MESSAGES, type Target, throughput } from "./load.js";
+import { BROKER_FIXTURE, benchAuth, latency, MESSAGES, type Target, throughput } from "./load.js";
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 async function main() {
-  const authDir = await mkdtemp(join(tmpdir(), "amp-bench-auth-"));
-  const tokens = await TokenService.open({
-    databaseDir: authDir,
-    vault: fileKeyVault(authDir),
-    issuer: "amp-bench",
-    rootUser: "root",
-  });
-  const token = await tokens.issue("root", { ttlSeconds: 7200 });
-  const fixture = fileURLToPath(new URL("../test/fixtures/broker-process.ts", import.meta.url));
+  const auth = await benchAuth();
+  const { authDir, token } = auth;
   const redis = await startRedis();
   const children: ChildProcess[] = [];
   const broker = async (cluster: string | undefined) => {
-    const child = await startProcess("node", ["--import", "tsx", fixture], /port=(\d+) ws=(\d+)/, 20_000, {
-      AMP_AUTH_DIR: authDir,
-      AMP_CONNECT_RATE: "1000000",
-      AMP_BROKER_DIST: "1",
-      AMP_CLUSTER: cluster ?? "",
-    });
+    const child = await startProcess(
+      "node",
+      ["--import", "tsx", BROKER_FIXTURE],
+      /port=(\d+) ws=(\d+)/,
+      20_000,
+      {
+        AMP_AUTH_DIR: authDir,
+        AMP_CONNECT_RATE: "1000000",
+        AMP_BROKER_DIST: "1",
+        AMP_CLUSTER: cluster ?? "",
+      },
+    );
     children.push(child);
     const url = `mqtt://127.0.0.1:${child.ready[1]}`;
     return { url, pid: child.pid! };
@@ -85,8 +78,7 @@ async function main() {
   } finally {
     for (const child of children) await stopProcess(child);
     await redis.stop();
-    await tokens.close();
-    await rm(authDir, { recursive: true, force: true });
+    await auth.close();
   }
 }
 

@@ -1,5 +1,43 @@
 // The mqtt.js load generator the broker benchmarks share: throughput and latency of one topic.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { TokenService } from "@amp/auth";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { fileKeyVault } from "../test/fixtures/file-key-vault.js";
+
+/** The broker process the benchmarks start (`node --import tsx <fixture>`, `AMP_AUTH_DIR`). */
+export const BROKER_FIXTURE = fileURLToPath(new URL("../test/fixtures/broker-process.ts", import.meta.url));
+
+/**
+ * The verifier amp ships (TokenService and its verified-token cache), its keys shared with the
+ * broker processes through a file vault in `authDir`, and a root token it signed.
+ */
+export async function benchAuth(): Promise<{
+  authDir: string;
+  tokens: TokenService;
+  token: string;
+  close(): Promise<void>;
+}> {
+  const authDir = await mkdtemp(join(tmpdir(), "amp-bench-auth-"));
+  const tokens = await TokenService.open({
+    databaseDir: authDir,
+    vault: fileKeyVault(authDir),
+    issuer: "amp-bench",
+    rootUser: "root",
+  });
+  const token = await tokens.issue("root", { ttlSeconds: 7200 });
+  return {
+    authDir,
+    tokens,
+    token,
+    async close() {
+      await tokens.close();
+      await rm(authDir, { recursive: true, force: true });
+    },
+  };
+}
 
 export const MESSAGES = Number(process.env.AMP_BENCH_MESSAGES ?? 40_000);
 export const PAYLOAD_BYTES = 64;
