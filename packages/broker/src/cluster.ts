@@ -1,6 +1,5 @@
 import type { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
-import { Redis } from "ioredis";
 
 const require = createRequire(import.meta.url);
 
@@ -29,16 +28,17 @@ export function redisOptions(url: string): Record<string, unknown> {
  * Shares subscriptions, retained messages and QoS 1/2 sessions between amp processes through
  * Redis: mqemitter-redis carries messages between brokers, aedes-persistence-redis stores state.
  *
- * Both libraries' connection errors go to `onError`: left alone, mqemitter-redis re-emits them
- * on an emitter nobody listens to, which throws, and a Redis restart would end the process.
- * ioredis reconnects on its own meanwhile.
+ * mqemitter-redis' connection errors go to `onError`: left alone, it re-emits them on an emitter
+ * nobody listens to, which throws, and a Redis restart would end the process. ioredis
+ * reconnects on its own meanwhile.
  */
 export function redisCluster(url: string, onError: (error: Error) => void): ClusterBackends {
   const options = redisOptions(url);
   const mqemitterRedis = require("mqemitter-redis") as (o: object) => { state: EventEmitter };
   const persistenceRedis = require("aedes-persistence-redis") as (o: object) => unknown;
-  const connection = () => new Redis(options).on("error", onError);
-  const mq = mqemitterRedis({ ...options, subConn: connection(), pubConn: connection() });
+  const mq = mqemitterRedis(options);
   mq.state.on("error", onError);
-  return { mq, persistence: persistenceRedis({ ...options, conn: connection() }) };
+  // aedes-persistence-redis' own connection errors are ioredis' logged "unhandled error event",
+  // never a throw.
+  return { mq, persistence: persistenceRedis(options) };
 }
