@@ -13,36 +13,13 @@ import {
   runStoreQuery,
   type StoreQueryResult,
 } from "../src/index.js";
-import { checkDocument, DEFAULT_DOCUMENT_LIMITS } from "../src/store/document.js";
 import { root, silentLogger, tempDir } from "./helpers.js";
 import { startTestServer, type TestServer } from "./http-helpers.js";
-import { exprArb, mixValueArb, queryArb } from "./query/arbitraries.js";
+import { exprArb, queryArb, storedDocsArb } from "./query/arbitraries.js";
 
 const FIELDS = ["a", "c.d"];
 
-const docsArb = fc
-  .array(
-    fc.record(
-      {
-        _rmx_type: fc.constantFrom("note", "task"),
-        a: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom("", "a", "ab", "b"), mixValueArb),
-        b: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom("x", "y"), mixValueArb),
-        c: fc.record({ d: fc.oneof(fc.boolean(), fc.constantFrom("a", "b")) }, { noNullPrototype: true }),
-      },
-      { requiredKeys: ["_rmx_type"], noNullPrototype: true },
-    ),
-    { maxLength: 30 },
-  )
-  .filter((docs) => docs.every(storable));
-
-function storable(doc: object): boolean {
-  try {
-    checkDocument(doc, DEFAULT_DOCUMENT_LIMITS);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const docsArb = storedDocsArb({ maxLength: 30, mixedB: true });
 
 const pathArb = fc.constantFrom<string[]>(["a"], ["b"], ["c", "d"], ["_rmx_type"], ["_rmx_id"]);
 const termArb: fc.Arbitrary<Expr> = fc.oneof(

@@ -2,37 +2,13 @@ import type { MixMap } from "@amp/codec";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type Expr, parse, runQuery } from "../src/index.js";
-import { checkDocument, DEFAULT_DOCUMENT_LIMITS } from "../src/store/document.js";
 import { ENGINES, useEngine } from "./engines.js";
 import { drain } from "./helpers.js";
-import { exprArb, mixValueArb } from "./query/arbitraries.js";
+import { exprArb, storedDocsArb } from "./query/arbitraries.js";
 
 const FIELDS = ["a", "b", "c.d"];
 
-const docsArb = fc
-  .array(
-    fc.record(
-      {
-        _rmx_type: fc.constantFrom("note", "task"),
-        a: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom("", "a", "ab", "b"), mixValueArb),
-        b: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom("x", "y")),
-        c: fc.record({ d: fc.oneof(fc.boolean(), fc.constantFrom("a", "b")) }, { noNullPrototype: true }),
-      },
-      { requiredKeys: ["_rmx_type"], noNullPrototype: true },
-    ),
-    { maxLength: 20 },
-  )
-  .filter((docs) => docs.every(storable));
-
-/** Documents the store accepts (the arbitrary can produce lone surrogates, which it refuses). */
-function storable(doc: object): boolean {
-  try {
-    checkDocument(doc, DEFAULT_DOCUMENT_LIMITS);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const docsArb = storedDocsArb({ maxLength: 20 });
 
 const indexedValue = fc.oneof(
   fc.integer({ min: -3, max: 3 }),

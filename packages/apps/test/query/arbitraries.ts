@@ -2,6 +2,7 @@ import { MixCase, type MixMap, type MixValue, TaggedString } from "@amp/codec";
 import fc from "fast-check";
 import { projectionCollision } from "../../src/query/ast.js";
 import type { Expr, Literal, Path, ProjectionField, Query, SortKey } from "../../src/query/index.js";
+import { checkDocument, DEFAULT_DOCUMENT_LIMITS } from "../../src/store/document.js";
 
 /** fc.record with ordinary prototypes, so results compare equal to parsed ASTs. */
 const rec = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> =>
@@ -119,3 +120,37 @@ export const mixValueArb: fc.Arbitrary<MixValue> = fc.letrec<{ value: MixValue }
       .map((d) => ({ ...d }) as MixMap),
   ),
 })).value;
+
+/**
+ * Batches of documents a store accepts (the value arbitrary can produce lone surrogates, which
+ * it refuses), with fields `a`, `b` and `c.d` of mixed types for queries to meet. `mixedB` lets
+ * `b` take any Mix value too.
+ */
+export function storedDocsArb(options: { maxLength: number; mixedB?: boolean }) {
+  const b = options.mixedB
+    ? fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom("x", "y"), mixValueArb)
+    : fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom("x", "y"));
+  return fc
+    .array(
+      fc.record(
+        {
+          _rmx_type: fc.constantFrom("note", "task"),
+          a: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom("", "a", "ab", "b"), mixValueArb),
+          b,
+          c: fc.record({ d: fc.oneof(fc.boolean(), fc.constantFrom("a", "b")) }, { noNullPrototype: true }),
+        },
+        { requiredKeys: ["_rmx_type"], noNullPrototype: true },
+      ),
+      { maxLength: options.maxLength },
+    )
+    .filter((docs) => docs.every(storable));
+}
+
+function storable(doc: object): boolean {
+  try {
+    checkDocument(doc, DEFAULT_DOCUMENT_LIMITS);
+    return true;
+  } catch {
+    return false;
+  }
+}
