@@ -22,6 +22,15 @@ interface CredentialRefJson {
   transports?: AuthenticatorTransport[];
 }
 
+/** The JSON the server's WebAuthn routes take: the credential's ids around the ceremony's `response`. */
+const credentialJson = <R>(credential: PublicKeyCredential, response: R) => ({
+  id: credential.id,
+  rawId: toText(credential.rawId),
+  type: "public-key" as const,
+  clientExtensionResults: {},
+  response,
+});
+
 const refs = (list: unknown) =>
   ((list as CredentialRefJson[] | undefined) ?? []).map((c) => ({ ...c, id: toBytes(c.id) }));
 
@@ -37,18 +46,12 @@ export async function passkeySignIn(user: string | undefined): Promise<string> {
   })) as PublicKeyCredential | null;
   if (!credential) throw new Error("no passkey was chosen");
   const answer = credential.response as AuthenticatorAssertionResponse;
-  const response: Assertion = {
-    id: credential.id,
-    rawId: toText(credential.rawId),
-    type: "public-key",
-    clientExtensionResults: {},
-    response: {
-      clientDataJSON: toText(answer.clientDataJSON),
-      authenticatorData: toText(answer.authenticatorData),
-      signature: toText(answer.signature),
-      ...(answer.userHandle ? { userHandle: toText(answer.userHandle) } : {}),
-    },
-  };
+  const response: Assertion = credentialJson(credential, {
+    clientDataJSON: toText(answer.clientDataJSON),
+    authenticatorData: toText(answer.authenticatorData),
+    signature: toText(answer.signature),
+    ...(answer.userHandle ? { userHandle: toText(answer.userHandle) } : {}),
+  });
   const { code } = await ok(api.POST("/x/pubkey/authenticate", { body: { response } }));
   const token = await ok(api.POST("/x/token", { body: { grant_type: "authorization_code", code } }));
   return token.access_token;
@@ -70,17 +73,11 @@ export async function registerPasskey(): Promise<string> {
   })) as PublicKeyCredential | null;
   if (!credential) throw new Error("no passkey was made");
   const answer = credential.response as AuthenticatorAttestationResponse;
-  const response: Registration = {
-    id: credential.id,
-    rawId: toText(credential.rawId),
-    type: "public-key",
-    clientExtensionResults: {},
-    response: {
-      clientDataJSON: toText(answer.clientDataJSON),
-      attestationObject: toText(answer.attestationObject),
-      transports: answer.getTransports?.() ?? [],
-    },
-  };
+  const response: Registration = credentialJson(credential, {
+    clientDataJSON: toText(answer.clientDataJSON),
+    attestationObject: toText(answer.attestationObject),
+    transports: answer.getTransports?.() ?? [],
+  });
   const registered = await ok(api.POST("/x/pubkey/register/verify", { body: { response } }));
   return registered.credentialId;
 }
