@@ -12,12 +12,14 @@ import {
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { AuthError } from "./errors.js";
+import { keysRoutes } from "./keys-routes.js";
 import type { LoginCodeRedeemer } from "./login-identity.js";
 import { authenticate, bearerToken } from "./middleware.js";
 import { type RateLimitOptions, rateLimit } from "./rate-limit.js";
 import type { TokenService } from "./token-service.js";
 import type { AuthVariables } from "./user.js";
 
+export { type KeysRoutesOptions, keysRoutes, MAX_REVOCATIONS_PAGE } from "./keys-routes.js";
 /** The login plugins' routes (`/x/auth/*`, `/x/pubkey/*`, `/x/authConfig`), mounted beside `authRoutes`. */
 export { type LoginRoutesOptions, loginRoutes } from "./login/index.js";
 
@@ -163,6 +165,7 @@ export function authRoutes(options: AuthRoutesOptions) {
   const limited = rateLimit(options.rateLimit);
   for (const path of ["/x/token", "/x/token/revoke"]) app.use(path, limited);
 
+  app.route("/", keysRoutes({ tokens, ...(options.logger ? { logger: options.logger } : {}) }));
   app.openapi(jwksRoute, (c) => {
     c.header("Cache-Control", "public, max-age=300");
     return c.json(tokens.jwks() as { keys: Record<string, unknown>[] }, 200);

@@ -23,7 +23,12 @@ export {
 export { REDACTED, redactUrl } from "./redact.js";
 export type { RemoteIssuerOptions } from "./remote-issuer.js";
 export { MemoryRevocationHub, type RevocationFeed } from "./revocations-feed.js";
-export { type KeyVault, SIGNING_ALGORITHMS, type SigningAlgorithm } from "./signing-keys.js";
+export {
+  type KeyVault,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+  type SigningKeyInfo,
+} from "./signing-keys.js";
 export {
   AUTH_VAULT_APP,
   type TokenResponse,

@@ -71,6 +71,15 @@ export class RevocationList {
     return expiresAt !== undefined && expiresAt * 1000 > this.now() - 60_000;
   }
 
+  /** Revocations in force, in id order after `after`, at most `limit`: read from the in-memory mirror. */
+  list(limit: number, after = ""): { id: string; expiresAt: number }[] {
+    return [...this.revoked]
+      .filter(([id]) => id > after && this.has(id))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, limit)
+      .map(([id, expiresAt]) => ({ id, expiresAt }));
+  }
+
   /** Revokes until `expiresAt` (seconds since the epoch, the token's `exp`); announced to the feed. */
   async add(id: string, expiresAt: number): Promise<void> {
     this.revoked.set(id, expiresAt); // in effect at once, before the write lands

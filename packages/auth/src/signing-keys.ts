@@ -26,6 +26,17 @@ interface StoredKey {
   retiredAt?: number;
 }
 
+/** What may be shown of a key (times in ms since the epoch): the signing one rotates at `rotatesAt`, a replaced one verifies until `verifiesUntil`. */
+export interface SigningKeyInfo {
+  kid: string;
+  alg: SigningAlgorithm;
+  createdAt: number;
+  signing: boolean;
+  rotatesAt?: number;
+  retiredAt?: number;
+  verifiesUntil?: number;
+}
+
 type KeyLike = Awaited<ReturnType<typeof importJWK>>;
 interface LoadedKey extends StoredKey {
   privateKey: KeyLike;
@@ -85,6 +96,29 @@ export class SigningKeys {
   /** Lookup without reloading, for the hot path. */
   get(kid: string): LoadedKey | undefined {
     return this.byKid.get(kid);
+  }
+
+  /** Each key's id, algorithm and dates (never key material), the signing one first. */
+  describe(): SigningKeyInfo[] {
+    const { rotateAfterSeconds, overlapSeconds } = this.options;
+    return this.keys.map((k) =>
+      k.retiredAt === undefined
+        ? {
+            kid: k.kid,
+            alg: k.alg,
+            createdAt: k.createdAt,
+            signing: true,
+            rotatesAt: k.createdAt + rotateAfterSeconds * 1000,
+          }
+        : {
+            kid: k.kid,
+            alg: k.alg,
+            createdAt: k.createdAt,
+            signing: false,
+            retiredAt: k.retiredAt,
+            verifiesUntil: k.retiredAt + overlapSeconds * 1000,
+          },
+    );
   }
 
   jwks(): { keys: JWK[] } {

@@ -18,7 +18,13 @@ import { CARRIED_PROFILE_CLAIMS, withProfileClaims } from "./profile-claims.js";
 import { RemoteIssuer, type RemoteIssuerOptions } from "./remote-issuer.js";
 import { RevocationList } from "./revocations.js";
 import type { RevocationFeed } from "./revocations-feed.js";
-import { type KeyVault, SIGNING_ALGORITHMS, type SigningAlgorithm, SigningKeys } from "./signing-keys.js";
+import {
+  type KeyVault,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+  type SigningKeyInfo,
+  SigningKeys,
+} from "./signing-keys.js";
 import type { AmpUser } from "./user.js";
 import { VerifiedTokenCache } from "./verified-token-cache.js";
 
@@ -434,6 +440,16 @@ export class TokenService implements TokenIssuer {
   /** The public signing keys, for `/x/jwks.json`. */
   jwks(): { keys: object[] } {
     return this.keys.jwks();
+  }
+
+  /** The signing keys' ids and dates, for root's `/x/auth/keys`. */
+  signingKeys(): SigningKeyInfo[] {
+    return this.keys.describe();
+  }
+
+  /** Revocations in force (ids, expiry), paged in id order, for root's `/x/auth/revocations`. */
+  revokedTokens(limit: number, after?: string): { id: string; expiresAt: number }[] {
+    return this.revocations.list(limit, after);
   }
 
   /** Replaces the signing key now; tokens signed by the old one keep verifying until they expire. */

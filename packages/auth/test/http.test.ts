@@ -230,6 +230,8 @@ describe("OpenAPI description", () => {
       info: { title: "amp auth", version: "1" },
     });
     expect(Object.keys(doc.paths ?? {}).sort()).toEqual([
+      "/x/auth/keys",
+      "/x/auth/revocations",
       "/x/jwks.json",
       "/x/profile",
       "/x/token",
