@@ -14,6 +14,7 @@ import type { WebSocket } from "ws";
 import { type AppRoles, type TokenVerifier, VmOwners } from "./access.js";
 import { anonymousUser, tokenFromPassword } from "./anonymous.js";
 import type { MessageBus, MessageHandler, PublishOptions, Unsubscribe } from "./bus.js";
+import { type ClientChange, watchClients } from "./client-events.js";
 import { ClientIdOwners } from "./client-id-owners.js";
 import { redisCluster } from "./cluster.js";
 import { BrokerError } from "./errors.js";
@@ -112,6 +113,7 @@ export class Broker implements MessageBus {
   /** Clients connected to this process, to drop subscriptions whose grant ended. */
   readonly #clients = new Set<Client>();
   readonly #connectedAt = new WeakMap<Client, number>();
+  readonly #clientListeners = new Set<(change: ClientChange, client: ConnectedClient) => void>();
 
   constructor(options: BrokerOptions) {
     this.#options = options;
@@ -180,6 +182,9 @@ export class Broker implements MessageBus {
     aedes.on("connectionError", (client, error) =>
       this.#log.debug({ clientId: client.id, err: error.message }, "connection error"),
     );
+    watchClients(aedes, (change, client) => {
+      for (const listener of this.#clientListeners) listener(change, this.#describe(client));
+    });
     aedes.on("client", (client) => {
       this.#clients.add(client);
       this.#connectedAt.set(client, Date.now());
@@ -233,12 +238,22 @@ export class Broker implements MessageBus {
 
   /** Who is connected to this process, since when, and to what they subscribed (for operators). */
   clients(): ConnectedClient[] {
-    return [...this.#clients].map((client) => ({
+    return [...this.#clients].map((client) => this.#describe(client));
+  }
+
+  /** Calls `listener` when a client of this process connects, goes, subscribes or unsubscribes. */
+  onClientChange(listener: (change: ClientChange, client: ConnectedClient) => void): () => void {
+    this.#clientListeners.add(listener);
+    return () => this.#clientListeners.delete(listener);
+  }
+
+  #describe(client: Client): ConnectedClient {
+    return {
       clientId: client.id,
       user: this.#users.get(client)?.id,
       since: new Date(this.#connectedAt.get(client) ?? Date.now()).toISOString(),
       subscriptions: Object.keys((client as unknown as { subscriptions?: object }).subscriptions ?? {}),
-    }));
+    };
   }
 
   /** Serves one MQTT-over-WebSocket connection (e.g. from `WebSocketServer({noServer: true})`). */

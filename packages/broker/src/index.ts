@@ -2,6 +2,7 @@ export { type AppRole, type AppRoles, type TokenVerifier, VmOwners } from "./acc
 export { Broker, type BrokerOptions, type ConnectedClient } from "./broker.js";
 export type { MessageBus, MessageHandler, PublishOptions, SubscribeOptions, Unsubscribe } from "./bus.js";
 export { BrokerClient, type BrokerClientOptions } from "./client.js";
+export type { ClientChange } from "./client-events.js";
 export { redisOptions } from "./cluster.js";
 export {
   type DriverFrame,
@@ -23,6 +24,8 @@ export {
   type PayloadHeader,
 } from "./header.js";
 export { type BrokerLimits, defaultLimits } from "./limits.js";
+export { LiveFeed } from "./live-feed.js";
+export { BROKER_CLIENTS_TOPIC, LIVE_PREFIX, logsTopic, sessionEventsTopic } from "./live-topics.js";
 export {
   decodeMessage,
   encodeMessage,

@@ -1,5 +1,6 @@
 import type { AmpUser } from "@amp/auth";
 import type { AppRole, AppRoles, VmOwners } from "./access.js";
+import { LIVE_PREFIX, liveTopicAllows } from "./live-topics.js";
 
 export type TopicAction = "publish" | "subscribe";
 
@@ -29,6 +30,7 @@ const isWildcard = (level: string | undefined) => level === "+" || level === "#"
 
 /**
  * The topic ACL. Deny unless a rule allows:
+ * - `$amp/…` (the server's live feed) follows `liveTopicAllows`: nobody publishes there;
  * - root may do anything (and is alone on `$`-topics such as `$SYS/…`);
  * - `/org/<org>/ws/<ws>/app/<app>/…` follows the user's role on `<app>`, except that
  *   `…/app/<app>/session/<id>/…` of a registered session (`sessionOwners`) is its owner's only;
@@ -50,6 +52,7 @@ export class TopicAcl {
   }
 
   allows(user: AmpUser, action: TopicAction, topic: string): boolean | Promise<boolean> {
+    if (topic.startsWith(LIVE_PREFIX)) return liveTopicAllows(user, action, topic);
     if (user.root) return true;
     if (action === "publish" && user.anonymous && !this.#options.anonymousPublish) return false;
     if (topic.startsWith("$")) return false;
