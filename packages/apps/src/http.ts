@@ -2,6 +2,7 @@ import { edgeApp } from "@amp/http-edge";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Apps } from "./apps.js";
 import { adminRoutes } from "./http/admin-routes.js";
+import { appDetailRoutes } from "./http/app-detail-routes.js";
 import { type AppsEnv, DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http/common.js";
 import { documentRoutes } from "./http/document-routes.js";
 import { fileRoutes } from "./http/file-routes.js";
@@ -40,6 +41,7 @@ export function appsRoutes(options: AppsRoutesOptions): OpenAPIHono<AppsEnv> {
     ...(options.archiveLimits ? { archiveLimits: options.archiveLimits } : {}),
     ...(options.ffis ? { ffis: options.ffis } : {}),
   });
+  appDetailRoutes(router, ctx);
   queryRoutes(router, ctx);
   recordRoutes(router, ctx);
   fileRoutes(router, ctx);

@@ -25,7 +25,7 @@ import {
 } from "./common.js";
 import { multipartBoundary, multipartFile } from "./multipart.js";
 
-const AppInfoSchema = z
+export const AppInfoSchema = z
   .object({
     name: z.string(),
     displayName: z.string(),
