@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
-import { startRedis } from "@amp/test-support";
-import { describe, expect, it } from "vitest";
+import { startPostgres, startRedis, type TestPostgres } from "@amp/test-support";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, serverConfig } from "../src/index.js";
 import { startComposed } from "./helpers/composed.js";
 import { runBin, ServerProcess } from "./helpers/server-process.js";
@@ -13,14 +13,19 @@ describe("--redis-url and --node-id", () => {
   });
 
   it("read a redis:// URL and a node id from flags or the environment", () => {
+    const withDatabase = { RMX_DATABASE_URL: "postgres://db.internal/amp" };
     const fromFlags = loadConfig(
       ["--redis-url", "redis://:s3cret@cache.internal:6380/2", "--node-id", "amp-1"],
-      {},
+      withDatabase,
     );
     expect(fromFlags).toMatchObject({
       config: { redisUrl: "redis://:s3cret@cache.internal:6380/2", nodeId: "amp-1" },
     });
-    const fromEnv = loadConfig([], { RMX_REDIS_URL: "redis://127.0.0.1", RMX_NODE_ID: `${hostname()}:8000` });
+    const fromEnv = loadConfig([], {
+      ...withDatabase,
+      RMX_REDIS_URL: "redis://127.0.0.1",
+      RMX_NODE_ID: `${hostname()}:8000`,
+    });
     expect(fromEnv).toMatchObject({
       config: { redisUrl: "redis://127.0.0.1", nodeId: `${hostname()}:8000` },
     });
@@ -86,6 +91,39 @@ describe("--redis-url and --node-id", () => {
     },
   );
 
+  it("refuses --redis-url without --database-url, naming the missing setting and the fix", () => {
+    const refusals = [
+      () => loadConfig(["--redis-url", "redis://:pw-in-url@cache.internal"], {}),
+      () => loadConfig([], { RMX_REDIS_URL: "redis://:pw-in-url@cache.internal" }),
+      () => serverConfig({ redisUrl: "redis://:pw-in-url@cache.internal" }),
+    ];
+    for (const refuse of refusals) {
+      const error = (() => {
+        try {
+          refuse();
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ code: "invalid_config" });
+      expect((error as Error).message).toMatch(/^(--database-url|databaseUrl): required with --redis-url: /);
+      expect((error as Error).message).toContain("give every node the same postgres://… URL");
+      expect((error as Error).message).not.toContain("pw-in-url");
+    }
+    // Either URL alone where it makes sense: PostgreSQL alone is one node on a shared database.
+    const alone = loadConfig(["--database-url", "postgres://db.internal/amp"], {});
+    expect(alone).toMatchObject({ config: { databaseUrl: "postgres://db.internal/amp" } });
+    expect(alone.help || alone.config.redisUrl).toBeUndefined();
+    expect(
+      loadConfig(["--redis-url", "redis://cache.internal"], {
+        RMX_DATABASE_URL: "postgres://db.internal/amp",
+      }),
+    ).toMatchObject({
+      config: { redisUrl: "redis://cache.internal", databaseUrl: "postgres://db.internal/amp" },
+    });
+  });
+
   it("refuses a node id with spaces or slashes", () => {
     expect(() => loadConfig(["--node-id", "a b"], {})).toThrow(/^--node-id: invalid value "a b"/);
     expect(() => loadConfig([], { RMX_NODE_ID: "x/y" })).toThrow(/^RMX_NODE_ID: /);
@@ -96,17 +134,32 @@ describe("--redis-url and --node-id", () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("RMX_REDIS_URL");
     expect(refused.stdout + refused.stderr).not.toContain("pw-in-url");
+    const alone = await runBin(["--redis-url", "redis://admin:pw-in-url@cache.internal:6379"]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain("amp: --database-url: required with --redis-url: ");
+    expect(alone.stdout + alone.stderr).not.toContain("pw-in-url");
     const help = await runBin(["--help"]);
     for (const name of ["--redis-url <url>", "RMX_REDIS_URL", "--node-id <id>", "RMX_NODE_ID"]) {
       expect(help.stdout).toContain(name);
     }
+  });
+});
+
+describe("--redis-url against a real redis-server (with the PostgreSQL it requires)", () => {
+  let postgres: TestPostgres;
+  beforeAll(async () => {
+    postgres = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await postgres?.stop();
   });
 
   it("refuses to start against a Redis that refuses the password, without showing it", async () => {
     const redis = await startRedis({ password: "the-right-one-123" });
     try {
       const wrong = redis.url.replace("the-right-one-123", "pw-in-url");
-      const error = await startComposed({ redisUrl: wrong }).catch((e: Error) => e);
+      const databaseUrl = await postgres.createDatabase("wrong_redis_password");
+      const error = await startComposed({ redisUrl: wrong, databaseUrl }).catch((e: Error) => e);
       expect(error).toBeInstanceOf(Error);
       expect(String((error as Error).message)).toMatch(
         /Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ is unavailable: WRONGPASS/,
@@ -121,6 +174,7 @@ describe("--redis-url and --node-id", () => {
     const redis = await startRedis({ password: "pw-never-logged-42" });
     const amp = new ServerProcess(["--log-level", "trace"], {
       RMX_REDIS_URL: redis.url,
+      RMX_DATABASE_URL: await postgres.createDatabase("redis_password"),
       RMX_NODE_ID: "node-1",
     });
     try {

@@ -1,36 +1,48 @@
+import { copyFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BrokerClient } from "@amp/broker";
-import { startRedis, type TestRedis } from "@amp/test-support";
+import { KEYRING_FILE } from "@amp/secrets";
+import { startPostgres, startRedis, type TestPostgres, type TestRedis } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ComposedAmp, startComposed } from "./helpers/composed.js";
 import { SoftwarePasskey } from "./helpers/software-passkey.js";
 
 /**
- * Two amp nodes (two whole compositions in this process, each with its own --database-dir)
- * sharing one real redis-server through --redis-url, as behind a load balancer: both have the
- * same public URL, so a passkey's origin is the same whichever node answers.
+ * Two amp nodes (two whole compositions in this process, each with its own --database-dir holding
+ * the same keyring) sharing one real redis-server (--redis-url) and one real PostgreSQL
+ * (--database-url, which --redis-url requires), as behind a load balancer: both have the same
+ * public URL, so a passkey's origin is the same whichever node answers.
  *
- * What this slice shares: the short-lived auth state (passkey challenges, login codes, pending
- * logins, rate-limit counts) and the broker. What it does not share yet: signing keys and passkey
- * credentials live in each node's LMDB until the PostgreSQL slice of issue 13, so a token is
- * verified only by the node that signed it, and the passkey is registered on the node that
- * verifies its assertion. The test is built around that and pins it.
+ * Redis carries the short-lived auth state (passkey challenges, login codes, pending logins,
+ * rate-limit counts) and the broker; PostgreSQL the signing keys and passkey credentials.
  */
 const PUBLIC_URL = "http://amp.test";
 
 let redis: TestRedis;
+let postgres: TestPostgres;
 let a: ComposedAmp;
 let b: ComposedAmp;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  a = await startComposed({ baseURL: PUBLIC_URL, redisUrl: redis.url, nodeId: "node-a" });
-  b = await startComposed({ baseURL: PUBLIC_URL, redisUrl: redis.url, nodeId: "node-b" });
+  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+  const shared = {
+    baseURL: PUBLIC_URL,
+    redisUrl: redis.url,
+    databaseUrl: await postgres.createDatabase("two"),
+  };
+  a = await startComposed({ ...shared, nodeId: "node-a" });
+  // B's folder holds a copy of A's keyring (it opens the shared secrets); B's close() removes it.
+  const dirB = mkdtempSync(join(tmpdir(), "amp-node-b-"));
+  copyFileSync(join(a.dataDir, KEYRING_FILE), join(dirB, KEYRING_FILE));
+  b = await startComposed({ ...shared, nodeId: "node-b", databaseDir: dirB });
 }, 60_000);
 
 afterAll(async () => {
   await a?.close();
   await b?.close();
   await redis?.stop();
+  await postgres?.stop();
 });
 
 /** The fields these routes answer with (options, code, token, error). */
@@ -56,7 +68,7 @@ async function post(node: ComposedAmp, path: string, body: unknown, token?: stri
 
 describe("two nodes on one Redis", () => {
   it("a passkey login started on A finishes on B, and B's login code is redeemed on A, each once", async () => {
-    // Registration on B (credentials are per node until PostgreSQL), with a token B signed.
+    // Registration on B, with a token B signed.
     const passkey = new SoftwarePasskey(PUBLIC_URL);
     const bobOnB = await b.token("bob");
     const regOptions = await post(b, "/x/pubkey/register/options", {}, bobOnB);
@@ -96,8 +108,8 @@ describe("two nodes on one Redis", () => {
     const onA = await profile(a);
     expect(onA.status).toBe(200);
     expect(await onA.json()).toMatchObject({ id: "bob", claims: { amr: ["passkey"], iss: PUBLIC_URL } });
-    // Not yet: B does not know A's signing keys (they move to PostgreSQL in a later slice).
-    expect((await profile(b)).status).toBe(401);
+    // B verifies it with the signing keys both nodes share through PostgreSQL.
+    expect((await profile(b)).status).toBe(200);
   });
 
   it("a challenge that was never made, or made for a different passkey ceremony, is refused on either node", async () => {

@@ -370,7 +370,8 @@ export const serverConfigSchema = z
     proxyRemotes: proxyRemotes.default({}),
     /**
      * Redis shared by several amp nodes: the broker's state and messages, and the short-lived
-     * auth state (pending logins, passkey challenges, login codes, rate-limit counts).
+     * auth state (pending logins, passkey challenges, login codes, rate-limit counts). Only
+     * with `databaseUrl` (the nodes' shared apps, documents and keys).
      */
     redisUrl: redisUrl.optional(),
     /** This process among several nodes (the broker's id); default `<hostname>:<port>`. */
@@ -404,6 +405,16 @@ export const serverConfigSchema = z
         code: "custom",
         path: ["masterKey"],
         message: "seals the local keyring, which --kms-key replaces: set one of them",
+      });
+    }
+    // Redis alone would give nodes a shared broker and shared logins over separate apps,
+    // documents, signing keys and revocations: behind one load balancer they would disagree.
+    if (config.redisUrl !== undefined && config.databaseUrl === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["databaseUrl"],
+        message:
+          "required with --redis-url: without a shared PostgreSQL each node keeps its own apps, documents, signing keys and revocations, so nodes behind one load balancer disagree; give every node the same postgres://… URL (--database-url or RMX_DATABASE_URL), or drop --redis-url to run a single node",
       });
     }
     if (config.solo) return;

@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createOperatorToken } from "@amp/auth";
+import type { Envelope } from "@amp/secrets";
 import { pino } from "pino";
 import { composeAmp } from "../../src/compose/compose.js";
+import { openSharedRecords } from "../../src/compose/shared-records.js";
 import { type AmpServer, createServer, type ServerConfigInput, serverConfig } from "../../src/index.js";
 
 /** The whole amp composition (every package, real stores) in this process, on ephemeral ports. */
@@ -11,7 +13,7 @@ export interface ComposedAmp {
   readonly server: AmpServer;
   readonly dataDir: string;
   url(path: string): string;
-  /** A token signed with this server's own keys (as `amp token` makes). */
+  /** A token signed with this server's own keys (as `amp token` makes; from PostgreSQL with `databaseUrl`). */
   token(user: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -36,12 +38,24 @@ export async function startComposed(input: ServerConfigInput = {}): Promise<Comp
   const port = server.addresses!.http.port;
   return {
     server,
-    dataDir,
+    // The caller's folder when it passed one (a copy of another node's keyring).
+    dataDir: config.databaseDir,
     url: (path) => `http://127.0.0.1:${port}${path}`,
-    token: (user) => createOperatorToken({ databaseDir: dataDir, user }),
+    async token(user) {
+      const records = config.databaseUrl ? await openSharedRecords(config.databaseUrl, logger) : undefined;
+      try {
+        return await createOperatorToken({
+          databaseDir: config.databaseDir,
+          user,
+          ...(records ? { secretsStore: records.open<Envelope>("secrets") } : {}),
+        });
+      } finally {
+        await records?.close();
+      }
+    },
     async close() {
       await server.terminate();
-      rmSync(dataDir, { recursive: true, force: true });
+      for (const dir of new Set([dataDir, config.databaseDir])) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
