@@ -58,8 +58,10 @@ export {
 } from "./protocol/response.js";
 export { clientJson, OPAQUE_TOKEN } from "./protocol/values.js";
 export { CodeCache } from "./session/code-cache.js";
+export { LiveSessions, type SessionEvent } from "./session/live.js";
 export {
   type CreateSessionOptions,
+  type SessionChange,
   type SessionInfo,
   SessionManager,
   type SessionManagerOptions,
@@ -73,5 +75,6 @@ export {
   type TransformResult,
   Transforms,
   type TransformsOptions,
+  type WarmAgent,
 } from "./transforms.js";
 export { findViewNodes, type ViewNode, viewTexts } from "./view.js";

@@ -6,9 +6,13 @@ import type { Logger } from "pino";
 import { NO_SUCH_SESSION, TrackError } from "./errors.js";
 import type { TrackEnv } from "./http.js";
 import type { SessionManager } from "./session/manager.js";
+import { memoryBytes } from "./session/memory.js";
+import type { Transforms } from "./transforms.js";
 
 export interface SessionsRoutesOptions {
   sessions: Pick<SessionManager, "list" | "find" | "destroy">;
+  /** Agents and their warm sessions (`GET /x/agents`); the route answers an empty list without it. */
+  transforms?: Pick<Transforms, "warmAgents">;
   logger: Logger;
 }
 
@@ -22,8 +26,20 @@ const SessionInfoSchema = z
     createdAt: z.string().openapi({ format: "date-time" }),
     lastActive: z.string().openapi({ format: "date-time" }),
     attached: z.boolean().openapi({ description: "a client is connected to it now" }),
+    memoryBytes: z.number().int().optional().openapi({
+      description: "the VM's linear memory; absent for a native VM or one too busy to answer now",
+    }),
   })
   .openapi("SessionInfo");
+
+const WarmAgentSchema = z
+  .object({
+    app: z.string(),
+    module: z.string(),
+    user: z.string().openapi({ description: "whom the agent runs for" }),
+    sessions: z.array(z.string()).openapi({ description: "ids of its warm (idle) sessions" }),
+  })
+  .openapi("WarmAgent");
 
 const SessionIdParam = z.object({
   id: z
@@ -43,7 +59,8 @@ function signedIn(c: Context<TrackEnv>): AmpUser {
 /**
  * The live VM sessions of this node, for operators (the console's Sessions view): root sees
  * all of them, anyone else only their own; ending one is the same rule. Another user's session
- * is "no such session", as the track protocol answers it.
+ * is "no such session", as the track protocol answers it. Root also sees the agents that ran
+ * and their warm sessions.
  */
 export function sessionsRoutes(options: SessionsRoutesOptions): OpenAPIHono<TrackEnv> {
   const { sessions } = options;
@@ -52,13 +69,38 @@ export function sessionsRoutes(options: SessionsRoutesOptions): OpenAPIHono<Trac
     createRoute({
       method: "get",
       path: "/x/sessions",
-      summary: "Live VM sessions: all for root, one's own for others",
+      summary: "Live VM sessions (with memory and last activity): all for root, one's own for others",
       responses: {
         200: jsonResponse("Sessions", z.object({ sessions: z.array(SessionInfoSchema) })),
         ...errorResponses(401, 403),
       },
     }),
-    (c) => c.json({ sessions: sessions.list(signedIn(c)) }, 200),
+    async (c) => {
+      const listed = sessions.list(signedIn(c));
+      const withMemory = await Promise.all(
+        listed.map(async (info) => {
+          const machine = sessions.find(info.id)?.machine;
+          const memory = machine ? await memoryBytes(machine) : undefined;
+          return memory === undefined ? info : { ...info, memoryBytes: memory };
+        }),
+      );
+      return c.json({ sessions: withMemory }, 200);
+    },
+  );
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/x/agents",
+      summary: "Agents that ran on this node and their warm sessions (root only)",
+      responses: {
+        200: jsonResponse("Agents", z.object({ agents: z.array(WarmAgentSchema) })),
+        ...errorResponses(401, 403),
+      },
+    }),
+    (c) => {
+      if (!signedIn(c).root) throw new TrackError("Track-forbidden", "only root sees the agents");
+      return c.json({ agents: options.transforms?.warmAgents() ?? [] }, 200);
+    },
   );
   router.openapi(
     createRoute({

@@ -35,6 +35,14 @@ export interface TransformResult {
   body: unknown;
 }
 
+/** An agent that ran and the sessions kept warm for its next call. */
+export interface WarmAgent {
+  app: string;
+  module: string;
+  user: string;
+  sessions: string[];
+}
+
 export interface TransformsOptions {
   sessions: SessionManager;
   /** The app registry: where each app's webhook ids are kept. */
@@ -99,6 +107,14 @@ export class Transforms {
       if (keep && !session.destroyed) this.putIdle(key, session);
       else await sessions.destroy(session.id);
     }
+  }
+
+  /** The agents that ran, per (app, module, user), with the ids of their warm sessions. */
+  warmAgents(): WarmAgent[] {
+    return [...this.#idle].map(([key, list]) => {
+      const [app = "", module = "", user = ""] = key.split("\u0000");
+      return { app, module, user, sessions: list.filter((s) => !s.destroyed).map((s) => s.id) };
+    });
   }
 
   /** Destroys the warm agent sessions. */

@@ -176,6 +176,7 @@ export interface Stack {
   secrets: Secrets;
   sessions: SessionManager;
   protocol: TrackProtocol;
+  transforms: Transforms;
   token(user: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -242,6 +243,7 @@ export async function startStack(
     secrets,
     sessions,
     protocol,
+    transforms,
     token: (user) => tokens.issue(user),
     async close() {
       for (const c of wss.clients) c.terminate();

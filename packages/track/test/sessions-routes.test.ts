@@ -24,11 +24,11 @@ describe("GET /x/sessions and DELETE /x/sessions/{id} (native backend, real serv
 
   beforeAll(async () => {
     stack = await startStack({ remix: [buildRemix("app1", exe)] });
-    await stack.apps.setRules(root, "app1", { allowed_run: ["alice", "bob"] });
+    await stack.apps.setRules(root, "app1", { allowed_run: ["alice", "bob"], allowed_agents: ["alice"] });
     for (const user of ["root", "alice", "bob"]) tokens[user] = await stack.token(user);
     routes = new Hono();
     routes.use("*", authMiddleware({ tokens: stack.tokens }));
-    routes.route("/", sessionsRoutes({ sessions: stack.sessions, logger }));
+    routes.route("/", sessionsRoutes({ sessions: stack.sessions, transforms: stack.transforms, logger }));
   });
   afterAll(() => stack?.close());
 
@@ -40,11 +40,13 @@ describe("GET /x/sessions and DELETE /x/sessions/{id} (native backend, real serv
         sessions: { id: string; user: string; app: string; attached: boolean }[];
       };
       expect(all.sessions.map((s) => s.id).sort()).toEqual([alice.session, bob.session].sort());
-      expect(all.sessions.find((s) => s.id === alice.session)).toMatchObject({
-        user: "alice",
-        app: "app1",
-        attached: true,
-      });
+      const listed = all.sessions.find((s) => s.id === alice.session);
+      expect(listed).toMatchObject({ user: "alice", app: "app1", attached: true, backend: "native" });
+      expect(Date.parse((listed as unknown as { lastActive: string }).lastActive)).toBeGreaterThan(
+        Date.now() - 10_000,
+      );
+      // a native VM has no linear memory to report
+      expect(listed).not.toHaveProperty("memoryBytes");
       const own = (await (await call("alice", "GET", "/x/sessions")).json()) as {
         sessions: { id: string }[];
       };
@@ -70,6 +72,25 @@ describe("GET /x/sessions and DELETE /x/sessions/{id} (native backend, real serv
       alice.client.close();
       bob.client.close();
     }
+  });
+
+  it("GET /x/agents: root sees each agent that ran and its warm session; others are refused", async () => {
+    const ran = await fetch(`${stack.url}/app1/agents/echo`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokens.alice}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(ran.status).toBe(201);
+    const agents = (await (await call("root", "GET", "/x/agents")).json()) as {
+      agents: { app: string; module: string; user: string; sessions: string[] }[];
+    };
+    expect(agents.agents).toEqual([
+      { app: "app1", module: "echo", user: "alice", sessions: [expect.any(String)] },
+    ]);
+    const warm = agents.agents[0]?.sessions[0] as string;
+    expect(stack.sessions.find(warm)?.user.id).toBe("alice");
+    for (const user of ["alice", undefined]) expect((await call(user, "GET", "/x/agents")).status).toBe(403);
+    await stack.transforms.close();
   });
 
   it("bad input: anonymous callers are refused; an over-long id is 400", async () => {

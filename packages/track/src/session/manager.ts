@@ -99,6 +99,9 @@ export interface SessionInfo {
   attached: boolean;
 }
 
+/** A session began (its VM initialized) or ended; see `SessionManager.onChange`. */
+export type SessionChange = "created" | "ended";
+
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 const EXPIRED_MEMORY = 10_000;
 
@@ -122,6 +125,7 @@ export class SessionManager {
   readonly #warmed = new Map<string, string | null>();
   readonly #sweep: ReturnType<typeof setInterval>;
   readonly #log: Logger;
+  readonly #listeners = new Set<(change: SessionChange, session: Session) => void>();
   readonly directory: SessionDirectory;
   #closed = false;
   readonly timeoutMs: number;
@@ -196,6 +200,7 @@ export class SessionManager {
       });
       await claimed;
       this.#log.info({ session: id, app, user: user.id, backend: machine.backend }, "session created");
+      this.#changed("created", session);
       return { session, init };
     } catch (e) {
       if (created) await this.destroy(created.id).catch(() => {});
@@ -231,22 +236,37 @@ export class SessionManager {
   list(user?: AmpUser): SessionInfo[] {
     return [...this.#sessions.values()]
       .filter((s) => !user || user.root || s.user.id === user.id)
-      .map((s) => ({
-        id: s.id,
-        app: s.app,
-        user: s.user.id,
-        machine: s.machine.id,
-        backend: s.machine.backend,
-        createdAt: new Date(s.createdAt).toISOString(),
-        lastActive: new Date(s.lastActive).toISOString(),
-        attached: s.sink !== undefined,
-      }));
+      .map((s) => this.describe(s));
+  }
+
+  describe(s: Session): SessionInfo {
+    return {
+      id: s.id,
+      app: s.app,
+      user: s.user.id,
+      machine: s.machine.id,
+      backend: s.machine.backend,
+      createdAt: new Date(s.createdAt).toISOString(),
+      lastActive: new Date(s.lastActive).toISOString(),
+      attached: s.sink !== undefined,
+    };
+  }
+
+  /** Calls `listener` when a session is created or ended (the console's live feed); returns its removal. */
+  onChange(listener: (change: SessionChange, session: Session) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #changed(change: SessionChange, session: Session): void {
+    for (const listener of this.#listeners) listener(change, session);
   }
 
   async destroy(id: string): Promise<boolean> {
     const session = this.#sessions.get(id);
     if (session === undefined) return false;
     this.#sessions.delete(id);
+    this.#changed("ended", session);
     this.options.vmOwners?.delete(session.machine.id);
     // Not awaited: a message that still reaches this node hears why the session ended.
     this.directory
