@@ -1,5 +1,3 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BrokerClient } from "@amp/broker";
 import {
@@ -13,9 +11,11 @@ import {
   viewInvoke,
   viewLoad,
 } from "@amp/test-support";
-import { findViewNodes, type TrackResponse } from "@amp/track";
+import type { TrackResponse } from "@amp/track";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runBin, ServerProcess } from "./helpers/server-process.js";
+import { type AmpNodes, importRemix, startAmpNodes } from "./helpers/cluster.js";
+import { firstButtonTap, homeView } from "./helpers/home-tap.js";
+import type { ServerProcess } from "./helpers/server-process.js";
 import { SoftwarePasskey } from "./helpers/software-passkey.js";
 
 /**
@@ -31,12 +31,10 @@ const baseEnv = { RMX_ROOT_USER: "root", RMX_BASE_URL: "http://amp.test" };
 describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
   let redis: TestRedis;
   let postgres: TestPostgres;
-  let env: Record<string, string> = baseEnv;
-  const seed = mkdtempSync(join(tmpdir(), "amp-cluster-seed-"));
-  const folders: string[] = [];
+  let cluster: AmpNodes;
   const nodes: Record<"a" | "b" | "c", ServerProcess> = {} as Record<"a" | "b" | "c", ServerProcess>;
   let root = "";
-  const tokens: Record<string, string> = {};
+  let tokens: Readonly<Record<string, string>> = {};
 
   const post = async (node: ServerProcess, type: string, body: Record<string, unknown>, token = root) => {
     const res = await fetch(node.url(`/${APP}/track/${type}`), {
@@ -47,52 +45,28 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
     expect(res.status).toBe(200);
     return (await res.json()) as TrackResponse;
   };
-  const homeView = (r: TrackResponse) => r.cellMessages.filter((c) => c.name === "home.view").at(-1)?.value;
-  const ontap = (view: unknown) => {
-    const [button] = findViewNodes(view, (n) => n._rmx_type === "dom_button");
-    return (button!.events as { ontap: Array<{ name: string; env: unknown }> }).ontap[0]!;
-  };
 
   beforeAll(async () => {
     redis = await startRedis();
     postgres = await startPostgres();
-    env = { ...baseEnv, RMX_DATABASE_URL: await postgres.createDatabase("cluster") };
-    // A first start names the issuer (the public URL) and makes the signing keys; stopped cleanly.
-    const first = await new ServerProcess([], env, seed).ready(60_000);
-    first.signal("SIGTERM");
-    await first.exited;
-    const made = await runBin(["token", "--user", "root", "--database-dir", seed], env);
-    expect(made.code, made.stderr).toBe(0);
-    root = made.stdout.trim().split("\n").at(-1)!;
-    for (const user of ["alice", "bob", "carol"]) {
-      const t = await runBin(["token", "--user", user, "--database-dir", seed], env);
-      expect(t.code, t.stderr).toBe(0);
-      tokens[user] = t.stdout.trim().split("\n").at(-1)!;
-    }
-    const started = await Promise.all(
-      (["a", "b", "c"] as const).map((id) => {
-        const dir = mkdtempSync(join(tmpdir(), `amp-cluster-${id}-`));
-        folders.push(dir);
-        cpSync(seed, dir, { recursive: true });
-        const args = [
-          "--groovebox",
-          artifacts!.groovebox,
-          "--redis-url",
-          redis.url,
-          "--node-id",
-          `node-${id}`,
-        ];
-        return new ServerProcess(args, env, dir).ready(60_000);
-      }),
-    );
-    [nodes.a, nodes.b, nodes.c] = started as [ServerProcess, ServerProcess, ServerProcess];
-    // Imported once, through A; its ACL set through B (which learns of the app from PostgreSQL).
-    const imported = await fetch(nodes.a.url("/x/apps/import"), {
-      method: "POST",
-      headers: { authorization: `Bearer ${root}`, "content-type": "application/zip" },
-      body: readFileSync(join(artifacts!.samples, `${APP}.remix`)),
+    cluster = await startAmpNodes({
+      count: 3,
+      env: { ...baseEnv, RMX_DATABASE_URL: await postgres.createDatabase("cluster") },
+      args: (name) => [
+        "--groovebox",
+        artifacts!.groovebox,
+        "--redis-url",
+        redis.url,
+        "--node-id",
+        `node-${name}`,
+      ],
+      users: ["alice", "bob", "carol"],
     });
-    expect(imported.status, await imported.clone().text()).toBeLessThan(300);
+    [nodes.a, nodes.b, nodes.c] = cluster.nodes as [ServerProcess, ServerProcess, ServerProcess];
+    tokens = cluster.tokens;
+    root = tokens.root!;
+    // Imported once, through A; its ACL set through B (which learns of the app from PostgreSQL).
+    await importRemix(nodes.a, root, join(artifacts!.samples, `${APP}.remix`));
     // Retried until B has heard of the app from PostgreSQL (milliseconds).
     let acl = 0;
     for (const until = Date.now() + 5_000; acl !== 204 && Date.now() < until; ) {
@@ -109,8 +83,7 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const node of Object.values(nodes)) await node?.dispose();
-    for (const dir of [seed, ...folders]) rmSync(dir, { recursive: true, force: true });
+    await cluster?.close();
     await redis?.stop();
     await postgres?.stop();
   });
@@ -139,7 +112,7 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
 
     const load = await post(nodes.a, "msg_view_load", viewLoad(session, "home"));
     expect(load.errors).toBeUndefined();
-    const tap = await post(nodes.a, "msg_view_invoke", viewInvoke(session, ontap(homeView(load))));
+    const tap = await post(nodes.a, "msg_view_invoke", viewInvoke(session, firstButtonTap(homeView(load))));
     expect(tap.errors).toBeUndefined();
     expect(tap.cellMessages.find((c) => c.name === "$nextActions")?.value).toEqual([
       { _rmx_type: "msg_open_link", url: "https://www.remixlabs.com", target: "_blank" },
