@@ -11,6 +11,7 @@ import type { WebSocket } from "ws";
 import type { ServerConfig } from "../config/schema.js";
 import type { Component, ComponentContext, RouteMount } from "../lifecycle/component.js";
 import type { DataComponent } from "./data.js";
+import { registerBrokerGauges } from "./live-gauges.js";
 import type { SecurityComponent } from "./security.js";
 import { started } from "./started.js";
 
@@ -58,6 +59,7 @@ export class MessagingComponent implements Component {
       this.config.nodeId ??
       (this.config.redisUrl ? `${hostname()}:${context.addresses.http.port}` : undefined);
     this.#open = await openMessaging(this.config, this.logger, this.security.tokens, this.data.apps, nodeId);
+    registerBrokerGauges(context.metrics, this.#open.broker);
   }
 
   async stop(): Promise<void> {

@@ -13,8 +13,10 @@ import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
 import type { Component, ComponentContext, RouteMount } from "../lifecycle/component.js";
 import type { DataComponent } from "./data.js";
+import { registerSessionGauges } from "./live-gauges.js";
 import type { MessagingComponent } from "./messaging.js";
 import type { SecurityComponent } from "./security.js";
+import { started } from "./started.js";
 
 /**
  * VM sessions: the Groovebox pool (when `--groovebox` names a build), the session manager with
@@ -39,6 +41,11 @@ export class SessionsComponent implements Component {
     return this.#open?.routes ?? [];
   }
 
+  /** The session manager (the console's live feed follows it). */
+  get manager(): SessionManager {
+    return started(this.#open, this.name).sessions;
+  }
+
   async start(context: ComponentContext): Promise<void> {
     const { security, data, messaging } = this.parts;
     this.#open = await openSessions(this.config, this.logger, context.baseURL, {
@@ -49,6 +56,7 @@ export class SessionsComponent implements Component {
       compiler: messaging.compiler,
       nodeId: messaging.nodeId,
     });
+    registerSessionGauges(context.metrics, this.#open.sessions, this.#open.pool);
   }
 
   async stop(): Promise<void> {
@@ -134,9 +142,11 @@ async function openSessions(
   });
   await mqttTrack.start();
   return {
+    sessions,
+    pool,
     routes: [
       { path: "/", app: trackRoutes({ protocol, transforms, logger: log, ...(proxy ? { proxy } : {}) }) },
-      { path: "/", app: sessionsRoutes({ sessions, logger: log }) },
+      { path: "/", app: sessionsRoutes({ sessions, transforms, logger: log }) },
     ],
     async stop() {
       await mqttTrack.close();
