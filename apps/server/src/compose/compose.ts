@@ -4,6 +4,7 @@ import type { ServerConfig } from "../config/schema.js";
 import type { Composition } from "./composition.js";
 import { ConsoleRoutesComponent } from "./console-routes.js";
 import { DataComponent } from "./data.js";
+import { LiveComponent } from "./live.js";
 import { MessagingComponent } from "./messaging.js";
 import { SecurityComponent } from "./security.js";
 import { SessionsComponent } from "./sessions.js";
@@ -19,7 +20,14 @@ export function composeAmp(config: ServerConfig, logger: Logger): Composition {
   const messaging = new MessagingComponent(config, logger, security, data);
   const sessions = new SessionsComponent(config, logger, { security, data, messaging });
   return {
-    components: [security, data, messaging, sessions, new ConsoleRoutesComponent(logger, messaging)],
+    components: [
+      security,
+      data,
+      messaging,
+      sessions,
+      new ConsoleRoutesComponent(logger, messaging),
+      new LiveComponent(logger, messaging, sessions),
+    ],
     authorizeAdmin: rootOrAdminCredential(security, config.adminToken),
   };
 }

@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { redactUrl } from "@amp/auth";
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
+import { recentLogLines } from "./recent-lines.js";
 import { CENSOR, REDACT_PATHS } from "./redact.js";
 
 /** pino's levels as Google Cloud Logging severities. */
@@ -21,7 +22,10 @@ export interface LoggerSettings {
   destination?: DestinationStream;
 }
 
-/** The pino options every amp logger uses: GCP severity, `message` key, secrets censored. */
+/**
+ * The pino options every amp logger uses: GCP severity, `message` key, secrets censored, and each
+ * written line (redacted) kept in `recentLogLines` for operators.
+ */
 export function loggerOptions(level = "info"): LoggerOptions {
   return {
     level,
@@ -32,6 +36,7 @@ export function loggerOptions(level = "info"): LoggerOptions {
     },
     redact: { paths: REDACT_PATHS, censor: CENSOR },
     serializers: { url: (url: unknown) => (typeof url === "string" ? redactUrl(url) : url) },
+    hooks: { streamWrite: (line) => recentLogLines.push(line) },
   };
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createOperatorToken } from "@amp/auth";
 import type { Envelope } from "@amp/secrets";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { composeAmp } from "../../src/compose/compose.js";
 import { openSharedRecords } from "../../src/compose/shared-records.js";
 import { type AmpServer, createServer, type ServerConfigInput, serverConfig } from "../../src/index.js";
@@ -18,7 +18,10 @@ export interface ComposedAmp {
   close(): Promise<void>;
 }
 
-export async function startComposed(input: ServerConfigInput = {}): Promise<ComposedAmp> {
+export async function startComposed(
+  input: ServerConfigInput = {},
+  options: { logger?: Logger } = {},
+): Promise<ComposedAmp> {
   const dataDir = mkdtempSync(join(tmpdir(), "amp-composed-"));
   const config = serverConfig({
     port: 0,
@@ -31,7 +34,7 @@ export async function startComposed(input: ServerConfigInput = {}): Promise<Comp
     rootUser: "root",
     ...input,
   });
-  const logger = pino({ level: "silent" });
+  const logger = options.logger ?? pino({ level: "silent" });
   const composition = composeAmp(config, logger);
   const server = createServer(config, { logger, ...composition });
   await server.start();
