@@ -80,6 +80,10 @@ describe("RmxCodec round trips", () => {
     const shifted = new Uint8Array(bytes.length + 1).subarray(1);
     shifted.set(bytes);
     expect(decodeRmx(shifted)).toEqual(["x", 1]);
+    // A Buffer from Buffer.concat (a file read out of a zip) sits anywhere in Node's pool.
+    const pooled = Buffer.concat([Buffer.from([0]), bytes]).subarray(1);
+    expect(pooled.byteOffset & 3).not.toBe(0);
+    expect(decodeRmx(pooled)).toEqual(["x", 1]);
   });
 });
 

@@ -301,8 +301,9 @@ export function decodeRmx(bytes: Uint8Array, options: RmxDecodeOptions = {}): Mi
       bytes.length & ~3,
     );
   }
-  // A Uint32Array view needs 4-byte alignment; copy the rare unaligned input.
-  const aligned = (bytes.byteOffset & 3) === 0 ? bytes : bytes.slice();
+  // A Uint32Array view needs 4-byte alignment; copy the rare unaligned input (with the
+  // Uint8Array constructor: a Node Buffer's `slice()` is a view, as unaligned as before).
+  const aligned = (bytes.byteOffset & 3) === 0 ? bytes : new Uint8Array(bytes);
   const reader = new RmxReader(
     aligned,
     options.checkCrc ?? false,
