@@ -1,4 +1,5 @@
 import type { MixMap } from "@amp/codec";
+import type { PostgresDatabase } from "@amp/records/postgres";
 import type { Logger } from "pino";
 import { type AclRule, ROLES, type Role, ruleAllows, ruleKnows, SERVER_RULE } from "./acl/roles.js";
 import type { ActingUser } from "./acl/user.js";
@@ -35,6 +36,8 @@ export interface AppsOpenOptions extends Omit<AppsOptions, "dir"> {
   readonly databaseUrl?: string;
   /** PostgreSQL connections this process may hold (default 10). */
   readonly poolSize?: number;
+  /** The node's database on `databaseUrl`, shared with its other components (the caller closes it). */
+  readonly database?: PostgresDatabase;
 }
 
 /** What `_rmx_meta` records about an app. */
@@ -110,6 +113,7 @@ export class Apps {
       documentLimits: options.documentLimits,
       maxExamined: options.query?.maxExamined,
       poolSize: options.poolSize,
+      database: options.database,
     });
     return new Apps({ ...options, dir: "" }, opened);
   }

@@ -80,6 +80,23 @@ describe("PostgreSQL engine (real PostgreSQL)", () => {
     await until(() => b.list(root).some((info) => info.name === "later"));
   });
 
+  it("a point read the server refuses fails alone: the reads pipelined around it answer", async () => {
+    const apps = await node(await freshDatabase());
+    await apps.create(root, "p");
+    const store = await apps.store(root, "p", ["allowed_build"]);
+    await store.write([{ op: "insert", doc: { _rmx_id: "a", _rmx_type: "t" } }], "u");
+    // PostgreSQL text cannot hold NUL: the server answers an error for that read only.
+    const [before, bad, after] = await Promise.allSettled([
+      store.get("a"),
+      store.get("a\0b"),
+      store.get("a"),
+    ]);
+    expect(before).toMatchObject({ status: "fulfilled", value: { _rmx_id: "a" } });
+    expect(bad).toMatchObject({ status: "rejected", reason: { code: "22021" } });
+    expect(after).toMatchObject({ status: "fulfilled", value: { _rmx_id: "a" } });
+    expect(await store.get("a")).toMatchObject({ _rmx_id: "a" });
+  });
+
   it("answers an indexed query through the field's expression index", async () => {
     const url = await freshDatabase();
     const apps = await node(url);
@@ -151,7 +168,11 @@ describe("PostgreSQL engine (real PostgreSQL)", () => {
     const apps = await node(url);
     await apps.create(root, "up");
     const http = serveApps(apps, {}, async () => {});
-    expect((await http.request("root", "POST", "/up", [{ _rmx_type: "t", n: 1 }])).status).toBe(201);
+    const created = await http.request("root", "POST", "/up", [{ _rmx_type: "t", n: 1 }]);
+    expect(created.status).toBe(201);
+    const { documents } = (await created.json()) as { documents: { _rmx_id: string }[] };
+    const one = `/up/documents/${documents[0]!._rmx_id}.json`;
+    expect((await http.request("root", "GET", one)).status).toBe(200); // the point reads' connection is open
     await server.kill();
     try {
       const store = await apps.store(root, "up", ["allowed_read"]);
@@ -161,6 +182,9 @@ describe("PostgreSQL engine (real PostgreSQL)", () => {
       expect(await down.json()).toMatchObject({ error: { code: "database_unavailable" } });
       const write = await http.request("root", "POST", "/up", [{ _rmx_type: "t", n: 2 }]);
       expect(write.status).toBe(503);
+      const read = await http.request("root", "GET", one);
+      expect(read.status).toBe(503);
+      expect(await read.json()).toMatchObject({ error: { code: "database_unavailable" } });
     } finally {
       await server.start();
     }
@@ -168,6 +192,7 @@ describe("PostgreSQL engine (real PostgreSQL)", () => {
       async () => (await http.request("root", "GET", "/up/query.json?query=n%20%3E%200")).status === 200,
     );
     expect((await http.request("root", "POST", "/up", [{ _rmx_type: "t", n: 3 }])).status).toBe(201);
+    expect((await http.request("root", "GET", one)).status).toBe(200);
     const r = await http.request("root", "GET", "/up/query.json?query=n%20%3E%200");
     expect(((await r.json()) as unknown[]).length).toBe(2);
   }, 60_000);

@@ -188,6 +188,28 @@ describe.each(ENGINES)("stored documents (real %s)", (engineName) => {
     expect(() => checkDocument(doc, DEFAULT_DOCUMENT_LIMITS)).toThrow(AppsError);
   });
 
+  it("concurrent point reads each answer their own document: large, small and missing ones", async () => {
+    const s = await engine.store();
+    const docs = Array.from({ length: 300 }, (_, i) => ({
+      _rmx_id: `d${i}`,
+      _rmx_type: "t",
+      // Some larger than a socket read, so their rows arrive in pieces.
+      text: i % 50 === 7 ? "é".repeat(200_000 + i) : `doc ${i}`,
+      bytes: new Uint8Array([i % 256, 0, 255]),
+    }));
+    const { results } = await s.write(
+      docs.map((doc) => ({ op: "insert" as const, doc })),
+      "u",
+    );
+    const ids = [...docs.map((d) => d._rmx_id), "missing", "d1x", "ünïcode", "a'quote"];
+    const read = await Promise.all([...ids, ...ids].map((id) => s.get(id)));
+    read.forEach((doc, i) => {
+      const expected = results[i % ids.length];
+      if (expected === undefined) expect(doc).toBeUndefined();
+      else expect(mixEqual(doc, expected)).toBe(true);
+    });
+  });
+
   it("binary values read back are copies of their own, not views of a reused read buffer", async () => {
     const s = await engine.store();
     await s.write(

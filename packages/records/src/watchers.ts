@@ -11,6 +11,10 @@ export class Watchers {
     return () => this.#listeners.delete(listener);
   }
 
+  clear(): void {
+    this.#listeners.clear();
+  }
+
   emit(key: string | undefined): void {
     for (const listener of this.#listeners) {
       try {

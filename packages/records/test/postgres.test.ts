@@ -1,7 +1,7 @@
 import { silentLogger } from "@amp/test-support";
 import { afterAll, describe, expect, it } from "vitest";
 import { type DatabaseStartupError, DatabaseUnavailableError } from "../src/index.js";
-import { migrate, PostgresDatabase } from "../src/postgres/index.js";
+import { migrate, PostgresDatabase, PostgresRecords } from "../src/postgres/index.js";
 import { postgresEngine } from "./engines.js";
 
 const engine = postgresEngine();
@@ -71,6 +71,38 @@ describe("records on PostgreSQL, across nodes and outages", () => {
       await expect(migrate(databases[1]!, "race", steps)).rejects.toMatchObject({ code: "schema_too_new" });
     } finally {
       for (const d of databases) await d.close();
+    }
+  });
+
+  it("listens to every channel of a node on one connection, channels added later included", async () => {
+    await (await engine.fresh()).close(); // starts the server
+    const url = await engine.server().createDatabase("one_listener");
+    const database = await PostgresDatabase.connect({ url, logger: silentLogger });
+    try {
+      const records = await PostgresRecords.open(database, silentLogger);
+      const keys: (string | undefined)[] = [];
+      const other: (string | undefined)[] = [];
+      records.open<number>("ns").watch((key) => keys.push(key));
+      await database.notifications.ready();
+      database.notifications.subscribe("amp_other", (payload) => other.push(payload));
+      await database.notifications.ready();
+      expect(other).toEqual([undefined]); // listening started: reload
+      await records.open<number>("ns").put("k", 1);
+      await database.query("SELECT pg_notify('amp_other', 'hello')");
+      await database.query("SELECT pg_notify('amp_records', 'no-space')"); // malformed: dropped
+      const end = Date.now() + 5_000;
+      while (!other.includes("hello") && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      expect(other).toContain("hello");
+      expect(keys).toContain("k");
+      expect(keys.filter((k) => k !== undefined && k !== "k")).toEqual([]);
+      const listeners = await database.query<{ n: string }>(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+      );
+      expect(Number(listeners[0]!.n)).toBe(1);
+      expect(() => database.notifications.subscribe("bad; DROP TABLE x", () => {})).toThrow(/channel/);
+      await records.close();
+    } finally {
+      await database.close();
     }
   });
 

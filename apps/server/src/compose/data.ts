@@ -8,12 +8,15 @@ import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
 import type { Component, RouteMount } from "../lifecycle/component.js";
 import type { SecurityComponent } from "./security.js";
+import { type DatabaseLease, leaseDatabase } from "./shared-records.js";
 import { started } from "./started.js";
 
 /** The data plane: the app registry with its document stores, and the per-app secrets API. */
 export class DataComponent implements Component {
   readonly name = "apps";
   #apps: Apps | undefined;
+  /** With --database-url: the node's one pool, shared with the records of the security component. */
+  #database: DatabaseLease | undefined;
   #routes: RouteMount[] = [];
 
   constructor(
@@ -33,10 +36,16 @@ export class DataComponent implements Component {
   async start(): Promise<void> {
     // PostgreSQL when --database-url is set (a bad URL, an unreachable server or a newer schema
     // fail the start with DatabaseStartupError); else LMDB under --database-dir, as ever.
+    const url = this.config.databaseUrl;
+    this.#database = url === undefined ? undefined : await leaseDatabase(this.config, url, this.logger);
     const apps = await Apps.open({
       dir: join(this.config.databaseDir, "apps"),
-      databaseUrl: this.config.databaseUrl,
+      databaseUrl: url,
+      database: this.#database?.database,
       logger: this.logger.child({ component: "apps" }),
+    }).catch(async (err: unknown) => {
+      await this.#database?.release();
+      throw err;
     });
     this.#apps = apps;
     this.#routes = [
@@ -54,5 +63,6 @@ export class DataComponent implements Component {
 
   async stop(): Promise<void> {
     await this.#apps?.close();
+    await this.#database?.release();
   }
 }

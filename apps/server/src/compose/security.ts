@@ -76,7 +76,9 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
   const revocationFeed = config.redisUrl ? await connectRevocations(config.redisUrl) : undefined;
   // With --database-url the secrets (signing keys among them) are shared by every node; the
   // key-encryption keys must then be the same on every node, which checkKeys verifies.
-  const records = config.databaseUrl ? await openSharedRecords(config.databaseUrl, logger) : undefined;
+  const records = config.databaseUrl
+    ? await openSharedRecords(config.databaseUrl, logger, config)
+    : undefined;
   const secrets = new Secrets({
     databaseDir: config.databaseDir,
     logger: logger.child({ component: "secrets" }),

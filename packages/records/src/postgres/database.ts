@@ -1,9 +1,13 @@
 import pg from "pg";
 import type { Logger } from "pino";
 import { DatabaseStartupError, DatabaseUnavailableError } from "../errors.js";
+import { NotificationListener } from "./notifications.js";
 
-/** One statement's rows. */
-export type Query = <T extends pg.QueryResultRow>(sql: string, values?: unknown[]) => Promise<T[]>;
+/** One statement's rows (a text, or a config: a named, prepared statement). */
+export type Query = <T extends pg.QueryResultRow>(
+  sql: string | pg.QueryConfig,
+  values?: unknown[],
+) => Promise<T[]>;
 
 export interface PostgresDatabaseOptions {
   /** `postgres://user:password@host:port/database` (`--database-url`). */
@@ -14,14 +18,18 @@ export interface PostgresDatabaseOptions {
 }
 
 /**
- * A PostgreSQL connection pool for amp's stores. Every failure to reach the server becomes a
- * `DatabaseUnavailableError` (503) and the pool's `error` events (an idle connection dropped by a
- * restarting server) are logged, never thrown, so the process outlives an outage.
+ * A node's PostgreSQL connections, shared by every component on the database (the apps engine,
+ * the records): one pool, and one LISTEN connection for all their channels. Every failure to
+ * reach the server becomes a `DatabaseUnavailableError` (503) and the pool's `error` events (an
+ * idle connection dropped by a restarting server) are logged, never thrown, so the process
+ * outlives an outage.
  */
 export class PostgresDatabase {
   readonly pool: pg.Pool;
-  /** The connection URL (for connections outside the pool, e.g. LISTEN). */
+  /** The connection URL (for connections outside the pool). */
   readonly url: string;
+  /** Every channel's notifications, on one connection opened at the first subscription. */
+  readonly notifications: NotificationListener;
   readonly #logger: Logger;
 
   private constructor(options: PostgresDatabaseOptions) {
@@ -36,6 +44,7 @@ export class PostgresDatabase {
     this.pool.on("error", (err) =>
       this.#logger.warn({ err: describe(err) }, "idle PostgreSQL connection lost"),
     );
+    this.notifications = new NotificationListener(options.url, options.logger);
   }
 
   /**
@@ -65,7 +74,7 @@ export class PostgresDatabase {
     return database;
   }
 
-  query: Query = async <T extends pg.QueryResultRow>(sql: string, values?: unknown[]) => {
+  query: Query = async <T extends pg.QueryResultRow>(sql: string | pg.QueryConfig, values?: unknown[]) => {
     try {
       return (await this.pool.query<T>(sql, values)).rows;
     } catch (err) {
@@ -73,15 +82,24 @@ export class PostgresDatabase {
     }
   };
 
-  /** Runs `body` in one transaction, rolled back when it throws. */
-  async transaction<T>(body: (query: Query) => Promise<T>): Promise<T> {
+  /**
+   * Runs `body` in one transaction, rolled back when it throws. `first`, a statement without
+   * parameters (e.g. a row lock), is sent with the BEGIN in the same round trip; `body` gets its rows.
+   */
+  async transaction<T>(
+    body: (query: Query, firstRows: pg.QueryResultRow[]) => Promise<T>,
+    first?: string,
+  ): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (err) {
       throw unavailableOr(err);
     }
-    const query: Query = async <R extends pg.QueryResultRow>(sql: string, values?: unknown[]) => {
+    const query: Query = async <R extends pg.QueryResultRow>(
+      sql: string | pg.QueryConfig,
+      values?: unknown[],
+    ) => {
       try {
         return (await client.query<R>(sql, values)).rows;
       } catch (err) {
@@ -90,8 +108,18 @@ export class PostgresDatabase {
     };
     let broken: Error | undefined;
     try {
-      await query("BEGIN");
-      const result = await body(query);
+      let firstRows: pg.QueryResultRow[] = [];
+      if (first === undefined) await query("BEGIN");
+      else {
+        // A simple query of two statements: the driver answers one result per statement.
+        try {
+          const results = (await client.query(`BEGIN; ${first}`)) as unknown as pg.QueryResult[];
+          firstRows = results[1]?.rows ?? [];
+        } catch (err) {
+          throw unavailableOr(err);
+        }
+      }
+      const result = await body(query, firstRows);
       await query("COMMIT");
       return result;
     } catch (err) {
@@ -105,6 +133,7 @@ export class PostgresDatabase {
   }
 
   async close(): Promise<void> {
+    await this.notifications.close();
     await this.pool.end();
   }
 }
@@ -123,7 +152,8 @@ export function isUnavailable(err: unknown): boolean {
   );
 }
 
-function unavailableOr(err: unknown): Error {
+/** `DatabaseUnavailableError` for a failure to reach the server; any other error as it is. */
+export function unavailableOr(err: unknown): Error {
   if (isUnavailable(err)) return new DatabaseUnavailableError(err);
   return err instanceof Error ? err : new Error(String(err));
 }

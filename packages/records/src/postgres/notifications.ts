@@ -5,44 +5,75 @@ import type { Logger } from "pino";
 const RETRY_MS = [250, 1_000, 2_000, 5_000];
 /** Longest one attempt to connect and LISTEN may take. */
 const ATTEMPT_MS = 10_000;
+/** Channels are code's own constants; anything else is refused before it reaches SQL. */
+const CHANNEL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+type Handler = (payload: string | undefined) => void;
 
 /**
- * One `LISTEN` connection for a channel, opened on the first subscriber and kept open across
- * PostgreSQL restarts. Subscribers hear `undefined` (changes may have been missed: reload) once
- * listening starts, when the connection drops, and once listening again.
+ * One `LISTEN` connection for every channel of a process (the apps engine's changes, the
+ * records'), opened on the first subscriber and kept open across PostgreSQL restarts.
+ * Subscribers of a channel hear `undefined` (changes may have been missed: reload) once
+ * listening to it starts, when the connection drops, and once listening again.
  */
 export class NotificationListener {
-  readonly #handlers = new Set<(payload: string | undefined) => void>();
+  readonly #handlers = new Map<string, Set<Handler>>();
   #client: pg.Client | undefined;
   #connecting: Promise<void> | undefined;
+  /** LISTENs issued on the open connection for channels subscribed after it opened. */
+  #adding: Promise<void> = Promise.resolve();
   #attempt = 0;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(
     private readonly url: string,
-    private readonly channel: string,
     private readonly logger: Logger,
   ) {}
 
-  subscribe(handler: (payload: string | undefined) => void): () => void {
-    this.#handlers.add(handler);
-    if (!this.#client && !this.#connecting) this.#connecting = this.#connect();
-    return () => this.#handlers.delete(handler);
+  subscribe(channel: string, handler: Handler): () => void {
+    if (!CHANNEL_NAME.test(channel)) throw new Error(`not a channel name: ${JSON.stringify(channel)}`);
+    let handlers = this.#handlers.get(channel);
+    if (!handlers) {
+      handlers = new Set();
+      this.#handlers.set(channel, handlers);
+      const client = this.#client;
+      if (client) this.#adding = this.#adding.then(() => this.#listenOn(client, channel));
+    }
+    handlers.add(handler);
+    if (!this.#client && !this.#connecting && !this.#retry) this.#connecting = this.#connect();
+    return () => handlers.delete(handler);
   }
 
-  /** Resolves once listening (or after a failed attempt, which retries on its own). */
+  /** Resolves once listening to every channel subscribed so far (or after a failed attempt, which retries on its own). */
   async ready(): Promise<void> {
     await this.#connecting;
+    await this.#adding;
+  }
+
+  /** Listening now (false while the connection is down or not yet open). */
+  get listening(): boolean {
+    return this.#client !== undefined;
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retry);
     await this.#connecting;
+    await this.#adding;
     const client = this.#client;
     this.#client = undefined; // so its 'end' is not taken for a loss
     await client?.end().catch(() => {});
+  }
+
+  /** A channel added while connected: LISTEN, then its subscribers reload (they may have missed changes). */
+  async #listenOn(client: pg.Client, channel: string): Promise<void> {
+    try {
+      await client.query(`LISTEN ${channel}`);
+    } catch {
+      return; // the connection is lost: reconnecting listens to every channel
+    }
+    if (this.#client === client) this.#emit(channel, undefined);
   }
 
   async #connect(): Promise<void> {
@@ -53,15 +84,15 @@ export class NotificationListener {
     });
     client.on("error", () => this.#lost(client));
     client.on("end", () => this.#lost(client));
-    client.on("notification", (message) => {
-      if (message.channel === this.channel) this.#emit(message.payload ?? "");
-    });
+    client.on("notification", (message) => this.#emit(message.channel, message.payload ?? ""));
+    const channels = [...this.#handlers.keys()];
     try {
       // Bounded as a whole: a server that is coming back up may accept and then not answer.
       await withTimeout(
         (async () => {
           await client.connect();
-          await client.query(`LISTEN ${this.channel}`);
+          // One round trip for every channel (names checked by subscribe).
+          await client.query(channels.map((channel) => `LISTEN ${channel};`).join(" "));
         })(),
         ATTEMPT_MS,
       );
@@ -82,13 +113,18 @@ export class NotificationListener {
     this.#connecting = undefined;
     // Writes made before LISTEN took effect (at the first subscription, or while the connection
     // was down) were not heard: a reload now catches them.
-    this.#emit(undefined);
+    for (const channel of channels) this.#emit(channel, undefined);
+    // Channels subscribed while connecting.
+    for (const channel of this.#handlers.keys()) {
+      if (!channels.includes(channel))
+        this.#adding = this.#adding.then(() => this.#listenOn(client, channel));
+    }
   }
 
   #lost(client: pg.Client): void {
     if (this.#client !== client) return;
     this.#client = undefined;
-    this.#emit(undefined);
+    for (const channel of this.#handlers.keys()) this.#emit(channel, undefined);
     this.#schedule(undefined);
   }
 
@@ -97,7 +133,11 @@ export class NotificationListener {
     const delay = RETRY_MS[Math.min(this.#attempt, RETRY_MS.length - 1)] ?? 5_000;
     this.#attempt++;
     this.logger.warn(
-      { channel: this.channel, retryMs: delay, err: err instanceof Error ? err.message : undefined },
+      {
+        channels: [...this.#handlers.keys()],
+        retryMs: delay,
+        err: err instanceof Error ? err.message : undefined,
+      },
       "PostgreSQL notifications lost; listening again",
     );
     this.#retry = setTimeout(() => {
@@ -107,8 +147,8 @@ export class NotificationListener {
     this.#retry.unref();
   }
 
-  #emit(payload: string | undefined): void {
-    for (const handler of this.#handlers) handler(payload);
+  #emit(channel: string, payload: string | undefined): void {
+    for (const handler of this.#handlers.get(channel) ?? []) handler(payload);
   }
 }
 

@@ -12,7 +12,6 @@ import {
 import { Watchers } from "../watchers.js";
 import type { PostgresDatabase, Query } from "./database.js";
 import { type Migration, migrate } from "./migrations.js";
-import { NotificationListener } from "./notifications.js";
 
 const STEPS: readonly Migration[] = [
   {
@@ -39,14 +38,11 @@ const CHANNEL = "amp_records";
 export class PostgresRecords implements Records {
   readonly engine = "postgres";
   readonly #stores = new Map<string, PostgresRecordStore<unknown>>();
-  readonly #listener: NotificationListener;
 
   private constructor(
     private readonly database: PostgresDatabase,
-    logger: Logger,
-  ) {
-    this.#listener = new NotificationListener(database.url, CHANNEL, logger);
-  }
+    private readonly logger: Logger,
+  ) {}
 
   /** Creates or upgrades the records table (once, whichever node starts first). */
   static async open(database: PostgresDatabase, logger: Logger): Promise<PostgresRecords> {
@@ -58,15 +54,15 @@ export class PostgresRecords implements Records {
     checkNamespace(namespace);
     let store = this.#stores.get(namespace);
     if (!store) {
-      store = new PostgresRecordStore(this.database, namespace, this.#listener);
+      store = new PostgresRecordStore(this.database, namespace, this.logger);
       this.#stores.set(namespace, store);
     }
     return store as RecordStore<V>;
   }
 
-  /** Stops listening; the database (the caller's) stays open. */
+  /** Stops every watch; the database (the caller's, with its LISTEN connection) stays open. */
   async close(): Promise<void> {
-    await this.#listener.close();
+    for (const store of this.#stores.values()) store.unwatchAll();
   }
 }
 
@@ -77,7 +73,7 @@ class PostgresRecordStore<V> implements RecordStore<V> {
   constructor(
     private readonly database: PostgresDatabase,
     private readonly namespace: string,
-    private readonly listener: NotificationListener,
+    private readonly logger: Logger,
   ) {}
 
   async get(key: string): Promise<V | undefined> {
@@ -160,7 +156,7 @@ class PostgresRecordStore<V> implements RecordStore<V> {
 
   watch(listener: (key: string | undefined) => void): () => void {
     const stop = this.#watchers.add(listener);
-    this.#unsubscribe ??= this.listener.subscribe((payload) => this.#heard(payload));
+    this.#unsubscribe ??= this.database.notifications.subscribe(CHANNEL, (payload) => this.#heard(payload));
     return () => {
       stop();
       if (this.#watchers.size === 0) {
@@ -170,12 +166,23 @@ class PostgresRecordStore<V> implements RecordStore<V> {
     };
   }
 
+  unwatchAll(): void {
+    this.#watchers.clear();
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
   #heard(payload: string | undefined): void {
     if (payload === undefined) {
       this.#watchers.emit(undefined);
       return;
     }
+    // Anyone who can connect may NOTIFY this channel: a payload not of our form is dropped.
     const space = payload.indexOf(" ");
+    if (space < 0) {
+      this.logger.warn({ channel: CHANNEL }, "ignored a malformed records notification");
+      return;
+    }
     if (payload.slice(0, space) !== this.namespace) return;
     this.#watchers.emit(Buffer.from(payload.slice(space + 1), "base64").toString("utf8"));
   }

@@ -122,12 +122,8 @@ export class PostgresDocumentStore implements DocumentStore {
   }
 
   async get(id: string): Promise<MixMap | undefined> {
-    const [row] = await this.ctx.db.query<{ doc: Buffer }>({
-      name: "amp_get",
-      text: "SELECT doc FROM amp_docs WHERE store = $1 AND id = $2",
-      values: [this.id, id],
-    });
-    return row === undefined ? undefined : decodeStored(row.doc);
+    const doc = await this.ctx.db.readDoc(this.id, id);
+    return doc === undefined ? undefined : decodeStored(doc);
   }
 
   async list(limit: number, afterId?: string): Promise<MixMap[]> {

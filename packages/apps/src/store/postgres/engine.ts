@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { checkDatabaseUrl, isUnavailable } from "@amp/records/postgres";
+import { checkDatabaseUrl, isUnavailable, PostgresDatabase } from "@amp/records/postgres";
 import pg from "pg";
 import type { Logger } from "pino";
 import { AppsError, DatabaseStartupError } from "../../errors.js";
@@ -19,14 +19,17 @@ export interface PostgresEngineOptions {
   readonly logger: Logger;
   readonly documentLimits?: Partial<DocumentLimits>;
   readonly maxExamined?: number;
-  /** Connections in the pool (default 10). */
+  /** Connections in the pool (default 10) when the engine opens its own `database`. */
   readonly poolSize?: number;
+  /**
+   * The node's database, shared with its other components (one pool, one LISTEN connection);
+   * the caller closes it. Without it the engine opens its own on `url`.
+   */
+  readonly database?: PostgresDatabase;
 }
 
 /** A build left this long without being registered is a crashed one (removed at the next start). */
 const ORPHAN_AGE = "1 hour";
-/** Reconnect delays of the LISTEN connection after it was lost. */
-const LISTEN_RETRY_MS = [100, 500, 1000, 2000, 5000];
 
 /**
  * Opens the PostgreSQL engine: checks the URL, connects, migrates the schema (under an advisory
@@ -36,6 +39,10 @@ const LISTEN_RETRY_MS = [100, 500, 1000, 2000, 5000];
  */
 export async function openPostgresEngine(options: PostgresEngineOptions): Promise<OpenedEngine> {
   checkDatabaseUrl(options.url);
+  if (options.database) {
+    await migrateOnPool(options.database, options.url);
+    return openEngine(options, new Database(options.database, false));
+  }
   const client = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 10_000 });
   client.on("error", () => {}); // a failure surfaces through connect/query below
   try {
@@ -47,12 +54,33 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
   try {
     await migrate(client);
   } catch (err) {
-    if (err instanceof DatabaseStartupError) throw err;
     throw startupError(err, options.url);
   } finally {
     await client.end().catch(() => {});
   }
-  const engine = new PostgresEngine(options);
+  const database = await PostgresDatabase.connect({
+    url: options.url,
+    logger: options.logger,
+    poolSize: options.poolSize,
+  });
+  return openEngine(options, new Database(database, true));
+}
+
+async function migrateOnPool(database: PostgresDatabase, url: string): Promise<void> {
+  try {
+    const client = await database.pool.connect();
+    try {
+      await migrate(client);
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    throw startupError(err, url);
+  }
+}
+
+async function openEngine(options: PostgresEngineOptions, db: Database): Promise<OpenedEngine> {
+  const engine = new PostgresEngine(options, db);
   try {
     await engine.start();
     return {
@@ -90,16 +118,16 @@ function startupError(err: unknown, url: string): DatabaseStartupError {
 }
 
 class PostgresEngine implements StorageEngine {
-  private readonly db: Database;
   private readonly ctx: StoreContext;
   /** Open stores by store id: where other nodes' notifications go. */
   private readonly open = new Map<number, Set<PostgresDocumentStore>>();
-  private listener: pg.Client | undefined;
-  private closed = false;
+  private unlisten: (() => void) | undefined;
   private systemStores: { admin: PostgresDocumentStore; meta: PostgresDocumentStore } | undefined;
 
-  constructor(private readonly options: PostgresEngineOptions) {
-    this.db = new Database(options.url, options.logger, options.poolSize);
+  constructor(
+    private readonly options: PostgresEngineOptions,
+    private readonly db: Database,
+  ) {
     this.ctx = {
       db: this.db,
       logger: options.logger,
@@ -131,51 +159,28 @@ class PostgresEngine implements StorageEngine {
   }
 
   /**
-   * One connection LISTENs for every store's commits. When it is lost (the server restarted),
-   * it reconnects and each open store replays the batches it missed from the log.
+   * The node's LISTEN connection hears every store's commits. Whenever listening (re)starts
+   * (the server restarted), each open store replays the batches it missed from the log (the
+   * registry's included, so its ACL and app list catch up too).
    */
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: 5_000 });
-    // Before it is listening, a failure surfaces through connect/query (and the caller retries).
-    let lost = true;
-    const onLost = (err?: Error) => {
-      if (lost) return;
-      lost = true;
-      if (this.listener === client) this.listener = undefined;
-      client.end().catch(() => {});
-      if (!this.closed) {
-        this.options.logger.warn({ err }, "PostgreSQL change listener lost; reconnecting");
-        void this.relisten(0);
-      }
-    };
-    client.on("error", onLost);
-    client.on("end", () => onLost());
-    client.on("notification", (n) => {
-      if (n.channel === CHANGE_CHANNEL && n.payload) this.notified(n.payload);
+    const notifications = this.db.shared.notifications;
+    this.unlisten = notifications.subscribe(CHANGE_CHANNEL, (payload) => {
+      if (payload === undefined) this.catchUpAll();
+      else this.notified(payload);
     });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${CHANGE_CHANNEL}`);
-    } catch (err) {
-      await client.end().catch(() => {});
-      throw err;
-    }
-    lost = false;
-    this.listener = client;
+    await notifications.ready();
+    if (!notifications.listening) throw new Error("cannot LISTEN for other nodes' changes");
   }
 
-  private async relisten(attempt: number): Promise<void> {
-    await new Promise((r) => setTimeout(r, LISTEN_RETRY_MS[Math.min(attempt, LISTEN_RETRY_MS.length - 1)]));
-    if (this.closed) return;
-    try {
-      await this.listen();
-      // Batches committed while it was away: replayed from the log to each open store's feed
-      // (the registry's included, so its ACL and app list catch up too).
-      for (const stores of this.open.values()) {
-        for (const store of stores) await store.catchUp(await store.currentSeq()).catch(() => {});
+  private catchUpAll(): void {
+    for (const stores of this.open.values()) {
+      for (const store of stores) {
+        store
+          .currentSeq()
+          .then((seq) => store.catchUp(seq))
+          .catch(() => {}); // the server is down: listening again brings another catch-up
       }
-    } catch {
-      void this.relisten(attempt + 1);
     }
   }
 
@@ -269,8 +274,7 @@ class PostgresEngine implements StorageEngine {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    await this.listener?.end().catch(() => {});
+    this.unlisten?.();
     await this.db.close();
   }
 }
