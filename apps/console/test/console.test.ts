@@ -175,8 +175,27 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
     await root.getByLabel("Add a user").fill("alice");
     await root.getByRole("button", { name: "Add", exact: true }).click();
     expect(await root.getByLabel("alice read").isChecked()).toBe(true);
+    // bob may also write (allowed_create): he gets the edit buttons alice does not.
+    await root.getByLabel("Add a user").fill("bob");
+    await root.getByRole("button", { name: "Add", exact: true }).click();
+    await root.getByLabel("bob create").check();
     await root.getByRole("button", { name: "Save access" }).click();
     await root.getByRole("status").filter({ hasText: "Access saved." }).waitFor();
+    // The FFI report kept since the import: the page lists what the API answers, or says none.
+    expect(await root.locator(".roles").textContent()).toContain("build");
+    await root.getByRole("heading", { name: "FFIs this server does not answer" }).waitFor();
+    const detail = await fetch(`${origin}/x/apps/tim-wasm`, {
+      headers: { authorization: `Bearer ${await mint("root")}` },
+    });
+    const { ffiReport } = (await detail.json()) as {
+      ffiReport: { ffis: string[]; unansweredFfis: string[] };
+    };
+    expect(ffiReport.ffis.length).toBeGreaterThan(30);
+    if (ffiReport.unansweredFfis.length === 0) await root.locator(".ffis-none").waitFor();
+    else
+      expect(
+        await root.getByRole("list", { name: "Unanswered FFIs" }).locator("li").allTextContents(),
+      ).toEqual(ffiReport.unansweredFfis);
     await shoot(root, "console-app-detail");
 
     const alice = await newPage();
@@ -189,6 +208,7 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
       .toContain("You can use this app but not see or change who may");
     expect(await alice.getByRole("button", { name: "Delete app" }).count()).toBe(0);
     expect(await alice.getByRole("button", { name: "Save access" }).count()).toBe(0);
+    expect(await alice.locator(".roles").textContent()).toBe("Your roles: read");
     // No create or import for a user who is not root.
     await alice.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Apps" }).click();
     expect(await alice.getByRole("button", { name: "Create" }).count()).toBe(0);
@@ -202,6 +222,21 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
     expect(await alice.getByRole("button", { name: "Save document" }).count()).toBe(0);
     expect(await alice.getByRole("button", { name: "Delete document" }).count()).toBe(0);
     await shoot(alice, "console-read-only-data");
+
+    // A writer: the API tells the console his roles, so Data has the edit buttons (no ACL, no delete).
+    const bob = await newPage();
+    await bob.goto(`${origin}/_/apps/tim-wasm`);
+    await signInWithToken(bob, await mint("bob"));
+    await bob.getByRole("heading", { name: "tim-wasm" }).waitFor();
+    await expect.poll(() => bob.locator(".roles").textContent()).toBe("Your roles: read, create");
+    expect(await bob.getByRole("button", { name: "Delete app" }).count()).toBe(0);
+    await bob.getByRole("link", { name: "Data" }).click();
+    await bob.getByRole("table", { name: "Documents" }).waitFor();
+    await expect.poll(() => bob.getByRole("checkbox").count()).toBeGreaterThan(0);
+    await bob.getByRole("table", { name: "Documents" }).getByRole("button").first().click();
+    await bob.getByRole("button", { name: "Save document" }).waitFor();
+    expect(await bob.getByRole("button", { name: "Delete document" }).count()).toBe(1);
+    await shoot(bob, "console-writer-data");
   });
 
   it("a query with a syntax error shows the error at its line and column", async () => {
@@ -418,6 +453,37 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
     await root.getByText("No login plugins are configured.").waitFor();
   });
 
+  it("Auth: root sees the signing keys with their dates and the revocations; others see neither", async () => {
+    const carol = await mint("carol");
+    const revoked = await fetch(`${origin}/x/token/revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: carol }),
+    });
+    expect(revoked.status).toBe(200);
+    const jti = (JSON.parse(Buffer.from(carol.split(".")[1]!, "base64url").toString()) as { jti: string })
+      .jti;
+    await root.goto(`${origin}/_/auth`);
+    const keys = root.getByRole("table", { name: "Signing keys" });
+    await keys.waitFor();
+    const signing = keys.locator("tbody tr", { hasText: "signing" });
+    expect(await signing.count()).toBe(1);
+    expect(await signing.textContent()).toContain("rotates");
+    await root.getByRole("table", { name: "Revocations" }).locator("tr", { hasText: jti }).waitFor();
+    await shoot(root, "console-auth-keys");
+
+    const alice = await newPage();
+    await alice.goto(`${origin}/_/auth`);
+    await signInWithToken(alice, await mint("alice"));
+    await alice.getByRole("heading", { name: "Signing keys" }).waitFor();
+    expect(await alice.getByRole("table", { name: "Signing keys" }).count()).toBe(0);
+    expect(await alice.getByRole("heading", { name: "Revocations" }).count()).toBe(0);
+    // Nor the server's metrics: the API refuses them (403) and the view draws no chart.
+    await alice.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Server" }).click();
+    await alice.getByText("The server's metrics are shown to root only.").waitFor();
+    expect(await alice.locator(".charts").count()).toBe(0);
+  });
+
   it("works from the keyboard: a skip link first, then the sections, each a real link", async () => {
     await root.goto(`${origin}/_/apps`);
     await root.getByRole("heading", { name: "Apps" }).waitFor();
@@ -443,6 +509,22 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
     await root.locator(".health li.ok").filter({ hasText: "ready" }).waitFor();
     expect(await root.locator("pre.json").textContent()).toContain('"org"');
     await shoot(root, "console-server");
+  });
+
+  it("the Server view charts the metrics for root, and the request figures move with requests", async () => {
+    await root.goto(`${origin}/_/server`);
+    const answered = async () =>
+      Number((await root.locator(".charts-total").textContent())?.match(/\d+/)?.[0]);
+    await root.locator(".charts-total").waitFor();
+    const before = await answered();
+    for (let i = 0; i < 10; i++) await fetch(`${origin}/x/health/live`);
+    // The next sample (every 5 s) counts them, and the requests' rate is charted.
+    await expect.poll(answered, { timeout: 12_000 }).toBeGreaterThanOrEqual(before + 10);
+    expect(await root.locator('[data-figure="Requests"]').textContent()).toMatch(/^\d+\.\d\/s$/);
+    expect(await root.locator('[data-figure="Process memory"]').textContent()).toMatch(/^\d+ MiB$/);
+    expect(await root.locator('[data-figure="Live sessions"]').textContent()).toMatch(/^\d+$/);
+    expect(await root.locator("svg.sparkline polyline").count()).toBeGreaterThan(0);
+    await shoot(root, "console-server-charts");
   });
 
   it("bad input: a token revoked mid-edit sends the user to sign in, and the edit is still there after", async () => {

@@ -55,6 +55,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/x/auth/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signing keys' ids, algorithms and rotation dates, never key material (root only) */
+        get: operations["getXAuthKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x/auth/revocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revoked tokens still in force, in id order, paged (root only)
+         * @description Only what is stored: the token's id (or a hash) and its expiry. Who the token belonged to and when it was revoked are not kept.
+         */
+        get: operations["getXAuthRevocations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/x/jwks.json": {
         parameters: {
             query?: never;
@@ -322,7 +359,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** One app as the caller sees it: its info, the caller's roles on it, its FFI report (any role) */
+        get: operations["getXAppsApp"];
         put?: never;
         post?: never;
         /** Delete an app and all its data (needs allowed_build) */
@@ -855,8 +893,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live VM sessions: all for root, one's own for others */
+        /** Live VM sessions (with memory and last activity): all for root, one's own for others */
         get: operations["getXSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Agents that ran on this node and their warm sessions (root only) */
+        get: operations["getXAgents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -899,6 +954,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/x/metrics/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A few of the Prometheus figures of the admin port's /metrics, for root's console */
+        get: operations["getXMetricsSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/x/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The server's recent log lines, redacted as logged (root only) */
+        get: operations["getXLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -932,6 +1021,45 @@ export interface components {
             SHA1: string;
             /** @description the Mix standard library the server provides */
             stdlibID: string;
+        };
+        SigningKey: {
+            kid: string;
+            alg: string;
+            /** @description true for the one key new tokens are signed with */
+            signing: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description the signing key: when a new key replaces it
+             */
+            rotatesAt?: string;
+            /**
+             * Format: date-time
+             * @description a replaced key: when it stopped signing
+             */
+            retiredAt?: string;
+            /**
+             * Format: date-time
+             * @description a replaced key: until when tokens it signed still verify
+             */
+            verifiesUntil?: string;
+        };
+        Revocation: {
+            /** @description the revocation's key: the paging cursor */
+            id: string;
+            /**
+             * @description jti: the token's issuer and id; token_hash: a token without jti, by its SHA-256; id_hash: a long issuer and jti, hashed
+             * @enum {string}
+             */
+            kind: "jti" | "token_hash" | "id_hash";
+            issuer?: string;
+            jti?: string;
+            /**
+             * Format: date-time
+             * @description the revoked token's expiry; the revocation is dropped after it
+             */
+            expiresAt: string;
         };
         TokenResponse: {
             access_token: string;
@@ -1179,6 +1307,27 @@ export interface components {
             allowed_create?: string[];
             allowed_agents?: string[];
         };
+        AppDetail: {
+            name: string;
+            displayName: string;
+            indexedFields: string[];
+            createdAt: string;
+            createdBy: string;
+            /** @description the caller's roles on the app (a builder and root hold them all) */
+            roles: ("allowed_read" | "allowed_run" | "allowed_build" | "allowed_create" | "allowed_agents")[];
+            ffiReport: components["schemas"]["FfiReport"];
+        };
+        /** @description what the app's code asks of the server, kept from its import; null without compiled code */
+        FfiReport: {
+            /** @description every FFI the app's code names */
+            ffis: string[];
+            /** @description those this server does not answer; absent when the server was not told its FFIs */
+            unansweredFfis?: string[];
+            /** @description code files whose qcode could not be read, with why */
+            unreadable?: {
+                [key: string]: string;
+            };
+        } | null;
         Document: {
             [key: string]: unknown;
         };
@@ -1265,6 +1414,16 @@ export interface components {
             lastActive: string;
             /** @description a client is connected to it now */
             attached: boolean;
+            /** @description the VM's linear memory; absent for a native VM or one too busy to answer now */
+            memoryBytes?: number;
+        };
+        WarmAgent: {
+            app: string;
+            module: string;
+            /** @description whom the agent runs for */
+            user: string;
+            /** @description ids of its warm (idle) sessions */
+            sessions: string[];
         };
         ConnectedClient: {
             clientId: string;
@@ -1273,6 +1432,25 @@ export interface components {
             /** Format: date-time */
             since: string;
             subscriptions: string[];
+        };
+        /** @description requests: HTTP requests answered on this port since start (a counter); sessions: live VM sessions; vmMemoryBytes: the Groovebox VMs' linear memory (null without --groovebox); processMemoryBytes: the process's resident memory; brokerClients: connected MQTT clients. All of this node. */
+        MetricsSummary: {
+            /** Format: date-time */
+            at: string;
+            requests: number | null;
+            sessions: number | null;
+            vmMemoryBytes: number | null;
+            processMemoryBytes: number | null;
+            brokerClients: number | null;
+        };
+        LogLine: {
+            /** @description grows by one per line this process wrote */
+            seq: number;
+            /** @enum {string} */
+            level: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+            /** @description the JSON line as logged (redacted), cut at 8 KiB */
+            line: string;
+            truncated: boolean;
         };
     };
     responses: never;
@@ -1348,6 +1526,100 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServerInfo"];
+                };
+            };
+        };
+    };
+    getXAuthKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the keys in the vault, the signing one first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: components["schemas"]["SigningKey"][];
+                    };
+                };
+            };
+            /** @description No valid credential (`unauthenticated`, `token_*`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (`forbidden` or the package's own code) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getXAuthRevocations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description the last `id` of the previous page */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page; `next` is the cursor of the following page, absent on the last */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        revocations: components["schemas"]["Revocation"][];
+                        next?: string;
+                    };
+                };
+            };
+            /** @description Bad input (`bad_request` or the package's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid credential (`unauthenticated`, `token_*`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (`forbidden` or the package's own code) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -2596,6 +2868,64 @@ export interface operations {
             };
             /** @description A content type this route does not take (`unsupported_media_type`) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getXAppsApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The app */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppDetail"];
+                };
+            };
+            /** @description Bad input (`bad_request` or the package's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The token is invalid, expired or revoked (no token at all is an anonymous caller) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (`forbidden` or the package's own code) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such thing, or not visible to the user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5768,6 +6098,46 @@ export interface operations {
             };
         };
     };
+    getXAgents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Agents */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agents: components["schemas"]["WarmAgent"][];
+                    };
+                };
+            };
+            /** @description No valid credential (`unauthenticated`, `token_*`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (`forbidden` or the package's own code) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     deleteXSessionsId: {
         parameters: {
             query?: never;
@@ -5833,6 +6203,97 @@ export interface operations {
                     "application/json": {
                         clients: components["schemas"]["ConnectedClient"][];
                     };
+                };
+            };
+            /** @description No valid credential (`unauthenticated`, `token_*`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (`forbidden` or the package's own code) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getXMetricsSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the figures now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsSummary"];
+                };
+            };
+            /** @description No valid credential (`unauthenticated`, `token_*`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (`forbidden` or the package's own code) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getXLogs: {
+        parameters: {
+            query?: {
+                /** @description this level and above; default all */
+                level?: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lines, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        lines: components["schemas"]["LogLine"][];
+                    };
+                };
+            };
+            /** @description Bad input (`bad_request` or the package's own code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description No valid credential (`unauthenticated`, `token_*`) */

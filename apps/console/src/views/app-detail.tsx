@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ok } from "../api/client.js";
 import { ApiError } from "../api/errors.js";
+import { mayBuild, roleNames, useAppDetail } from "../auth/app-roles.js";
 import { navigate, segment } from "../router.js";
 import { ConfirmButton } from "../ui/confirm.js";
 import { hasDraft, useDraft } from "../ui/draft.js";
@@ -8,11 +9,13 @@ import { Link } from "../ui/link.js";
 import { Notice } from "../ui/notice.js";
 import { type AclRule, AclTable } from "./acl-table.js";
 import { AppExecutables } from "./app-executables.js";
+import { AppFfis } from "./app-ffis.js";
 import { AppFiles } from "./app-files.js";
 import { exportApp } from "./apps.js";
 
 /**
- * One app: its runtime.json, and its ACL, which only a builder (or root) may read and change.
+ * One app: the user's roles on it (from the API, which also says what its code asks of the
+ * server), its runtime.json, and its ACL, which only a builder (or root) may read and change.
  * Anyone else sees the API's refusal as a message and no edit buttons.
  */
 export function AppDetail(props: { app: string }) {
@@ -25,6 +28,7 @@ export function AppDetail(props: { app: string }) {
   const [runtimeError, setRuntimeError] = useState<unknown>();
   const [error, setError] = useState<unknown>();
   const [info, setInfo] = useState<string>();
+  const { detail, error: detailError } = useAppDetail(app);
 
   useEffect(() => {
     ok(api.GET("/x/apps/{app}/acl", { params: { path: { app } } })).then((loaded) => {
@@ -34,8 +38,7 @@ export function AppDetail(props: { app: string }) {
     ok(api.GET("/{app}/runtime.json", { params: { path: { app } } })).then(setRuntime, setRuntimeError);
   }, [app]);
 
-  const editable = rule !== undefined;
-  const changed = editable && draft !== undefined && JSON.stringify(draft) !== JSON.stringify(rule);
+  const changed = rule !== undefined && draft !== undefined && JSON.stringify(draft) !== JSON.stringify(rule);
 
   return (
     <section>
@@ -43,7 +46,12 @@ export function AppDetail(props: { app: string }) {
         <Link to="apps">Apps</Link> / <span>{app}</span>
       </p>
       <h1>{app}</h1>
-      <Notice error={error} info={info} />
+      {detail ? (
+        <p class="roles">
+          Your roles: <strong>{detail.roles.length > 0 ? roleNames(detail.roles) : "none"}</strong>
+        </p>
+      ) : null}
+      <Notice error={error ?? detailError} info={info} />
       <div class="toolbar">
         <Link to={`apps/${segment(app)}/data`} class="button">
           Data
@@ -51,7 +59,7 @@ export function AppDetail(props: { app: string }) {
         <button type="button" onClick={() => exportApp(app).catch(setError)}>
           Export
         </button>
-        {editable ? (
+        {mayBuild(detail?.roles) ? (
           <ConfirmButton
             label="Delete app"
             question={`Delete ${app} and all its data?`}
@@ -113,6 +121,7 @@ export function AppDetail(props: { app: string }) {
       )}
 
       <AppExecutables app={app} />
+      {detail ? <AppFfis report={detail.ffiReport} /> : null}
       <AppFiles app={app} />
 
       <h2>runtime.json</h2>
@@ -127,10 +136,6 @@ export function AppDetail(props: { app: string }) {
       ) : (
         <pre class="json">{runtime === undefined ? "Loading…" : JSON.stringify(runtime, null, 2)}</pre>
       )}
-      <p class="hint">
-        The FFIs an app's code names that this server does not answer are reported when it is imported; the
-        API keeps no report to show here later.
-      </p>
     </section>
   );
 }

@@ -6,6 +6,7 @@ import { registerPasskey } from "../auth/passkey.js";
 import { ConfirmButton } from "../ui/confirm.js";
 import { useDraft } from "../ui/draft.js";
 import { Notice } from "../ui/notice.js";
+import { RevocationsTable, SigningKeysTable } from "./auth-keys.js";
 
 type PluginConfig = components["schemas"]["PluginConfig"];
 type PluginInput = components["schemas"]["PluginConfigInput"];
@@ -22,7 +23,8 @@ const EXAMPLE = {
 
 /**
  * Login plugins (root manages them; secrets are write-only: the API never returns them, and an
- * omitted secret keeps the stored one), the signing keys' ids, and one's own passkeys.
+ * omitted secret keeps the stored one), the signing keys (root: with their dates) and revocations
+ * (root only), and one's own passkeys.
  */
 export function AuthView() {
   const me = useMe();
@@ -34,10 +36,12 @@ export function AuthView() {
 
   const load = () => {
     ok(api.GET("/x/authConfig")).then((a) => setConfigs(a.configs), setError);
-    ok(api.GET("/x/jwks.json")).then(
-      (j) => setKeys((j as { keys: { kid?: string; alg?: string }[] }).keys),
-      setError,
-    );
+    // Root sees the keys with their dates (SigningKeysTable); others their published ids.
+    if (!me.root)
+      ok(api.GET("/x/jwks.json")).then(
+        (j) => setKeys((j as { keys: { kid?: string; alg?: string }[] }).keys),
+        setError,
+      );
   };
   useEffect(load, []);
 
@@ -152,17 +156,23 @@ export function AuthView() {
       ) : null}
 
       <h2>Signing keys</h2>
-      <ul>
-        {(keys ?? []).map((k) => (
-          <li key={k.kid}>
-            <code>{k.kid}</code> {k.alg}
-          </li>
-        ))}
-      </ul>
-      <p class="hint">
-        The API publishes the keys' ids (<code>/x/jwks.json</code>) but not their rotation dates, nor the list
-        of revoked tokens: neither is shown.
-      </p>
+      {me.root ? (
+        <SigningKeysTable />
+      ) : (
+        <ul>
+          {(keys ?? []).map((k) => (
+            <li key={k.kid}>
+              <code>{k.kid}</code> {k.alg}
+            </li>
+          ))}
+        </ul>
+      )}
+      {me.root ? (
+        <>
+          <h2>Revocations</h2>
+          <RevocationsTable />
+        </>
+      ) : null}
 
       <h2>Your passkeys</h2>
       <button

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ok } from "../api/client.js";
 import { ApiError, errorPlace } from "../api/errors.js";
+import { mayWrite } from "../auth/app-roles.js";
 import { useMe } from "../auth/me.js";
 import { segment } from "../router.js";
 import { ConfirmButton } from "../ui/confirm.js";
@@ -94,10 +95,10 @@ export function AppData(props: { app: string }) {
 
   useEffect(() => {
     void run();
-    // Builders and root may edit; the ACL answers only them.
+    // Writers (allowed_create; builders and root hold it too) may edit: the API says who holds it.
     if (!me.root)
-      ok(api.GET("/x/apps/{app}/acl", { params: { path: { app } } })).then(
-        () => setEditable(true),
+      ok(api.GET("/x/apps/{app}", { params: { path: { app } } })).then(
+        (detail) => setEditable(mayWrite(detail.roles)),
         () => setEditable(false),
       );
     if (opened)

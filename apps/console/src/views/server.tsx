@@ -1,15 +1,18 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ok } from "../api/client.js";
 import { ApiError } from "../api/errors.js";
+import { useMe } from "../auth/me.js";
 import { Notice } from "../ui/notice.js";
+import { ServerCharts } from "./server-charts.js";
 
 type Health = { state: "ok" | "failing"; detail: string };
 
 /**
- * Health and who the server is. The Prometheus figures live on the admin port (loopback, another
- * origin, a root or admin credential), which a page on the public port cannot reach: not shown.
+ * Health, who the server is and, for root, charts of a few Prometheus figures (through the API
+ * port's `/x/metrics/summary`: a page cannot reach the admin port's `/metrics`).
  */
 export function ServerView() {
+  const me = useMe();
   const [info, setInfo] = useState<unknown>();
   const [health, setHealth] = useState<Record<string, Health>>({});
   const [error, setError] = useState<unknown>();
@@ -46,10 +49,8 @@ export function ServerView() {
       </ul>
       <h2>Server info</h2>
       <pre class="json">{info === undefined ? "Loading…" : JSON.stringify(info, null, 2)}</pre>
-      <p class="hint">
-        Metrics (requests, sessions, VM memory, broker messages) are served on the admin port's{" "}
-        <code>/metrics</code>, which this page cannot reach with your token; they are not charted here.
-      </p>
+      <h2>Metrics</h2>
+      {me.root ? <ServerCharts /> : <p class="hint">The server's metrics are shown to root only.</p>}
     </section>
   );
 }
