@@ -10,6 +10,7 @@ import { AppsView } from "./views/apps.js";
 import { AuthView } from "./views/auth.js";
 import { BrokerView } from "./views/broker.js";
 import { AppData } from "./views/data.js";
+import { LogsView } from "./views/logs.js";
 import { ServerView } from "./views/server.js";
 import { SessionsView } from "./views/sessions.js";
 import { SignIn } from "./views/sign-in.js";
@@ -21,6 +22,7 @@ const SECTIONS = [
   { to: "broker", label: "Broker" },
   { to: "auth", label: "Auth" },
   { to: "server", label: "Server" },
+  { to: "logs", label: "Logs" },
 ] as const;
 
 export function App() {
@@ -93,6 +95,8 @@ function View({ route }: { route: Route }) {
       return <AuthView />;
     case "server":
       return <ServerView />;
+    case "logs":
+      return <LogsView />;
     default:
       return (
         <section>

@@ -1,14 +1,25 @@
 import type { MqttClient } from "mqtt";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { BROKER_CLIENTS_TOPIC, connectBroker } from "../api/broker.js";
 import { api, ok } from "../api/client.js";
 import type { components } from "../api/schema.js";
-import { currentToken } from "../auth/credentials.js";
 import { useMe } from "../auth/me.js";
 import { useDraft } from "../ui/draft.js";
+import { useLiveList } from "../ui/live-list.js";
 import { Notice } from "../ui/notice.js";
-import { REFRESH_MS, useRefreshing } from "../ui/refreshing.js";
 
 type ConnectedClient = components["schemas"]["ConnectedClient"];
+
+/** What the server publishes on `$amp/broker/clients`. */
+interface ClientEvent {
+  type: "connected" | "disconnected" | "subscribed" | "unsubscribed";
+  client: ConnectedClient;
+}
+
+function applyClientEvent(list: ConnectedClient[], event: ClientEvent): ConnectedClient[] {
+  const others = list.filter((c) => c.clientId !== event.client.clientId);
+  return event.type === "disconnected" ? others : [...others, event.client];
+}
 
 const KEPT_MESSAGES = 200;
 const SHOWN_BYTES = 2000;
@@ -29,32 +40,32 @@ function shown(payload: Uint8Array): string {
 }
 
 /**
- * The broker: its connected clients (root only: `GET /x/broker/clients`, refreshed every 5 s),
- * and a topic viewer that subscribes live over `/x/broker.ws` (MQTT over WebSocket) as the
+ * The broker: its connected clients (root only: `GET /x/broker/clients`, kept current by the
+ * server's events on `$amp/broker/clients`), and a topic viewer that subscribes live over `/x/broker.ws` (MQTT over WebSocket) as the
  * signed-in user, so it sees only topics the broker's ACL lets that user read.
  */
 export function BrokerView() {
   const me = useMe();
-  const [clients, setClients] = useState<ConnectedClient[]>();
-  const [clientsError, setClientsError] = useState<unknown>();
-  const load = () =>
-    ok(api.GET("/x/broker/clients")).then((a) => {
-      setClients(a.clients);
-      setClientsError(undefined);
-    }, setClientsError);
-  useRefreshing(load);
+  // Only root may read the clients' topic; others see the API's refusal of the list.
+  const live = useLiveList<ConnectedClient, ClientEvent>({
+    user: me.id,
+    filter: me.root ? BROKER_CLIENTS_TOPIC : undefined,
+    load: () => ok(api.GET("/x/broker/clients")).then((a) => a.clients),
+    apply: applyClientEvent,
+  });
+  const clients = live.items;
 
   return (
     <section>
       <h1>Broker</h1>
       <h2>Connected clients</h2>
       <div class="toolbar">
-        <button type="button" onClick={load}>
+        <button type="button" onClick={live.refresh}>
           Refresh
         </button>
-        <span class="hint">refreshed every {REFRESH_MS / 1000} s</span>
+        <span class="hint">{live.live ? "live: clients show as they come and go" : "not live"}</span>
       </div>
-      <Notice error={clientsError} />
+      <Notice error={live.error} />
       {clients ? (
         <div class="scroll">
           <table class="list" aria-label="Connected clients">
@@ -116,17 +127,7 @@ function TopicViewer(props: { user: string }) {
     setBusy(true);
     await stop();
     try {
-      // Loaded on first use: the MQTT client is most of the console's code otherwise.
-      const { default: mqtt } = await import("mqtt");
-      const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/x/broker.ws`;
-      const open = await mqtt.connectAsync(url, {
-        protocolVersion: 4,
-        clean: true,
-        reconnectPeriod: 0,
-        clientId: `amp-console-${crypto.randomUUID().slice(0, 8)}`,
-        username: props.user,
-        password: `Bearer ${currentToken() ?? ""}`,
-      });
+      const open = await connectBroker(props.user);
       client.current = open;
       open.on("message", (t, payload) => {
         count.current += 1;
