@@ -26,9 +26,13 @@ export function SigningKeysTable() {
             <th scope="col">Key id</th>
             <th scope="col">Algorithm</th>
             <th scope="col">State</th>
-            <th scope="col">Created</th>
+            <th scope="col" class="wide-only">
+              Created
+            </th>
             <th scope="col">Rotates / retired</th>
-            <th scope="col">Verifies until</th>
+            <th scope="col" class="wide-only">
+              Verifies until
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -39,9 +43,9 @@ export function SigningKeysTable() {
               </td>
               <td>{k.alg}</td>
               <td>{k.signing ? <span class="badge">signing</span> : "replaced"}</td>
-              <td>{when(k.createdAt)}</td>
+              <td class="wide-only">{when(k.createdAt)}</td>
               <td>{k.signing ? `rotates ${when(k.rotatesAt)}` : `retired ${when(k.retiredAt)}`}</td>
-              <td>{k.signing ? "–" : when(k.verifiesUntil)}</td>
+              <td class="wide-only">{k.signing ? "–" : when(k.verifiesUntil)}</td>
             </tr>
           ))}
         </tbody>
