@@ -25,6 +25,11 @@ export class LiveFeed {
     });
   }
 
+  /** Whether any client of this process subscribes to `$amp/…` at all (a cheap first check). */
+  get watchedAtAll(): boolean {
+    return this.#filters.size > 0;
+  }
+
   /** Whether a client of this process would receive a message on `topic`. */
   watched(topic: string): boolean {
     for (const filters of this.#filters.values())

@@ -79,8 +79,10 @@ describe("the $amp/… live feed on a real broker", () => {
     root.on("message", (topic, payload) => {
       if (topic !== BROKER_CLIENTS_TOPIC) toRoot.push(`${topic} ${payload}`);
     });
+    await eventually(() => !feed.watchedAtAll); // the first test's clients have gone
     expect(feed.watched(sessionEventsTopic("alice"))).toBe(false);
     await qos(alice, sessionEventsTopic("alice"));
+    expect(feed.watchedAtAll).toBe(true);
     await qos(root, "$amp/sessions/+");
     expect(feed.watched(sessionEventsTopic("alice"))).toBe(true);
     expect(feed.watched(logsTopic("info"))).toBe(false);

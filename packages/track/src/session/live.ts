@@ -12,7 +12,7 @@ export interface SessionEvent {
 /**
  * Publishes each session's life on its owner's `$amp/sessions/<user>` topic: created and ended as
  * they happen, and activity (new last-active time and memory) at most once per `intervalMs`,
- * found by a server-side check of watched sessions only.
+ * found by a server-side check that runs only while someone watches `$amp/…`.
  */
 export class LiveSessions {
   /** Session id → the last-active time last published. */
@@ -22,7 +22,7 @@ export class LiveSessions {
 
   constructor(
     private readonly sessions: Pick<SessionManager, "onChange" | "describe" | "list" | "find">,
-    private readonly feed: Pick<LiveFeed, "watched" | "publish">,
+    private readonly feed: Pick<LiveFeed, "watched" | "watchedAtAll" | "publish">,
     intervalMs = 1000,
   ) {
     this.#stop = sessions.onChange((change, session) => {
@@ -35,6 +35,7 @@ export class LiveSessions {
   }
 
   #activity(): void {
+    if (!this.feed.watchedAtAll) return;
     for (const { id } of this.sessions.list()) {
       const session = this.sessions.find(id);
       if (!session || this.#reported.get(id) === session.lastActive) continue;
