@@ -15,6 +15,7 @@ import type { TrackResponse } from "@amp/track";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AmpNodes, importRemix, startAmpNodes } from "./helpers/cluster.js";
 import { firstButtonTap, homeView } from "./helpers/home-tap.js";
+import { startOidcProvider, type TestOidcProvider } from "./helpers/oidc-provider.js";
 import type { ServerProcess } from "./helpers/server-process.js";
 import { SoftwarePasskey } from "./helpers/software-passkey.js";
 
@@ -27,10 +28,12 @@ import { SoftwarePasskey } from "./helpers/software-passkey.js";
 const artifacts = remixArtifactsFor("three-node cluster with the real Groovebox");
 const APP = "tim-wasm";
 const baseEnv = { RMX_ROOT_USER: "root", RMX_BASE_URL: "http://amp.test" };
+const OIDC_SECRET = "a-client-secret-of-the-test-provider";
 
 describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
   let redis: TestRedis;
   let postgres: TestPostgres;
+  let idp: TestOidcProvider;
   let cluster: AmpNodes;
   const nodes: Record<"a" | "b" | "c", ServerProcess> = {} as Record<"a" | "b" | "c", ServerProcess>;
   let root = "";
@@ -49,16 +52,22 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
   beforeAll(async () => {
     redis = await startRedis();
     postgres = await startPostgres();
+    idp = await startOidcProvider({
+      clientId: "amp",
+      clientSecret: OIDC_SECRET,
+      redirectUris: [`${baseEnv.RMX_BASE_URL}/x/auth/oidc/callback`],
+    });
     cluster = await startAmpNodes({
       count: 3,
-      env: { ...baseEnv, RMX_DATABASE_URL: await postgres.createDatabase("cluster") },
+      // The nodes trust the provider's certificate and may call it (login providers: https only).
+      env: {
+        ...baseEnv,
+        RMX_DATABASE_URL: await postgres.createDatabase("cluster"),
+        NODE_EXTRA_CA_CERTS: idp.caFile,
+      },
       args: (name) => [
-        "--groovebox",
-        artifacts!.groovebox,
-        "--redis-url",
-        redis.url,
-        "--node-id",
-        `node-${name}`,
+        ...["--groovebox", artifacts!.groovebox, "--http-allow", "localhost"],
+        ...["--redis-url", redis.url, "--node-id", `node-${name}`],
       ],
       users: ["alice", "bob", "carol"],
     });
@@ -84,6 +93,7 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
 
   afterAll(async () => {
     await cluster?.close();
+    await idp?.close();
     await redis?.stop();
     await postgres?.stop();
   });
@@ -293,6 +303,61 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
       expect(profile.status).toBe(200);
       expect(await profile.json()).toMatchObject({ id: "bob", claims: { amr: ["passkey"] } });
     }
+  });
+
+  it("an OIDC login configured and started on A finishes on B; C accepts its token; its callback is refused a second time", async () => {
+    // The plugin is configured through A: the configuration is in PostgreSQL, its secret sealed.
+    const configured = await fetch(nodes.a.url("/x/authConfig/oidc"), {
+      method: "PUT",
+      headers: { "content-type": "application/json", authorization: `Bearer ${root}` },
+      body: JSON.stringify({
+        kind: "oidc",
+        visibility: "confidential",
+        issuer: idp.issuer,
+        clientId: "amp",
+        clientSecret: OIDC_SECRET,
+        scopes: ["openid", "email"],
+        returnUrls: [`${baseEnv.RMX_BASE_URL}/done`],
+      }),
+    });
+    expect(configured.status, await configured.clone().text()).toBe(201);
+
+    // Started on A: the pending login (state, nonce, PKCE verifier) goes to Redis, the browser gets its cookie.
+    const returnTo = encodeURIComponent(`${baseEnv.RMX_BASE_URL}/done`);
+    const start = await fetch(nodes.a.url(`/x/auth/oidc?return_to=${returnTo}`), { redirect: "manual" });
+    expect(start.status, await start.clone().text()).toBe(302);
+    const cookie = start.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
+    const callback = new URL(await idp.login(start.headers.get("location")!, "dave"));
+    expect(`${callback.origin}${callback.pathname}`).toBe(`${baseEnv.RMX_BASE_URL}/x/auth/oidc/callback`);
+
+    // The provider's redirect reaches B, which takes the pending login and answers a login code.
+    const finish = (node: ServerProcess) =>
+      fetch(node.url(`${callback.pathname}${callback.search}`), { headers: { cookie }, redirect: "manual" });
+    const finished = await finish(nodes.b);
+    expect(finished.status, await finished.clone().text()).toBe(302);
+    const landed = new URL(finished.headers.get("location")!);
+    expect(`${landed.origin}${landed.pathname}`).toBe(`${baseEnv.RMX_BASE_URL}/done`);
+
+    // The same callback again, on C: the pending login was taken once, on B.
+    const again = await finish(nodes.c);
+    expect(again.status).toBe(400);
+    expect(await again.json()).toMatchObject({ error: { code: "state_mismatch" } });
+
+    const issued = await fetch(nodes.c.url("/x/token"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ grant_type: "authorization_code", code: landed.searchParams.get("code") }),
+    });
+    expect(issued.status).toBe(200);
+    const { access_token } = (await issued.json()) as { access_token: string };
+    const profile = await fetch(nodes.c.url("/x/profile"), {
+      headers: { authorization: `Bearer ${access_token}` },
+    });
+    expect(profile.status).toBe(200);
+    expect(await profile.json()).toMatchObject({ id: "dave", claims: { amr: ["oidc"], amp_plugin: "oidc" } });
   });
 
   it("a token revoked on A is refused on B and C within a second", async () => {
