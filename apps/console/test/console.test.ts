@@ -3,96 +3,37 @@
  * ports, the Groovebox and Remix's public runtime from ../shared/remix-public). Screenshots of
  * each view at phone and desktop width land in test-artifacts/ (git-ignored).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import {
-  addVirtualAuthenticator,
-  type Browser,
-  type BrowserContext,
-  launchChromium,
-  type Page,
-  remixArtifactsFor,
-  runtimeHostFolder,
-  tempDir,
-} from "@amp/test-support";
+import { addVirtualAuthenticator, type Page, remixArtifactsFor, tempDir } from "@amp/test-support";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runBin, ServerProcess } from "../../server/test/helpers/server-process.js";
+import type { ServerProcess } from "../../server/test/helpers/server-process.js";
+import { type ConsoleHarness, startConsoleHarness } from "./harness.js";
 
 const artifacts = remixArtifactsFor("the amp console in Chromium");
-const SCREENSHOTS = fileURLToPath(new URL("../test-artifacts/", import.meta.url));
-const WIDTHS = { phone: 390, desktop: 1280 } as const;
 
 describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp", () => {
+  let h: ConsoleHarness;
   let amp: ServerProcess;
-  let browser: Browser;
-  let host: { path: string; remove: () => void };
   let files: { path: string; remove: () => void };
   /** The browser's origin is the server's own base URL: passkeys are bound to its host name. */
   let origin: string;
-  const contexts: BrowserContext[] = [];
-
-  const mint = async (user: string) => {
-    const minted = await runBin(["token", "--user", user, "--database-dir", amp.dataDir], {
-      RMX_ROOT_USER: "root",
-    });
-    expect(minted.code, minted.stderr).toBe(0);
-    return minted.stdout.trim().split("\n").at(-1)!;
-  };
-
-  const newPage = async (): Promise<Page> => {
-    const context = await browser.newContext({ viewport: { width: WIDTHS.desktop, height: 860 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on("pageerror", (error) => console.error(`pageerror: ${error.message}`));
-    return page;
-  };
-
-  /** Each view at both widths, full page. */
-  const shoot = async (page: Page, name: string) => {
-    for (const [label, width] of Object.entries(WIDTHS)) {
-      await page.setViewportSize({ width, height: 860 });
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}-${label}.png`), fullPage: true });
-    }
-    await page.setViewportSize({ width: WIDTHS.desktop, height: 860 });
-  };
-
-  const signInWithToken = async (page: Page, token: string) => {
-    await page.getByLabel("Token").fill(token);
-    await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  };
+  const mint = (user: string) => h.mint(user);
+  const newPage = () => h.newPage();
+  const shoot = (page: Page, name: string) => h.shoot(page, name);
+  const signInWithToken = (page: Page, token: string) => h.signInWithToken(page, token);
 
   beforeAll(async () => {
-    const { groovebox, runtime } = artifacts!;
-    host = runtimeHostFolder(runtime!);
     files = tempDir("amp-console-files-");
-    amp = await new ServerProcess(
-      [
-        "--no-compiler",
-        // The hosts login plugins may call: the Auth test's plugin names one (never reached).
-        "--http-allow",
-        "login.example.com",
-        "--groovebox",
-        groovebox,
-        "--solo",
-        "--static-runtime",
-        host.path,
-        "--static-groovebox",
-        host.path,
-      ],
-      { RMX_ROOT_USER: "root" },
-    ).ready(30_000);
-    origin = `http://localhost:${amp.http}`;
-    browser = await launchChromium();
-    mkdirSync(SCREENSHOTS, { recursive: true });
+    // The hosts login plugins may call: the Auth test's plugin names one (never reached).
+    h = await startConsoleHarness(artifacts!, ["--http-allow", "login.example.com"]);
+    amp = h.amp;
+    origin = h.origin;
   }, 120_000);
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    await amp?.dispose();
-    host?.remove();
+    await h?.close();
     files?.remove();
   });
 
