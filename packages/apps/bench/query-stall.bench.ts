@@ -2,11 +2,14 @@
  * Does a scan stall the server? Taps (small point reads, `GET /{app}/documents/{id}.json`,
  * one at a time, 200/s) are timed from a client thread, first alone, then while a second
  * client thread repeats a query on an unindexed field over 10k documents
- * (`GET /{app}/query.json`, back to back):
+ * (`GET /{app}/query.json`, back to back, each a different text so none is a cached answer):
  *   - "worker": the shipped path, `DocumentStore.query` runs the scan on the query worker;
  *   - "inline": the same server with `query: {inlineBudget: Infinity}`, i.e. every query on
- *     the event loop, as before (the figure in issue 12).
- * Rounds interleave the three phases; the ratio of each round's p99 to the same round's
+ *     the event loop, as before (the figure in issue 12);
+ *   - "postgres": the same app on the PostgreSQL engine (a real server started here), taps
+ *     alone and beside the scan (its rows come from the database in pages; this process
+ *     decodes, filters and projects them, on its event loop).
+ * Rounds interleave the phases; the ratio of each round's p99 to the same round's
  * taps-alone p99 is reported, with the median over rounds. The server's event-loop delay
  * (perf_hooks.monitorEventLoopDelay) is printed beside.
  * Run: pnpm --filter @amp/apps bench:stall   (STALL_ROUNDS, STALL_SECONDS to change the length)
@@ -16,6 +19,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
+import { startPostgres } from "@amp/test-support";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { pino } from "pino";
@@ -27,6 +31,16 @@ const SECONDS = Number(process.env.STALL_SECONDS ?? 4);
 const DOCS = 10_000;
 const TAP_PACE_MS = 5;
 const QUERY = 'status == "s7" | { title, n }';
+/**
+ * The scans the second client repeats: QUERY with a clause true of every document, different
+ * in each (`n != -k`), so each is run rather than answered from query.json's answer cache.
+ */
+let scanNonce = 0;
+const scanUrls = (base: string) =>
+  Array.from({ length: 5000 }, () => {
+    const query = `status == "s7" && n != -${++scanNonce} | { title, n }`;
+    return `${base}/stall/query.json?query=${encodeURIComponent(query)}`;
+  });
 const root: ActingUser = { id: "root", anonymous: false, root: true };
 const log = (msg: string) => console.log(`[stall] ${msg}`);
 const dir = mkdtempSync(join(tmpdir(), "amp-apps-stall-"));
@@ -46,9 +60,17 @@ function sampleDoc(i: number) {
   };
 }
 
-/** A server over its own Apps with one app of DOCS documents, `category` indexed (`status` is not). */
-async function startServer(name: string, options: AppsOptions["query"]) {
-  const apps = new Apps({ dir: join(dir, name), logger: pino({ level: "silent" }), query: options });
+/**
+ * A server over its own Apps with one app of DOCS documents, `category` indexed (`status` is
+ * not): LMDB under `dir`, or PostgreSQL at `databaseUrl`.
+ */
+async function startServer(name: string, options: AppsOptions["query"], databaseUrl?: string) {
+  const apps = await Apps.open({
+    dir: join(dir, name),
+    databaseUrl,
+    logger: pino({ level: "silent" }),
+    query: options,
+  });
   await apps.setRules(root, "*", { allowed_create: ["_rmx_all_users"] });
   await apps.create(root, "stall", { indexedFields: ["category"] });
   const store = await apps.store(root, "stall", ["allowed_build"]);
@@ -143,9 +165,7 @@ async function phase(tapBase: string, scanBase: string | undefined): Promise<Pha
   const eld = monitorEventLoopDelay({ resolution: 1 });
   eld.enable();
   const taps = startClient(tapUrls, TAP_PACE_MS);
-  const scan = scanBase
-    ? startClient([`${scanBase}/stall/query.json?query=${encodeURIComponent(QUERY)}`], 0)
-    : undefined;
+  const scan = scanBase ? startClient(scanUrls(scanBase), 0) : undefined;
   await sleep(SECONDS * 1000);
   const [t, q] = await Promise.all([taps.stop(), scan?.stop()]);
   eld.disable();
@@ -166,19 +186,23 @@ async function main() {
   log(`setting up two servers, each with ${DOCS} documents (status unindexed)`);
   const shipped = await startServer("worker", undefined);
   const before = await startServer("inline", { inlineBudget: Number.POSITIVE_INFINITY });
-  // Warm up: the query worker starts, both paths compile.
-  for (const s of [shipped, before]) {
+  const database = await startPostgres();
+  const postgres = await startServer("postgres", undefined, database.url);
+  // Warm up: the query worker starts, every path compiles.
+  for (const s of [shipped, before, postgres]) {
     for (let i = 0; i < 3; i++) await fetch(`${s.base}/stall/query.json?query=${encodeURIComponent(QUERY)}`);
   }
   log(
-    `query: ${QUERY}; taps every ${TAP_PACE_MS} ms; ${ROUNDS} rounds of alone / worker / inline, ${SECONDS} s each`,
+    `query: ${QUERY}; taps every ${TAP_PACE_MS} ms; ${ROUNDS} rounds of alone / worker / inline / postgres alone / postgres, ${SECONDS} s each`,
   );
-  const rows: { alone: Phase; worker: Phase; inline: Phase }[] = [];
+  const rows: { alone: Phase; worker: Phase; inline: Phase; pgAlone: Phase; postgres: Phase }[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const alone = await phase(shipped.base, undefined);
     const worker = await phase(shipped.base, shipped.base);
     const inline = await phase(before.base, before.base);
-    rows.push({ alone, worker, inline });
+    const pgAlone = await phase(postgres.base, undefined);
+    const pgScan = await phase(postgres.base, postgres.base);
+    rows.push({ alone, worker, inline, pgAlone, postgres: pgScan });
     const line = (name: string, p: Phase) =>
       `${name}: taps p50 ${ms(p.tapP50)} p99 ${ms(p.tapP99)} (${p.taps})` +
       (p.queries ? `; ${p.queries} queries, p50 ${ms(p.queryP50)}` : "") +
@@ -187,6 +211,8 @@ async function main() {
     log(`  ${line("alone ", alone)}`);
     log(`  ${line("worker", worker)}; p99 ratio ${(worker.tapP99 / alone.tapP99).toFixed(2)}×`);
     log(`  ${line("inline", inline)}; p99 ratio ${(inline.tapP99 / alone.tapP99).toFixed(2)}×`);
+    log(`  ${line("pg alone", pgAlone)}`);
+    log(`  ${line("postgres", pgScan)}; p99 ratio ${(pgScan.tapP99 / pgAlone.tapP99).toFixed(2)}×`);
   }
   const m = (f: (r: (typeof rows)[number]) => number) => median(rows.map(f));
   console.log("\n| taps (point reads over HTTP), median of rounds | p50 | p99 | p99 / alone | scans/s |");
@@ -199,8 +225,18 @@ async function main() {
       )} | ${m((r) => r[k].tapP99 / r.alone.tapP99).toFixed(2)}× | ${m((r) => r[k].queries / SECONDS).toFixed(1)} |`,
     );
   }
+  console.log(
+    `| PostgreSQL, alone | ${ms(m((r) => r.pgAlone.tapP50))} | ${ms(m((r) => r.pgAlone.tapP99))} | 1 | – |`,
+  );
+  console.log(
+    `| PostgreSQL, beside the scan | ${ms(m((r) => r.postgres.tapP50))} | ${ms(m((r) => r.postgres.tapP99))} | ${m(
+      (r) => r.postgres.tapP99 / r.pgAlone.tapP99,
+    ).toFixed(2)}× | ${m((r) => r.postgres.queries / SECONDS).toFixed(1)} |`,
+  );
   await shipped.close();
   await before.close();
+  await postgres.close();
+  await database.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 

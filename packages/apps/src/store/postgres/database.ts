@@ -25,12 +25,8 @@ export class Database {
   }
 
   /** One document's stored bytes, or undefined (the hot path of GET …/documents/{id}). */
-  async readDoc(store: number, id: string): Promise<Buffer | undefined> {
-    try {
-      return await this.#reader.get(store, id);
-    } catch (err) {
-      throw unavailableOr(err);
-    }
+  readDoc(store: number, id: string): Promise<Buffer | undefined> {
+    return this.#reader.get(store, id).catch((err: unknown) => Promise.reject(unavailableOr(err)));
   }
 
   async close(): Promise<void> {

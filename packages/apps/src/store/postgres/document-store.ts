@@ -1,7 +1,14 @@
 import { decodeMsgpack, encodeMsgpack, type MixMap, type MixValue } from "@amp/codec";
 import type { Logger } from "pino";
 import { AppsError } from "../../errors.js";
-import { decodeCursor, type IndexRange, type Plan, plan, type Query } from "../../query/index.js";
+import {
+  compileFilter,
+  decodeCursor,
+  type IndexRange,
+  type Plan,
+  plan,
+  type Query,
+} from "../../query/index.js";
 import { ChangeFeed, type ChangeListener, type DocumentChange } from "../change-feed.js";
 import { type DocumentLimits, decodeStored } from "../document.js";
 import { normalizeIndexedFields } from "../index-set.js";
@@ -171,7 +178,10 @@ export class PostgresDocumentStore implements DocumentStore {
     if (chosen.kind === "scan") {
       count = await this.count();
       checkScanCost(count, query, chosen, this.maxExamined);
-      for await (const doc of this.allDocuments()) docs.set(doc._rmx_id as string, doc);
+      // Only the documents the filter keeps are held (the executor filters them again, to the
+      // same answer): a scan's garbage, and its share of the event loop, stay small.
+      const keep = compileFilter(query.filter);
+      for await (const doc of this.allDocuments()) if (keep(doc)) docs.set(doc._rmx_id as string, doc);
     } else {
       // One more than the limit in all, so the executor sees the overflow and refuses.
       let room = this.maxExamined + 1;

@@ -38,27 +38,36 @@ interface Pending {
  */
 export class PointReader {
   #connection: Promise<Connection> | undefined;
+  /** The open connection, once there is one: reads go straight to it. */
+  #open: Connection | undefined;
   #closed = false;
 
   constructor(private readonly url: string) {}
 
-  async get(store: number, id: string): Promise<Buffer | undefined> {
+  get(store: number, id: string): Promise<Buffer | undefined> {
+    return this.#open ? this.#open.get(store, id) : this.#connectAndGet(store, id);
+  }
+
+  async #connectAndGet(store: number, id: string): Promise<Buffer | undefined> {
     if (this.#closed) throw new Error("the point reader is closed");
-    this.#connection ??= Connection.open(this.url, () => {
+    const opening = (this.#connection ??= Connection.open(this.url, () => {
       this.#connection = undefined;
-    });
+      this.#open = undefined;
+    }));
     let connection: Connection;
     try {
-      connection = await this.#connection;
+      connection = await opening;
     } catch (err) {
-      this.#connection = undefined;
+      if (this.#connection === opening) this.#connection = undefined;
       throw err;
     }
+    if (this.#connection === opening && !this.#closed) this.#open = connection;
     return connection.get(store, id);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#open = undefined;
     const connection = await this.#connection?.catch(() => undefined);
     this.#connection = undefined;
     await connection?.close();
