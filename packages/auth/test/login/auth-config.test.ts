@@ -125,6 +125,7 @@ describe("/x/authConfig: plugin configuration CRUD", () => {
   it("validates configurations with clear 400s", async () => {
     const cases: [string, unknown, string][] = [
       ["/x/authConfig/Bad_Id", oidc(), "bad_request"],
+      ["/x/authConfig/keys", oidc(), "bad_request"], // would be shadowed by root's GET /x/auth/keys
       ["/x/authConfig/x1", { ...oidc(), kind: "saml" }, "bad_request"],
       ["/x/authConfig/x1", oidc({ returnUrls: [] }), "bad_request"],
       ["/x/authConfig/x1", oidc({ issuer: "ftp://idp.example" }), "bad_request"],

@@ -1,9 +1,16 @@
 import { z } from "@hono/zod-openapi";
 
+/** Ids whose `/x/auth/{handler}` would be one of amp's own routes (`keys-routes.ts`). */
+export const RESERVED_PLUGIN_IDS: readonly string[] = ["keys", "revocations"];
+
 /** A plugin configuration id, which is also its handler name in `/x/auth/{handler}`. */
 export const PluginIdSchema = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,31}$/, "lowercase letters, digits and '-', starting with a letter, at most 32")
+  .refine(
+    (id) => !RESERVED_PLUGIN_IDS.includes(id),
+    "reserved: amp serves /x/auth/keys and /x/auth/revocations",
+  )
   .openapi({ example: "oidc" });
 
 const UrlSchema = z.url({ protocol: /^https?$/ }).max(2048);
