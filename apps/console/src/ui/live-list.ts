@@ -89,6 +89,11 @@ export function useLiveList<T, E>(options: LiveListOptions<T, E>): LiveList<T> {
       // A clean session forgets subscriptions: subscribe again (and reload) on every reconnection.
       client.on("connect", () => void subscribe().catch(setError));
       client.on("close", () => setLive(false));
+      // A refused CONNECT (an expired or revoked token) would be retried forever: stop, say why.
+      client.on("error", (e) => {
+        setError(new Error(`Live updates stopped: ${e.message}. Refresh reads the list.`));
+        void client?.endAsync(true);
+      });
       await subscribe().catch(async (e) => {
         setError(e);
         await refresh();
