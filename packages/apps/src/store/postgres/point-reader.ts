@@ -50,10 +50,11 @@ export class PointReader {
 
   async #connectAndGet(store: number, id: string): Promise<Buffer | undefined> {
     if (this.#closed) throw new Error("the point reader is closed");
-    const opening = (this.#connection ??= Connection.open(this.url, () => {
+    this.#connection ??= Connection.open(this.url, () => {
       this.#connection = undefined;
       this.#open = undefined;
-    }));
+    });
+    const opening = this.#connection;
     let connection: Connection;
     try {
       connection = await opening;
