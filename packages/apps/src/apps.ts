@@ -24,7 +24,8 @@ export interface AppsOptions {
   /**
    * Query execution in every app: `maxExamined` (most documents one query may examine,
    * default 100 000; past it `query_too_costly`) and `inlineBudget` (LMDB: queries examining
-   * at most this many run on the event loop, default 256; bigger ones on the query worker).
+   * at most this many run on the event loop, default 256; bigger ones on the query worker;
+   * PostgreSQL: scans of more documents decode and filter their pages on the query worker).
    */
   readonly query?: Omit<QueryOptions, "thread">;
 }
@@ -112,6 +113,7 @@ export class Apps {
       logger: options.logger,
       documentLimits: options.documentLimits,
       maxExamined: options.query?.maxExamined,
+      inlineBudget: options.query?.inlineBudget,
       poolSize: options.poolSize,
       database: options.database,
     });

@@ -1,3 +1,4 @@
+import { mixEqual, TaggedString } from "@amp/codec";
 import { silentLogger, startPostgres, type TestPostgres } from "@amp/test-support";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -95,6 +96,43 @@ describe("PostgreSQL engine (real PostgreSQL)", () => {
     expect(bad).toMatchObject({ status: "rejected", reason: { code: "22021" } });
     expect(after).toMatchObject({ status: "fulfilled", value: { _rmx_id: "a" } });
     expect(await store.get("a")).toMatchObject({ _rmx_id: "a" });
+  });
+
+  it("a scan decoded and filtered on the query worker answers as one decoded inline", async () => {
+    const url = await freshDatabase();
+    const worker = await Apps.open({ databaseUrl: url, logger: silentLogger, query: { inlineBudget: 0 } });
+    open.push(worker);
+    const inline = await Apps.open({
+      databaseUrl: url,
+      logger: silentLogger,
+      query: { inlineBudget: Number.POSITIVE_INFINITY },
+    });
+    open.push(inline);
+    await worker.create(root, "scan");
+    await until(() => inline.list(root).some((info) => info.name === "scan"));
+    const store = await worker.store(root, "scan", ["allowed_build"]);
+    // Three pages of rows, every kind of value the filter and sort must see alike.
+    const values = [1n << 60n, -0, 2.5, "é", new Uint8Array([1, 2]), new TaggedString("t", "x"), null, true];
+    await store.write(
+      Array.from({ length: 2500 }, (_, i) => ({
+        op: "insert" as const,
+        doc: { _rmx_id: `d${i}`, _rmx_type: "t", k: i % 7, v: values[i % values.length]!, s: `s${i % 13}` },
+      })),
+      "u",
+    );
+    for (const text of [
+      "k == 3 | sort v, -s | limit 50",
+      's startsWith "s1" && k != 2',
+      "k > 100",
+      "k >= 0 | limit 7",
+    ]) {
+      const a = await worker.query(root, "scan", text);
+      const b = await inline.query(root, "scan", text);
+      expect(a.plan).toBe("scan");
+      expect(a.documents.map((d) => d._rmx_id)).toEqual(b.documents.map((d) => d._rmx_id));
+      expect(a.documents.every((d, i) => mixEqual(d, b.documents[i]!))).toBe(true);
+      expect(a.next).toBe(b.next);
+    }
   });
 
   it("answers an indexed query through the field's expression index", async () => {

@@ -18,7 +18,18 @@ export type QueryWorkerRequest =
       readonly maxExamined: number;
     }
   /** Closes the worker's handle on an environment (its store is closing). */
-  | { readonly id: number; readonly type: "close"; readonly path: string };
+  | { readonly id: number; readonly type: "close"; readonly path: string }
+  /**
+   * Decodes stored documents (one buffer, cut by `lengths`) and answers those `filter` keeps:
+   * the PostgreSQL engine's scan pages, so that their decoding is not on the event loop.
+   */
+  | {
+      readonly id: number;
+      readonly type: "filter";
+      readonly filter: Query["filter"];
+      readonly docs: Uint8Array;
+      readonly lengths: readonly number[];
+    };
 
 /** An error as it crosses the thread boundary. */
 export interface WorkerError {
@@ -108,6 +119,12 @@ export class QueryThread {
     return reply.next === undefined ? { documents, plan } : { documents, next: reply.next, plan };
   }
 
+  /** The documents of `docs` (stored bytes, cut by `lengths`) that `filter` keeps, in order. */
+  async filter(filter: Query["filter"], docs: Uint8Array, lengths: readonly number[]): Promise<MixMap[]> {
+    const reply = await this.send((id) => ({ id, type: "filter", filter, docs, lengths }), [docs.buffer]);
+    return decodeMsgpack(reply.documents!) as MixMap[];
+  }
+
   /** Drops the worker's handle on an environment; resolves once it is closed there. */
   async closeEnvironment(path: string): Promise<void> {
     if (!this.worker) return;
@@ -123,7 +140,11 @@ export class QueryThread {
     this.failAll(new AppsError("bad_request", "the query thread is closed"));
   }
 
-  private send(make: (id: number) => QueryWorkerRequest): Promise<QueryWorkerReply & { ok: true }> {
+  /** `transfer`: buffers handed to the worker rather than copied (unusable here afterwards). */
+  private send(
+    make: (id: number) => QueryWorkerRequest,
+    transfer: ArrayBufferLike[] = [],
+  ): Promise<QueryWorkerReply & { ok: true }> {
     if (this.closed) return Promise.reject(new AppsError("bad_request", "the query thread is closed"));
     const worker = this.ensureWorker();
     const id = this.nextId++;
@@ -131,7 +152,7 @@ export class QueryThread {
       // Referenced only while a request is in flight: an idle worker keeps no process alive.
       if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve, reject });
-      worker.postMessage(make(id));
+      worker.postMessage(make(id), transfer as ArrayBuffer[]);
     });
   }
 

@@ -1,9 +1,9 @@
 import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
-import { encodeMsgpack } from "@amp/codec";
+import { encodeMsgpack, type MixMap } from "@amp/codec";
 import { type Database, open, type RootDatabase } from "lmdb";
-import { plan } from "../query/index.js";
+import { compileFilter, plan } from "../query/index.js";
 import { decodeStored } from "./document.js";
 import { INDEX_TABLE, indexTableRange } from "./index-set.js";
 import { DOCS_TABLE, ENVIRONMENT } from "./lmdb-document-store.js";
@@ -58,6 +58,17 @@ async function handle(m: QueryWorkerRequest): Promise<QueryWorkerReply> {
     open_.delete(m.path);
     await t?.env.close();
     return { id: m.id, ok: true };
+  }
+  if (m.type === "filter") {
+    const keep = compileFilter(m.filter);
+    const kept: MixMap[] = [];
+    let at = 0;
+    for (const length of m.lengths) {
+      const doc = decodeStored(m.docs.subarray(at, at + length));
+      at += length;
+      if (keep(doc)) kept.push(doc);
+    }
+    return { id: m.id, ok: true, documents: encodeMsgpack(kept) };
   }
   const t = tables(m.path);
   // A fresh snapshot: it holds every write committed before this query was sent.

@@ -13,6 +13,7 @@ import { ChangeFeed, type ChangeListener, type DocumentChange } from "../change-
 import { type DocumentLimits, decodeStored } from "../document.js";
 import { normalizeIndexedFields } from "../index-set.js";
 import { checkScanCost, executePlan, type StoreQueryResult, type StoreReader } from "../query-executor.js";
+import type { QueryThread } from "../query-thread.js";
 import type { DocumentStore, WriteOp, WriteResult } from "../store.js";
 import { checkOps, opId, resolveOp } from "../write-op.js";
 import { PostgresBlobStore } from "./blob-store.js";
@@ -34,6 +35,9 @@ export interface StoreContext {
   readonly logger: Logger;
   readonly limits: DocumentLimits;
   readonly maxExamined: number;
+  /** Where a scan of more than `inlineBudget` documents decodes and filters its pages. */
+  readonly thread: QueryThread;
+  readonly inlineBudget: number;
   /** This process's id on the change channel: its own notifications are not replayed. */
   readonly node: string;
   /** The store closed: no more notifications for it. */
@@ -152,15 +156,37 @@ export class PostgresDocumentStore implements DocumentStore {
   }
 
   async *allDocuments(): AsyncGenerator<MixMap> {
+    for await (const rows of this.pages()) for (const row of rows) yield decodeStored(row.doc);
+  }
+
+  /** The stored documents in id order, a page of rows per round trip. */
+  private async *pages(): AsyncGenerator<{ id: string; doc: Buffer }[]> {
     let after = "";
     for (;;) {
       const rows = await this.ctx.db.query<{ id: string; doc: Buffer }>(
         "SELECT id, doc FROM amp_docs WHERE store = $1 AND id > $2 ORDER BY id LIMIT $3",
         [this.id, after, PAGE],
       );
-      for (const row of rows) yield decodeStored(row.doc);
+      if (rows.length > 0) yield rows;
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  /**
+   * A scan's documents that the filter keeps (the executor filters them again, to the same
+   * answer): only those are held, so a scan's garbage stays small. Past `inlineBudget`
+   * documents each page is decoded and filtered on the query worker, so that the event loop
+   * only receives the rows and the kept documents.
+   */
+  private async scan(query: Query, count: number, docs: Map<string, MixMap>): Promise<void> {
+    const keep = compileFilter(query.filter);
+    const onWorker = count > this.ctx.inlineBudget;
+    for await (const rows of this.pages()) {
+      const kept = onWorker
+        ? await this.ctx.thread.filter(query.filter, ...joined(rows.map((r) => r.doc)))
+        : rows.map((r) => decodeStored(r.doc)).filter(keep);
+      for (const doc of kept) docs.set(doc._rmx_id as string, doc);
     }
   }
 
@@ -178,10 +204,7 @@ export class PostgresDocumentStore implements DocumentStore {
     if (chosen.kind === "scan") {
       count = await this.count();
       checkScanCost(count, query, chosen, this.maxExamined);
-      // Only the documents the filter keeps are held (the executor filters them again, to the
-      // same answer): a scan's garbage, and its share of the event loop, stay small.
-      const keep = compileFilter(query.filter);
-      for await (const doc of this.allDocuments()) if (keep(doc)) docs.set(doc._rmx_id as string, doc);
+      await this.scan(query, count, docs);
     } else {
       // One more than the limit in all, so the executor sees the overflow and refuses.
       let room = this.maxExamined + 1;
@@ -453,6 +476,21 @@ function changeLog(
   );
   const bytes = encodeMsgpack(entries);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Buffers as one, with their lengths: a fresh ArrayBuffer of its own (never a slice of Node's
+ * shared pool), so it can be handed to the worker rather than copied.
+ */
+function joined(parts: readonly Uint8Array[]): [Uint8Array, number[]] {
+  const lengths = parts.map((p) => p.byteLength);
+  const all = new Uint8Array(lengths.reduce((a, b) => a + b, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.byteLength;
+  }
+  return [all, lengths];
 }
 
 function readChangeLog(bytes: Buffer): DocumentChange[] {

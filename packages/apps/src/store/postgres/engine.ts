@@ -7,7 +7,9 @@ import { DEFAULT_DOCUMENT_LIMITS, type DocumentLimits } from "../document.js";
 import { drain } from "../drain.js";
 import type { AppBuild, OpenedEngine, StorageEngine } from "../engine.js";
 import { normalizeIndexedFields } from "../index-set.js";
+import { DEFAULT_INLINE_BUDGET } from "../lmdb-document-store.js";
 import { DEFAULT_MAX_EXAMINED } from "../query-executor.js";
+import { QueryThread } from "../query-thread.js";
 import { Database, isUniqueViolation } from "./database.js";
 import { CHANGE_CHANNEL, PostgresDocumentStore, type StoreContext, type StoreRow } from "./document-store.js";
 import { createIndexSql, indexName } from "./index-keys.js";
@@ -19,6 +21,8 @@ export interface PostgresEngineOptions {
   readonly logger: Logger;
   readonly documentLimits?: Partial<DocumentLimits>;
   readonly maxExamined?: number;
+  /** Scans of more than this many documents decode and filter their pages on the query worker (default 256). */
+  readonly inlineBudget?: number;
   /** Connections in the pool (default 10) when the engine opens its own `database`. */
   readonly poolSize?: number;
   /**
@@ -122,17 +126,21 @@ class PostgresEngine implements StorageEngine {
   /** Open stores by store id: where other nodes' notifications go. */
   private readonly open = new Map<number, Set<PostgresDocumentStore>>();
   private unlisten: (() => void) | undefined;
+  private readonly queryThread: QueryThread;
   private systemStores: { admin: PostgresDocumentStore; meta: PostgresDocumentStore } | undefined;
 
   constructor(
     private readonly options: PostgresEngineOptions,
     private readonly db: Database,
   ) {
+    this.queryThread = new QueryThread(options.logger);
     this.ctx = {
       db: this.db,
       logger: options.logger,
       limits: { ...DEFAULT_DOCUMENT_LIMITS, ...options.documentLimits },
       maxExamined: options.maxExamined ?? DEFAULT_MAX_EXAMINED,
+      thread: this.queryThread,
+      inlineBudget: options.inlineBudget ?? DEFAULT_INLINE_BUDGET,
       node: randomBytes(6).toString("hex"),
       onClose: (store) => {
         const stores = this.open.get(store.id);
@@ -275,6 +283,7 @@ class PostgresEngine implements StorageEngine {
 
   async close(): Promise<void> {
     this.unlisten?.();
+    await this.queryThread.close();
     await this.db.close();
   }
 }
