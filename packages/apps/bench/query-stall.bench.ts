@@ -7,8 +7,9 @@
  *   - "inline": the same server with `query: {inlineBudget: Infinity}`, i.e. every query on
  *     the event loop, as before (the figure in issue 12);
  *   - "postgres": the same app on the PostgreSQL engine (a real server started here), taps
- *     alone and beside the scan (its rows come from the database in pages; this process
- *     decodes, filters and projects them, on its event loop).
+ *     alone and beside the scan (its rows come from the database in pages, decoded and
+ *     filtered on the query worker), and "pg inline": the same with `inlineBudget: Infinity`
+ *     (every page decoded and filtered on the event loop).
  * Rounds interleave the phases; the ratio of each round's p99 to the same round's
  * taps-alone p99 is reported, with the median over rounds. The server's event-loop delay
  * (perf_hooks.monitorEventLoopDelay) is printed beside.
@@ -188,21 +189,34 @@ async function main() {
   const before = await startServer("inline", { inlineBudget: Number.POSITIVE_INFINITY });
   const database = await startPostgres();
   const postgres = await startServer("postgres", undefined, database.url);
+  const pgInline = await startServer(
+    "pg-inline",
+    { inlineBudget: Number.POSITIVE_INFINITY },
+    await database.createDatabase("inline"),
+  );
   // Warm up: the query worker starts, every path compiles.
-  for (const s of [shipped, before, postgres]) {
+  for (const s of [shipped, before, postgres, pgInline]) {
     for (let i = 0; i < 3; i++) await fetch(`${s.base}/stall/query.json?query=${encodeURIComponent(QUERY)}`);
   }
   log(
-    `query: ${QUERY}; taps every ${TAP_PACE_MS} ms; ${ROUNDS} rounds of alone / worker / inline / postgres alone / postgres, ${SECONDS} s each`,
+    `query: ${QUERY}; taps every ${TAP_PACE_MS} ms; ${ROUNDS} rounds of alone / worker / inline / pg alone / postgres / pg inline, ${SECONDS} s each`,
   );
-  const rows: { alone: Phase; worker: Phase; inline: Phase; pgAlone: Phase; postgres: Phase }[] = [];
+  const rows: {
+    alone: Phase;
+    worker: Phase;
+    inline: Phase;
+    pgAlone: Phase;
+    postgres: Phase;
+    pgInline: Phase;
+  }[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const alone = await phase(shipped.base, undefined);
     const worker = await phase(shipped.base, shipped.base);
     const inline = await phase(before.base, before.base);
     const pgAlone = await phase(postgres.base, undefined);
     const pgScan = await phase(postgres.base, postgres.base);
-    rows.push({ alone, worker, inline, pgAlone, postgres: pgScan });
+    const pgScanInline = await phase(pgInline.base, pgInline.base);
+    rows.push({ alone, worker, inline, pgAlone, postgres: pgScan, pgInline: pgScanInline });
     const line = (name: string, p: Phase) =>
       `${name}: taps p50 ${ms(p.tapP50)} p99 ${ms(p.tapP99)} (${p.taps})` +
       (p.queries ? `; ${p.queries} queries, p50 ${ms(p.queryP50)}` : "") +
@@ -213,6 +227,9 @@ async function main() {
     log(`  ${line("inline", inline)}; p99 ratio ${(inline.tapP99 / alone.tapP99).toFixed(2)}×`);
     log(`  ${line("pg alone", pgAlone)}`);
     log(`  ${line("postgres", pgScan)}; p99 ratio ${(pgScan.tapP99 / pgAlone.tapP99).toFixed(2)}×`);
+    log(
+      `  ${line("pg inline", pgScanInline)}; p99 ratio ${(pgScanInline.tapP99 / pgAlone.tapP99).toFixed(2)}×`,
+    );
   }
   const m = (f: (r: (typeof rows)[number]) => number) => median(rows.map(f));
   console.log("\n| taps (point reads over HTTP), median of rounds | p50 | p99 | p99 / alone | scans/s |");
@@ -228,14 +245,19 @@ async function main() {
   console.log(
     `| PostgreSQL, alone | ${ms(m((r) => r.pgAlone.tapP50))} | ${ms(m((r) => r.pgAlone.tapP99))} | 1 | – |`,
   );
-  console.log(
-    `| PostgreSQL, beside the scan | ${ms(m((r) => r.postgres.tapP50))} | ${ms(m((r) => r.postgres.tapP99))} | ${m(
-      (r) => r.postgres.tapP99 / r.pgAlone.tapP99,
-    ).toFixed(2)}× | ${m((r) => r.postgres.queries / SECONDS).toFixed(1)} |`,
-  );
+  for (const k of ["postgres", "pgInline"] as const) {
+    console.log(
+      `| PostgreSQL, beside the scan, ${k === "postgres" ? "query worker (shipped)" : "inline"} | ${ms(
+        m((r) => r[k].tapP50),
+      )} | ${ms(m((r) => r[k].tapP99))} | ${m((r) => r[k].tapP99 / r.pgAlone.tapP99).toFixed(2)}× | ${m(
+        (r) => r[k].queries / SECONDS,
+      ).toFixed(1)} |`,
+    );
+  }
   await shipped.close();
   await before.close();
   await postgres.close();
+  await pgInline.close();
   await database.stop();
   rmSync(dir, { recursive: true, force: true });
 }
