@@ -464,6 +464,7 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
     expect(await root.locator('[data-figure="Requests"]').textContent()).toMatch(/^\d+\.\d\/s$/);
     expect(await root.locator('[data-figure="Process memory"]').textContent()).toMatch(/^\d+ MiB$/);
     expect(await root.locator('[data-figure="Live sessions"]').textContent()).toMatch(/^\d+$/);
+    expect(await root.locator('[data-figure="Broker messages"]').textContent()).toMatch(/^\d+\.\d\/s$/);
     expect(await root.locator("svg.sparkline polyline").count()).toBeGreaterThan(0);
     await shoot(root, "console-server-charts");
   });

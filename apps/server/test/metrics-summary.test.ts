@@ -1,3 +1,4 @@
+import { BrokerClient } from "@amp/broker";
 import { remixArtifactsFor } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ComposedAmp, startComposed } from "./helpers/composed.js";
@@ -10,6 +11,7 @@ interface Summary {
   vmMemoryBytes: number | null;
   processMemoryBytes: number;
   brokerClients: number | null;
+  brokerMessages: number | null;
 }
 
 const artifacts = remixArtifactsFor("GET /x/metrics/summary with the Groovebox");
@@ -40,6 +42,28 @@ describe("GET /x/metrics/summary: the admin port's figures on the public port, f
     // The five, and the first summary request itself (counted once answered).
     expect(second.requests - first.requests).toBe(6);
     expect(Date.parse(second.at)).toBeGreaterThanOrEqual(Date.parse(first.at));
+  });
+
+  it("counts the messages published through the broker, not those the ACL refuses", async () => {
+    const read = async () => (await (await summary(root)).json()) as Summary;
+    const connect = async (user: string) =>
+      BrokerClient.connect({
+        url: amp.url("/x/broker.ws").replace(/^http/, "ws"),
+        username: user,
+        token: await amp.token(user),
+      });
+    const [rooted, aliced] = [await connect("root"), await connect("alice")];
+    try {
+      const before = await read();
+      expect(before.brokerClients).toBe(2);
+      for (let i = 0; i < 7; i++) await rooted.publish(`metrics/${i}`, Buffer.from("m"), { qos: 1 });
+      // alice has no role: the broker acknowledges her publish but never routes it.
+      await aliced.publish("metrics/refused", Buffer.from("x"), { qos: 1 });
+      expect((await read()).brokerMessages! - before.brokerMessages!).toBe(7);
+    } finally {
+      await rooted.close();
+      await aliced.close();
+    }
   });
 
   it("refuses a non-root user (403 forbidden) and no token (401 unauthenticated)", async () => {

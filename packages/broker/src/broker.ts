@@ -107,6 +107,7 @@ export class Broker implements MessageBus {
   readonly #clientIdOwners = new ClientIdOwners();
   /** Publishes the ACL refused: acknowledged to the client but never routed. */
   readonly #denied = new WeakSet<object>();
+  #messagesPublished = 0;
   #aedes: Aedes | undefined;
   #tcp: Server | undefined;
   readonly #sockets = new Set<Socket>();
@@ -172,7 +173,10 @@ export class Broker implements MessageBus {
     type RawPublish = (packet: PublishPacket, client: Client | null | Done, done?: Done) => void;
     const publish = aedes.publish.bind(aedes) as unknown as RawPublish;
     const guarded: RawPublish = (packet, client, done) => {
-      if (!this.#denied.has(packet)) return publish(packet, client, done);
+      if (!this.#denied.has(packet)) {
+        if (!packet.topic.startsWith("$SYS/")) this.#messagesPublished++;
+        return publish(packet, client, done);
+      }
       (typeof client === "function" ? client : done)?.();
     };
     (aedes as unknown as { publish: RawPublish }).publish = guarded;
@@ -234,6 +238,15 @@ export class Broker implements MessageBus {
   /** Clients connected to this process. */
   get connectedClients(): number {
     return this.#aedes?.connectedClients ?? 0;
+  }
+
+  /**
+   * Messages published through this process since start, by its clients and in-process callers
+   * (refused ones and the broker's own `$SYS/` heartbeats not counted; a cluster's other nodes'
+   * messages are theirs).
+   */
+  get messagesPublished(): number {
+    return this.#messagesPublished;
   }
 
   /** Who is connected to this process, since when, and to what they subscribed (for operators). */

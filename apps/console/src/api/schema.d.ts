@@ -1433,7 +1433,7 @@ export interface components {
             since: string;
             subscriptions: string[];
         };
-        /** @description requests: HTTP requests answered on this port since start (a counter); sessions: live VM sessions; vmMemoryBytes: the Groovebox VMs' linear memory (null without --groovebox); processMemoryBytes: the process's resident memory; brokerClients: connected MQTT clients. All of this node. */
+        /** @description requests: HTTP requests answered on this port since start (a counter); sessions: live VM sessions; vmMemoryBytes: the Groovebox VMs' linear memory (null without --groovebox); processMemoryBytes: the process's resident memory; brokerClients: connected MQTT clients; brokerMessages: messages published through the broker since start (a counter). All of this node. */
         MetricsSummary: {
             /** Format: date-time */
             at: string;
@@ -1442,6 +1442,7 @@ export interface components {
             vmMemoryBytes: number | null;
             processMemoryBytes: number | null;
             brokerClients: number | null;
+            brokerMessages: number | null;
         };
         LogLine: {
             /** @description grows by one per line this process wrote */

@@ -11,20 +11,24 @@ const EVERY_MS = 5000;
 const RING = 60;
 
 const MIB = 1024 * 1024;
+
+/** A counter since start, charted as its increase a second between two samples. */
+const perSecond =
+  (counter: "requests" | "brokerMessages") =>
+  (s: Summary, before: Summary | undefined): number | null => {
+    const now = s[counter];
+    const then = before?.[counter];
+    if (now === null || !before || then == null) return null;
+    return (now - then) / ((Date.parse(s.at) - Date.parse(before.at)) / 1000 || 1);
+  };
+const rate = (v: number) => `${v.toFixed(1)}/s`;
+
 const CHARTS: {
   title: string;
   figure: (s: Summary, before: Summary | undefined) => number | null;
   unit: (v: number) => string;
 }[] = [
-  {
-    title: "Requests",
-    // The counter since start: charted as requests a second between samples.
-    figure: (s, before) =>
-      s.requests === null || before?.requests == null
-        ? null
-        : (s.requests - before.requests) / ((Date.parse(s.at) - Date.parse(before.at)) / 1000 || 1),
-    unit: (v) => `${v.toFixed(1)}/s`,
-  },
+  { title: "Requests", figure: perSecond("requests"), unit: rate },
   { title: "Live sessions", figure: (s) => s.sessions, unit: (v) => String(v) },
   { title: "VM memory", figure: (s) => s.vmMemoryBytes, unit: (v) => `${(v / MIB).toFixed(1)} MiB` },
   {
@@ -33,6 +37,7 @@ const CHARTS: {
     unit: (v) => `${(v / MIB).toFixed(0)} MiB`,
   },
   { title: "Broker clients", figure: (s) => s.brokerClients, unit: (v) => String(v) },
+  { title: "Broker messages", figure: perSecond("brokerMessages"), unit: rate },
 ];
 
 /**
@@ -74,7 +79,7 @@ export function ServerCharts() {
               <strong>{chart.title}</strong>
               <span class="figure" data-figure={chart.title}>
                 {now === undefined
-                  ? samples.length < 2 && chart.title === "Requests"
+                  ? samples.length < 2 && chart.unit === rate
                     ? "…"
                     : "n/a"
                   : chart.unit(now)}

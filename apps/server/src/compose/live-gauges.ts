@@ -1,13 +1,14 @@
 import type { Broker } from "@amp/broker";
 import type { GrooveboxPool } from "@amp/machine";
 import type { SessionManager } from "@amp/track";
-import { Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
 
 /** Gauge names the console's Server view charts (through `GET /x/metrics/summary`). */
 export const LIVE_GAUGES = {
   sessions: "amp_sessions_live",
   vmMemory: "amp_vm_memory_bytes",
   brokerClients: "amp_broker_clients",
+  brokerMessages: "amp_broker_messages_total",
 } as const;
 
 /**
@@ -39,14 +40,27 @@ export function registerSessionGauges(
   });
 }
 
-/** MQTT clients connected to this node's broker. */
-export function registerBrokerGauges(registry: Registry, broker: Pick<Broker, "connectedClients">): void {
+/** MQTT clients connected to this node's broker, and the messages published through it. */
+export function registerBrokerGauges(
+  registry: Registry,
+  broker: Pick<Broker, "connectedClients" | "messagesPublished">,
+): void {
   new Gauge({
     name: LIVE_GAUGES.brokerClients,
     help: "MQTT clients connected to this node's broker",
     registers: [registry],
     collect() {
       this.set(broker.connectedClients);
+    },
+  });
+  new Counter({
+    name: LIVE_GAUGES.brokerMessages,
+    help: "Messages published through this node's broker since start ($SYS/ and refused ones not counted)",
+    registers: [registry],
+    collect() {
+      // The broker keeps the count; the counter takes it as it is at collection.
+      this.reset();
+      this.inc(broker.messagesPublished);
     },
   });
 }

@@ -12,6 +12,7 @@ const FIGURES = {
   vmMemoryBytes: LIVE_GAUGES.vmMemory,
   processMemoryBytes: "process_resident_memory_bytes",
   brokerClients: LIVE_GAUGES.brokerClients,
+  brokerMessages: LIVE_GAUGES.brokerMessages,
 } as const;
 type Figure = keyof typeof FIGURES;
 
@@ -25,7 +26,7 @@ const SummarySchema = z
     description:
       "requests: HTTP requests answered on this port since start (a counter); sessions: live VM sessions; " +
       "vmMemoryBytes: the Groovebox VMs' linear memory (null without --groovebox); processMemoryBytes: the " +
-      "process's resident memory; brokerClients: connected MQTT clients. All of this node.",
+      "process's resident memory; brokerClients: connected MQTT clients; brokerMessages: messages published through the broker since start (a counter). All of this node.",
   });
 
 const summaryRoute = createRoute({
