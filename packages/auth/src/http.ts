@@ -206,7 +206,9 @@ export function authRoutes(options: AuthRoutesOptions) {
       () => c.req.valid("json"),
       () => c.req.valid("form"),
     );
-    await tokens.revoke(token);
+    // Who revoked it, when the caller signed in (the middleware set the user); RFC 7009 needs no sign-in.
+    const by = c.get("user");
+    await tokens.revoke(token, by && !by.anonymous ? by.id : undefined);
     return c.json({}, 200);
   });
 

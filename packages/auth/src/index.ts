@@ -23,6 +23,7 @@ export {
 export { REDACTED, redactUrl } from "./redact.js";
 export type { RemoteIssuerOptions } from "./remote-issuer.js";
 export { MemoryRevocationHub, type RevocationFeed } from "./revocations-feed.js";
+export type { RevocationRecord } from "./revocations-record.js";
 export {
   type KeyVault,
   SIGNING_ALGORITHMS,

@@ -41,6 +41,9 @@ const RevocationSchema = z
     expiresAt: When.openapi({
       description: "the revoked token's expiry; the revocation is dropped after it",
     }),
+    user: z.string().optional().openapi({ description: "whose token it was (its `sub`)" }),
+    revokedAt: When.optional().openapi({ description: "when it was revoked" }),
+    by: z.string().optional().openapi({ description: "who revoked it, when they were signed in" }),
   })
   .openapi("Revocation");
 
@@ -62,7 +65,7 @@ const revocationsRoute = createRoute({
   path: "/x/auth/revocations",
   summary: "Revoked tokens still in force, in id order, paged (root only)",
   description:
-    "Only what is stored: the token's id (or a hash) and its expiry. Who the token belonged to and when it was revoked are not kept.",
+    "The token's id (or a hash), its expiry, whose it was, when and by whom it was revoked. `user`, `revokedAt` and `by` are absent when not known: revocations stored by earlier versions, a revoker not signed in.",
   request: {
     query: z.object({
       limit: z.coerce.number().int().min(1).max(MAX_REVOCATIONS_PAGE).default(100),
@@ -107,7 +110,13 @@ export function keysRoutes(options: KeysRoutesOptions) {
     const shown = page.slice(0, limit);
     return c.json(
       {
-        revocations: shown.map((r) => ({ ...describeId(r.id), expiresAt: isoDate(r.expiresAt * 1000) })),
+        revocations: shown.map((r) => ({
+          ...describeId(r.id),
+          expiresAt: isoDate(r.exp * 1000),
+          ...(r.user !== undefined ? { user: r.user } : {}),
+          ...(r.revokedAt !== undefined ? { revokedAt: isoDate(r.revokedAt * 1000) } : {}),
+          ...(r.by !== undefined ? { by: r.by } : {}),
+        })),
         ...(page.length > limit ? { next: shown.at(-1)!.id } : {}),
       },
       200,
@@ -124,7 +133,7 @@ async function requireRoot(c: Context<KeysEnv>, tokens: TokenService): Promise<v
 }
 
 /** The parts of a revocation id (`RevocationList.idOf`) that may be shown. */
-function describeId(id: string): Omit<z.infer<typeof RevocationSchema>, "expiresAt"> {
+function describeId(id: string): Pick<z.infer<typeof RevocationSchema>, "id" | "kind" | "issuer" | "jti"> {
   if (id.startsWith("j:")) {
     const [issuer, jti] = id.slice(2).split("\u0000", 2);
     return { id, kind: "jti", issuer: issuer ?? "", jti: jti ?? "" };

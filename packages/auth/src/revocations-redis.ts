@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { connectRedis } from "./redis-state.js";
-import { isRevocation, type RevocationFeed } from "./revocations-feed.js";
+import { isRevocationId, type RevocationFeed } from "./revocations-feed.js";
+import { type RevocationRecord, readRevocation } from "./revocations-record.js";
 
 /** Largest announcement read from the channel. */
 const MAX_MESSAGE_BYTES = 4096;
@@ -12,6 +13,10 @@ const MAX_MESSAGE_BYTES = 4096;
  * `<prefix>` on which each revocation is announced. A node applies an announcement as soon as it
  * arrives (milliseconds); after its subscriber reconnects it reads the set again, so nothing
  * announced while it was cut off is missed.
+ *
+ * An announcement is `{id, exp, from}` plus, when known, `user`, `revokedAt` and `by`: nodes of
+ * earlier versions read `id` and `exp` and ignore the rest. The set keeps only id and expiry, so
+ * a node that starts later learns who and when from the store, not from Redis.
  */
 export class RedisRevocationFeed implements RevocationFeed {
   readonly #redis: Redis;
@@ -35,26 +40,28 @@ export class RedisRevocationFeed implements RevocationFeed {
     return new RedisRevocationFeed(redis, subscriber, options.prefix ?? "amp:auth:revoked");
   }
 
-  async announce(id: string, expiresAt: number): Promise<void> {
+  async announce(id: string, revocation: RevocationRecord): Promise<void> {
     const cutoff = Date.now() / 1000 - 60;
     await this.#redis
       .multi()
-      .zadd(this.#prefix, expiresAt, id)
+      .zadd(this.#prefix, revocation.exp, id)
       .zremrangebyscore(this.#prefix, "-inf", cutoff)
-      .publish(this.#prefix, JSON.stringify({ id, exp: expiresAt, from: this.#self }))
+      .publish(this.#prefix, JSON.stringify({ ...revocation, id, from: this.#self }))
       .exec();
   }
 
-  async follow(apply: (id: string, expiresAt: number) => void): Promise<void> {
+  async follow(apply: (id: string, revocation: RevocationRecord) => void): Promise<void> {
     this.#subscriber.on("message", (channel: string, text: string) => {
       if (channel !== this.#prefix || text.length > MAX_MESSAGE_BYTES) return;
-      let m: { id?: unknown; exp?: unknown; from?: unknown };
+      let m: { id?: unknown; from?: unknown } | null;
       try {
         m = JSON.parse(text) as typeof m;
       } catch {
         return; // not an announcement: as good as absent
       }
-      if (m.from !== this.#self && isRevocation(m.id, m.exp)) apply(m.id, m.exp as number);
+      if (m === null || m.from === this.#self || !isRevocationId(m.id)) return;
+      const revocation = readRevocation(m);
+      if (revocation) apply(m.id, revocation);
     });
     const load = async () => {
       const entries = await this.#redis.zrangebyscore(
@@ -65,7 +72,7 @@ export class RedisRevocationFeed implements RevocationFeed {
       );
       for (let i = 0; i + 1 < entries.length; i += 2) {
         const [id, exp] = [entries[i], Number(entries[i + 1])];
-        if (isRevocation(id, exp)) apply(id, exp);
+        if (isRevocationId(id) && Number.isFinite(exp)) apply(id, { exp });
       }
     };
     await this.#subscriber.subscribe(this.#prefix);

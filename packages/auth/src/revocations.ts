@@ -1,13 +1,15 @@
 import { createHash } from "node:crypto";
 import type { RecordStore } from "@amp/records";
 import type { RevocationFeed } from "./revocations-feed.js";
+import { type RevocationRecord, readRevocation, type StoredRevocation } from "./revocations-record.js";
 
 /** Prefix of the marks that make refresh tokens single-use (kept in the store only, never in memory). */
 const USED = "u:";
 
 /**
  * Revoked tokens, persisted with their expiry so the list only holds tokens that
- * could still verify. Keys are hashes, so the store never holds a token.
+ * could still verify, and whose token it was, when and by whom it was revoked (`RevocationRecord`;
+ * a plain expiry as earlier versions wrote is read too). Keys are hashes, so the store never holds a token.
  *
  * Revocations are mirrored in memory, so `has` (asked on every request, cached token or
  * not) is a `Map` lookup. The marks of redeemed refresh tokens, far more numerous, stay
@@ -18,18 +20,18 @@ const USED = "u:";
  */
 export class RevocationList {
   private revokesSincePrune = 0;
-  private readonly revoked = new Map<string, number>();
+  private readonly revoked = new Map<string, RevocationRecord>();
   private feed: RevocationFeed | undefined;
   private readonly unwatch: () => void;
 
   private constructor(
-    private readonly db: RecordStore<number>,
+    private readonly db: RecordStore<StoredRevocation>,
     private readonly now: () => number,
   ) {
     this.unwatch = db.watch((key) => void this.reload(key));
   }
 
-  static async open(db: RecordStore<number>, now: () => number): Promise<RevocationList> {
+  static async open(db: RecordStore<StoredRevocation>, now: () => number): Promise<RevocationList> {
     const list = new RevocationList(db, now);
     await list.prune();
     await list.reload(undefined);
@@ -46,15 +48,20 @@ export class RevocationList {
     try {
       if (key === undefined) {
         for (const entry of await this.db.range()) {
-          if (!entry.key.startsWith(USED)) this.revoked.set(entry.key, entry.value);
+          if (!entry.key.startsWith(USED)) this.mirror(entry.key, entry.value);
         }
       } else if (!key.startsWith(USED)) {
-        const expiresAt = await this.db.get(key);
-        if (expiresAt !== undefined) this.revoked.set(key, expiresAt);
+        this.mirror(key, await this.db.get(key));
       }
     } catch {
       // The store is down: revocations already mirrored stay in force; the watch tells us again.
     }
+  }
+
+  /** Keeps a stored revocation in memory; a value that is not one (no finite `exp`) is ignored. */
+  private mirror(id: string, value: unknown): void {
+    const revocation = readRevocation(value);
+    if (revocation) this.revoked.set(id, revocation);
   }
 
   /** The id of a token: its issuer and jti (hashed when long), or a hash of the whole token when it has no jti. */
@@ -67,25 +74,30 @@ export class RevocationList {
 
   /** Whether the token is revoked: an in-memory lookup. */
   has(id: string): boolean {
-    const expiresAt = this.revoked.get(id);
-    return expiresAt !== undefined && expiresAt * 1000 > this.now() - 60_000;
+    const revocation = this.revoked.get(id);
+    return revocation !== undefined && revocation.exp * 1000 > this.now() - 60_000;
   }
 
   /** Revocations in force, in id order after `after`, at most `limit`: read from the in-memory mirror. */
-  list(limit: number, after = ""): { id: string; expiresAt: number }[] {
+  list(limit: number, after = ""): ({ id: string } & RevocationRecord)[] {
     return [...this.revoked]
       .filter(([id]) => id > after && this.has(id))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .slice(0, limit)
-      .map(([id, expiresAt]) => ({ id, expiresAt }));
+      .map(([id, revocation]) => ({ id, ...revocation }));
   }
 
-  /** Revokes until `expiresAt` (seconds since the epoch, the token's `exp`); announced to the feed. */
-  async add(id: string, expiresAt: number): Promise<void> {
-    this.revoked.set(id, expiresAt); // in effect at once, before the write lands
-    await this.db.put(id, expiresAt);
+  /**
+   * Revokes until `exp` (seconds since the epoch, the token's), noting whose token it was and who
+   * revoked it (dropped when not a user id of at most 256 characters) and when; announced to the feed.
+   */
+  async add(id: string, details: Omit<RevocationRecord, "revokedAt">): Promise<void> {
+    const revocation = readRevocation({ ...details, revokedAt: Math.floor(this.now() / 1000) });
+    if (!revocation) throw new RangeError("a revocation needs the token's expiry");
+    this.revoked.set(id, revocation); // in effect at once, before the write lands
+    await this.db.put(id, revocation);
     if (++this.revokesSincePrune >= 1000) await this.prune();
-    await this.feed?.announce(id, expiresAt);
+    await this.feed?.announce(id, revocation);
   }
 
   /**
@@ -94,11 +106,12 @@ export class RevocationList {
    */
   async share(feed: RevocationFeed): Promise<void> {
     this.feed = feed;
-    await feed.follow((id, expiresAt) => {
-      if (expiresAt * 1000 <= this.now() - 60_000 || (this.revoked.get(id) ?? 0) >= expiresAt) return;
-      this.revoked.set(id, expiresAt);
+    await feed.follow((id, revocation) => {
+      const known = this.revoked.get(id)?.exp ?? 0;
+      if (revocation.exp * 1000 <= this.now() - 60_000 || known >= revocation.exp) return;
+      this.revoked.set(id, revocation);
       // Kept here too, so a restart without Redis still refuses it.
-      this.db.put(id, expiresAt).catch(() => undefined);
+      this.db.put(id, revocation).catch(() => undefined);
     });
   }
 
@@ -121,7 +134,9 @@ export class RevocationList {
     const cutoff = (this.now() - 60_000) / 1000;
     let removed = 0;
     for (const { key, value } of await this.db.range()) {
-      if (value < cutoff) {
+      // A value that is not a revocation (no finite `exp`) is left alone, as the mirror ignores it.
+      const exp = readRevocation(value)?.exp;
+      if (exp !== undefined && exp < cutoff) {
         await this.db.delete(key);
         this.revoked.delete(key);
         removed++;

@@ -18,6 +18,7 @@ import { CARRIED_PROFILE_CLAIMS, withProfileClaims } from "./profile-claims.js";
 import { RemoteIssuer, type RemoteIssuerOptions } from "./remote-issuer.js";
 import { RevocationList } from "./revocations.js";
 import type { RevocationFeed } from "./revocations-feed.js";
+import type { RevocationRecord, StoredRevocation } from "./revocations-record.js";
 import {
   type KeyVault,
   SIGNING_ALGORITHMS,
@@ -193,8 +194,8 @@ export class TokenService implements TokenIssuer {
         logger,
       });
       const revocations = await RevocationList.open(
-        options.records?.open<number>("auth-revocations") ??
-          new LmdbRecordStore(env.openDB<number, string>({ name: "revoked" })),
+        options.records?.open<StoredRevocation>("auth-revocations") ??
+          new LmdbRecordStore(env.openDB<StoredRevocation, string>({ name: "revoked" })),
         now,
       );
       if (options.revocationFeed) await revocations.share(options.revocationFeed);
@@ -411,13 +412,18 @@ export class TokenService implements TokenIssuer {
   /**
    * Revokes an access or refresh token until it expires. Tokens that do not verify
    * (already expired, foreign, malformed) are ignored, as RFC 7009 asks. Returns whether it was revoked now.
+   * Kept with it: the token's `sub`, when, and `by` (who revoked it) when the caller knows.
    */
-  async revoke(token: string): Promise<boolean> {
+  async revoke(token: string, by?: string): Promise<boolean> {
     for (const type of ["access", "refresh"] as const) {
       try {
         const { payload } = await this.verifyToken(token, type);
-        await this.revocations.add(RevocationList.idOf(payload.iss!, payload.jti, token), payload.exp!);
-        this.logger.info({ sub: payload.sub, jti: payload.jti, type }, "token revoked");
+        await this.revocations.add(RevocationList.idOf(payload.iss!, payload.jti, token), {
+          exp: payload.exp!,
+          ...(payload.sub !== undefined ? { user: payload.sub } : {}),
+          ...(by !== undefined ? { by } : {}),
+        });
+        this.logger.info({ sub: payload.sub, jti: payload.jti, type, by }, "token revoked");
         return true;
       } catch (err) {
         if (!(err instanceof AuthError)) throw err;
@@ -447,8 +453,8 @@ export class TokenService implements TokenIssuer {
     return this.keys.describe();
   }
 
-  /** Revocations in force (ids, expiry), paged in id order, for root's `/x/auth/revocations`. */
-  revokedTokens(limit: number, after?: string): { id: string; expiresAt: number }[] {
+  /** Revocations in force (ids, expiry, whose and when), paged in id order, for root's `/x/auth/revocations`. */
+  revokedTokens(limit: number, after?: string): ({ id: string } & RevocationRecord)[] {
     return this.revocations.list(limit, after);
   }
 

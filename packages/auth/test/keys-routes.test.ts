@@ -21,6 +21,9 @@ interface Revocation {
   issuer?: string;
   jti?: string;
   expiresAt: string;
+  user?: string;
+  revokedAt?: string;
+  by?: string;
 }
 interface Page {
   revocations: Revocation[];
@@ -74,12 +77,25 @@ describe("/x/auth/keys and /x/auth/revocations (root only), on real LMDB", () =>
     expect(jwks.keys.map((k) => k.kid).sort()).toEqual(keys.map((k) => k.kid).sort());
   });
 
-  it("lists revocations in id order, paged, with the token's issuer, jti and expiry", async () => {
+  it("lists revocations in id order, paged, with the token's issuer, jti, expiry, user, when and by whom", async () => {
     const revoked: string[] = [];
+    const users = new Map<string, string>();
+    const before = Date.now() - 1000;
     for (let i = 0; i < 5; i++) {
       const token = await opened.tokens.issue(`user${i}`);
-      expect(await opened.tokens.revoke(token)).toBe(true);
+      if (i === 0) {
+        // Through the route, signed in as root: the revoker is kept.
+        const res = await fetch(`${base}/x/token/revoke`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${root}`, "content-type": "application/json" },
+          body: JSON.stringify({ token }),
+        });
+        expect(res.status).toBe(200);
+      } else {
+        expect(await opened.tokens.revoke(token)).toBe(true);
+      }
       revoked.push(decodeJwt(token).jti!);
+      users.set(decodeJwt(token).jti!, `user${i}`);
     }
     const first = await jsonBody<Page>(await get("/x/auth/revocations?limit=3", root));
     expect(first.revocations).toHaveLength(3);
@@ -92,6 +108,12 @@ describe("/x/auth/keys and /x/auth/revocations (root only), on real LMDB", () =>
     expect(all.map((r) => r.jti)).toEqual(revoked.sort());
     expect(all.every((r) => r.kind === "jti" && r.issuer === "amp-keys")).toBe(true);
     expect(Date.parse(all[0]!.expiresAt)).toBeGreaterThan(Date.now());
+    for (const r of all) {
+      expect(r.user).toBe(users.get(r.jti!));
+      expect(Date.parse(r.revokedAt!)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(r.revokedAt!)).toBeLessThanOrEqual(Date.now());
+      expect(r.by).toBe(r.user === "user0" ? "admin" : undefined);
+    }
   });
 
   it("refuses non-root (403 forbidden), anonymous (401) and bad paging (400)", async () => {

@@ -4,6 +4,7 @@ import { open, type RootDatabase } from "lmdb";
 import { afterAll, describe, expect, it } from "vitest";
 import { RevocationList } from "../src/revocations.js";
 import { MemoryRevocationHub, type RevocationFeed } from "../src/revocations-feed.js";
+import type { StoredRevocation } from "../src/revocations-record.js";
 import { RedisRevocationFeed } from "../src/revocations-redis.js";
 import { tempDir } from "./helpers.js";
 import { twoRedisNodes } from "./redis-nodes.js";
@@ -47,7 +48,7 @@ async function node(feed: RevocationFeed): Promise<RevocationList> {
   const env = open({ path: tempDir(), maxDbs: 2 });
   opened.push({ env, feed });
   const list = await RevocationList.open(
-    new LmdbRecordStore(env.openDB<number, string>({ name: "revoked" })),
+    new LmdbRecordStore(env.openDB<StoredRevocation, string>({ name: "revoked" })),
     Date.now,
   );
   await list.share(feed);
@@ -60,18 +61,22 @@ describe.each(engines)("RevocationFeed conformance: $name", (engine) => {
   it("a token revoked on one node is refused on the others within a second", async () => {
     const feed = await engine.cluster();
     const [a, b, c] = [await node(await feed()), await node(await feed()), await node(await feed())];
-    await a.add("j:issuer\0token-1", inAnHour());
+    await a.add("j:issuer\0token-1", { exp: inAnHour(), user: "alice", by: "admin" });
     expect(a.has("j:issuer\0token-1")).toBe(true);
     await expect.poll(() => b.has("j:issuer\0token-1"), { timeout: 1_000, interval: 5 }).toBe(true);
     await expect.poll(() => c.has("j:issuer\0token-1"), { timeout: 1_000, interval: 5 }).toBe(true);
     expect(b.has("j:issuer\0token-2")).toBe(false);
+    // Whose token and who revoked it travel with the announcement.
+    const [listed] = c.list(1);
+    expect(listed).toMatchObject({ id: "j:issuer\0token-1", user: "alice", by: "admin" });
+    expect(listed!.revokedAt).toBeGreaterThan(Date.now() / 1000 - 60);
   });
 
   it("a node that starts later knows the revocations in force, not the expired ones", async () => {
     const feed = await engine.cluster();
     const a = await node(await feed());
-    await a.add("in-force", inAnHour());
-    await a.add("expired", Math.floor(Date.now() / 1000) - 3600);
+    await a.add("in-force", { exp: inAnHour() });
+    await a.add("expired", { exp: Math.floor(Date.now() / 1000) - 3600 });
     const late = await node(await feed());
     expect(late.has("in-force")).toBe(true);
     expect(late.has("expired")).toBe(false);
@@ -91,6 +96,11 @@ describe("RedisRevocationFeed on a shared channel", () => {
         JSON.stringify({ id: "no-expiry" }),
         JSON.stringify({ id: "y", exp: "soon" }),
         JSON.stringify({ id: "huge", exp: inAnHour(), pad: "z".repeat(10_000) }),
+        "null",
+        "42",
+        // An older node's announcement (no who or when) is applied; a bad user is dropped, not the revocation.
+        JSON.stringify({ id: "old-node", exp: inAnHour(), from: "older" }),
+        JSON.stringify({ id: "long-user", exp: inAnHour(), user: "u".repeat(257), by: 7 }),
       ]) {
         await intruder.publish(prefix, junk);
       }
@@ -98,8 +108,11 @@ describe("RedisRevocationFeed on a shared channel", () => {
       intruder.disconnect();
     }
     const a = await node(await RedisRevocationFeed.connect(redis.redis().url, { prefix }));
-    await a.add("real", inAnHour());
+    await a.add("real", { exp: inAnHour() });
     await expect.poll(() => b.has("real"), { timeout: 1_000, interval: 5 }).toBe(true);
     for (const id of ["no-expiry", "y", "huge", "x".repeat(2000)]) expect(b.has(id)).toBe(false);
+    const listed = new Map(b.list(10).map((r) => [r.id, r]));
+    expect(listed.get("old-node")).toEqual({ id: "old-node", exp: expect.any(Number) });
+    expect(listed.get("long-user")).toEqual({ id: "long-user", exp: expect.any(Number) });
   });
 });
