@@ -410,7 +410,9 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
     const signing = keys.locator("tbody tr", { hasText: "signing" });
     expect(await signing.count()).toBe(1);
     expect(await signing.textContent()).toContain("rotates");
-    await root.getByRole("table", { name: "Revocations" }).locator("tr", { hasText: jti }).waitFor();
+    const row = root.getByRole("table", { name: "Revocations" }).locator("tr", { hasText: jti });
+    await row.waitFor();
+    expect(await row.locator("td").nth(2).textContent()).toBe("carol"); // the User column
     await shoot(root, "console-auth-keys");
 
     const alice = await newPage();

@@ -81,7 +81,7 @@ export interface paths {
         };
         /**
          * Revoked tokens still in force, in id order, paged (root only)
-         * @description Only what is stored: the token's id (or a hash) and its expiry. Who the token belonged to and when it was revoked are not kept.
+         * @description The token's id (or a hash), its expiry, whose it was, when and by whom it was revoked. `user`, `revokedAt` and `by` are absent when not known: revocations stored by earlier versions, a revoker not signed in.
          */
         get: operations["getXAuthRevocations"];
         put?: never;
@@ -1060,6 +1060,15 @@ export interface components {
              * @description the revoked token's expiry; the revocation is dropped after it
              */
             expiresAt: string;
+            /** @description whose token it was (its `sub`) */
+            user?: string;
+            /**
+             * Format: date-time
+             * @description when it was revoked
+             */
+            revokedAt?: string;
+            /** @description who revoked it, when they were signed in */
+            by?: string;
         };
         TokenResponse: {
             access_token: string;

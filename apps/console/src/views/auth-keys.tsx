@@ -80,6 +80,8 @@ export function RevocationsTable() {
             <tr>
               <th scope="col">Token</th>
               <th scope="col">Issuer</th>
+              <th scope="col">User</th>
+              <th scope="col">Revoked</th>
               <th scope="col">Revoked until (its expiry)</th>
             </tr>
           </thead>
@@ -91,6 +93,11 @@ export function RevocationsTable() {
                   {r.kind === "jti" ? null : ` (${r.kind.replace("_", " ")})`}
                 </td>
                 <td>{r.issuer ?? "–"}</td>
+                <td>{r.user ?? "–"}</td>
+                <td>
+                  {when(r.revokedAt)}
+                  {r.by ? ` by ${r.by}` : null}
+                </td>
                 <td>{when(r.expiresAt)}</td>
               </tr>
             ))}
@@ -102,9 +109,6 @@ export function RevocationsTable() {
           More revocations
         </button>
       ) : null}
-      <p class="hint">
-        The server keeps a revoked token's id and expiry only, not whose it was nor when it was revoked.
-      </p>
     </>
   );
 }
