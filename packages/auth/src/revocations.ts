@@ -20,7 +20,10 @@ const USED = "u:";
  */
 export class RevocationList {
   private revokesSincePrune = 0;
-  private readonly revoked = new Map<string, RevocationRecord>();
+  /** Each revocation's `exp`: what `has` reads on every request, kept a number for speed. */
+  private readonly revoked = new Map<string, number>();
+  /** The whole record (whose, when, by whom), read only by `list`. */
+  private readonly records = new Map<string, RevocationRecord>();
   private feed: RevocationFeed | undefined;
   private readonly unwatch: () => void;
 
@@ -61,7 +64,12 @@ export class RevocationList {
   /** Keeps a stored revocation in memory; a value that is not one (no finite `exp`) is ignored. */
   private mirror(id: string, value: unknown): void {
     const revocation = readRevocation(value);
-    if (revocation) this.revoked.set(id, revocation);
+    if (revocation) this.remember(id, revocation);
+  }
+
+  private remember(id: string, revocation: RevocationRecord): void {
+    this.revoked.set(id, revocation.exp);
+    this.records.set(id, revocation);
   }
 
   /** The id of a token: its issuer and jti (hashed when long), or a hash of the whole token when it has no jti. */
@@ -74,13 +82,13 @@ export class RevocationList {
 
   /** Whether the token is revoked: an in-memory lookup. */
   has(id: string): boolean {
-    const revocation = this.revoked.get(id);
-    return revocation !== undefined && revocation.exp * 1000 > this.now() - 60_000;
+    const expiresAt = this.revoked.get(id);
+    return expiresAt !== undefined && expiresAt * 1000 > this.now() - 60_000;
   }
 
   /** Revocations in force, in id order after `after`, at most `limit`: read from the in-memory mirror. */
   list(limit: number, after = ""): ({ id: string } & RevocationRecord)[] {
-    return [...this.revoked]
+    return [...this.records]
       .filter(([id]) => id > after && this.has(id))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .slice(0, limit)
@@ -94,7 +102,7 @@ export class RevocationList {
   async add(id: string, details: Omit<RevocationRecord, "revokedAt">): Promise<void> {
     const revocation = readRevocation({ ...details, revokedAt: Math.floor(this.now() / 1000) });
     if (!revocation) throw new RangeError("a revocation needs the token's expiry");
-    this.revoked.set(id, revocation); // in effect at once, before the write lands
+    this.remember(id, revocation); // in effect at once, before the write lands
     await this.db.put(id, revocation);
     if (++this.revokesSincePrune >= 1000) await this.prune();
     await this.feed?.announce(id, revocation);
@@ -107,9 +115,9 @@ export class RevocationList {
   async share(feed: RevocationFeed): Promise<void> {
     this.feed = feed;
     await feed.follow((id, revocation) => {
-      const known = this.revoked.get(id)?.exp ?? 0;
+      const known = this.revoked.get(id) ?? 0;
       if (revocation.exp * 1000 <= this.now() - 60_000 || known >= revocation.exp) return;
-      this.revoked.set(id, revocation);
+      this.remember(id, revocation);
       // Kept here too, so a restart without Redis still refuses it.
       this.db.put(id, revocation).catch(() => undefined);
     });
@@ -139,6 +147,7 @@ export class RevocationList {
       if (exp !== undefined && exp < cutoff) {
         await this.db.delete(key);
         this.revoked.delete(key);
+        this.records.delete(key);
         removed++;
       }
     }
