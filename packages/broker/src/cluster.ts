@@ -28,17 +28,19 @@ export function redisOptions(url: string): Record<string, unknown> {
  * Shares subscriptions, retained messages and QoS 1/2 sessions between amp processes through
  * Redis: mqemitter-redis carries messages between brokers, aedes-persistence-redis stores state.
  *
- * mqemitter-redis' connection errors go to `onError`: left alone, it re-emits them on an emitter
- * nobody listens to, which throws, and a Redis restart would end the process. ioredis
+ * Both libraries' connection errors go to `onError`: mqemitter-redis' would be re-emitted on an
+ * emitter nobody listens to, which throws (a Redis restart would end the process), and
+ * aedes-persistence-redis' ioredis would print "[ioredis] Unhandled error event" to stderr,
+ * outside the logs. It takes our connection (`conn`), which it disconnects on destroy. ioredis
  * reconnects on its own meanwhile.
  */
 export function redisCluster(url: string, onError: (error: Error) => void): ClusterBackends {
   const options = redisOptions(url);
   const mqemitterRedis = require("mqemitter-redis") as (o: object) => { state: EventEmitter };
   const persistenceRedis = require("aedes-persistence-redis") as (o: object) => unknown;
+  const { Redis } = require("ioredis") as typeof import("ioredis");
   const mq = mqemitterRedis(options);
   mq.state.on("error", onError);
-  // aedes-persistence-redis' own connection errors are ioredis' logged "unhandled error event",
-  // never a throw.
-  return { mq, persistence: persistenceRedis(options) };
+  const conn = new Redis(options).on("error", onError);
+  return { mq, persistence: persistenceRedis({ ...options, conn }) };
 }
