@@ -11,11 +11,11 @@ import {
   viewInvoke,
   viewLoad,
 } from "@amp/test-support";
+import { startOidcProvider, type TestOidcProvider } from "@amp/test-support/oidc-provider";
 import type { TrackResponse } from "@amp/track";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AmpNodes, importRemix, startAmpNodes } from "./helpers/cluster.js";
 import { firstButtonTap, homeView } from "./helpers/home-tap.js";
-import { startOidcProvider, type TestOidcProvider } from "./helpers/oidc-provider.js";
 import type { ServerProcess } from "./helpers/server-process.js";
 import { SoftwarePasskey } from "./helpers/software-passkey.js";
 
@@ -63,7 +63,7 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
       env: {
         ...baseEnv,
         RMX_DATABASE_URL: await postgres.createDatabase("cluster"),
-        NODE_EXTRA_CA_CERTS: idp.caFile,
+        NODE_EXTRA_CA_CERTS: idp.caFile!,
       },
       args: (name) => [
         ...["--groovebox", artifacts!.groovebox, "--http-allow", "localhost"],

@@ -1,8 +1,6 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { launchChromium } from "@amp/test-support";
+import { startOidcProvider, type TestOidcProvider } from "@amp/test-support/oidc-provider";
 import { Hono } from "hono";
-import Provider from "oidc-provider";
 import * as client from "openid-client";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,7 +39,7 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
   let aliceToken: string;
   let amp: { port: number; close(): Promise<void> };
   let ampUrl: string;
-  let idp: Server;
+  let idp: TestOidcProvider;
   let issuer: string;
   let browser: Browser;
   /** While set, callbacks stop here (the attacker's browser keeps the URL instead of loading it). */
@@ -83,29 +81,15 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
       }),
     );
 
-    idp = createServer();
-    await new Promise<void>((resolve) => idp.listen(0, "127.0.0.1", resolve));
-    issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
-    const provider = new Provider(issuer, {
-      clients: [
-        {
-          client_id: "amp",
-          client_secret: CLIENT_SECRET,
-          redirect_uris: [`${ampUrl}/x/auth/oidc/callback`, `${ampUrl}/x/auth/oauth/callback`],
-          grant_types: ["authorization_code"],
-          response_types: ["code"],
-        },
-      ],
-      claims: { openid: ["sub"], email: ["email", "email_verified"] },
-      findAccount: (_ctx: unknown, id: string) => ({
-        accountId: id,
-        claims: () => ({ sub: id, email: `${id}@example.test`, email_verified: true }),
-      }),
-      cookies: { keys: ["test-cookie-key"] },
-      ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
-      features: { devInteractions: { enabled: true } },
-    });
-    idp.on("request", provider.callback());
+    idp = await startOidcProvider(
+      {
+        clientId: "amp",
+        clientSecret: CLIENT_SECRET,
+        redirectUris: [`${ampUrl}/x/auth/oidc/callback`, `${ampUrl}/x/auth/oauth/callback`],
+      },
+      { tls: false },
+    );
+    issuer = idp.issuer;
 
     const created = await fetch(`${ampUrl}/x/authConfig/oidc`, {
       method: "PUT",
@@ -145,8 +129,7 @@ describe("OIDC login against a real oidc-provider, driven by headless Chromium",
   afterAll(async () => {
     await browser?.close();
     await amp?.close();
-    idp?.closeAllConnections();
-    await new Promise((resolve) => idp?.close(resolve));
+    await idp?.close();
     await tokens?.close();
     await stores.close();
   });

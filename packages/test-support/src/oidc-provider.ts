@@ -1,18 +1,23 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, request } from "node:https";
+import * as http from "node:http";
+import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import Provider from "oidc-provider";
 
-/** A real `oidc-provider` on https://localhost:<free port>, with its dev login and consent forms. */
+/**
+ * A real `oidc-provider` on a free loopback port, with its dev login and consent forms: over TLS
+ * on https://localhost:<port>, or (`tls: false`, for a client that allows plain http) on
+ * http://127.0.0.1:<port>.
+ */
 export interface TestOidcProvider {
-  /** `https://localhost:<port>`: the plugin configuration's `issuer`. */
+  /** The plugin configuration's `issuer`. */
   readonly issuer: string;
-  /** The self-signed certificate's PEM file: NODE_EXTRA_CA_CERTS for the amp processes. */
-  readonly caFile: string;
+  /** The self-signed certificate's PEM file (NODE_EXTRA_CA_CERTS for amp processes); none without TLS. */
+  readonly caFile: string | undefined;
   /**
    * Follows an authorization URL (the `Location` amp's login start answered) through the
    * provider's login and consent forms as `user`, without a browser; answers the redirect to
@@ -25,25 +30,32 @@ export interface TestOidcProvider {
 const run = promisify(execFile);
 
 /**
- * Starts the provider over TLS: amp's login plugins call providers over https only. Its
- * certificate (for localhost and 127.0.0.1) is made here with the `openssl` CLI.
+ * Starts the provider, by default over TLS (amp's login plugins call providers over https only),
+ * with a certificate for localhost and 127.0.0.1 made here with the `openssl` CLI.
  */
-export async function startOidcProvider(client: {
-  clientId: string;
-  clientSecret: string;
-  redirectUris: string[];
-}): Promise<TestOidcProvider> {
+export async function startOidcProvider(
+  client: { clientId: string; clientSecret: string; redirectUris: string[] },
+  options: { tls?: boolean } = {},
+): Promise<TestOidcProvider> {
   const dir = mkdtempSync(join(tmpdir(), "amp-oidc-"));
-  const [keyFile, caFile] = [join(dir, "key.pem"), join(dir, "cert.pem")];
-  await run("openssl", [
-    ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-    ...["-keyout", keyFile, "-out", caFile, "-days", "1", "-subj", "/CN=localhost"],
-    ...["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-  ]);
-  const ca = readFileSync(caFile);
-  const server = createServer({ key: readFileSync(keyFile), cert: ca });
+  let ca: Buffer | undefined;
+  let caFile: string | undefined;
+  if (options.tls !== false) {
+    const keyFile = join(dir, "key.pem");
+    caFile = join(dir, "cert.pem");
+    await run("openssl", [
+      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+      ...["-keyout", keyFile, "-out", caFile, "-days", "1", "-subj", "/CN=localhost"],
+      ...["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+    ]);
+    ca = readFileSync(caFile);
+  }
+  const server = ca
+    ? https.createServer({ key: readFileSync(join(dir, "key.pem")), cert: ca })
+    : http.createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const issuer = `https://localhost:${(server.address() as AddressInfo).port}`;
+  const { port } = server.address() as AddressInfo;
+  const issuer = ca ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {
     clients: [
       {
@@ -69,11 +81,11 @@ export async function startOidcProvider(client: {
   const send = (url: URL, jar: Map<string, string>, form?: Record<string, string>) =>
     new Promise<{ status: number; location?: string; body: string }>((resolve, reject) => {
       const body = form ? new URLSearchParams(form).toString() : undefined;
-      const req = request(
+      const req = (ca ? https.request : http.request)(
         url,
         {
           method: form ? "POST" : "GET",
-          ca,
+          ...(ca ? { ca } : {}),
           headers: {
             cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; "),
             ...(body ? { "content-type": "application/x-www-form-urlencoded" } : {}),
