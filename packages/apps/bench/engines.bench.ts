@@ -4,7 +4,9 @@
  *   1. batch insert: 20 000 documents in batches of 1000 (docs/s; target on PostgreSQL ≥ 20k);
  *   2. point get: sequential `store.get` of random ids (µs per get, p50 and p99);
  *   3. point get through HTTP: GET /{app}/documents/{id}.json in-process (Hono's request());
- *   4. indexed query: `category == "cNN"` (200 of 20 000 documents) through the index.
+ *   4. indexed query: `category == "cNN"` (200 of 20 000 documents) through the index;
+ *   5. that query's `query.json` answered 304 to its ETag through HTTP in-process (each engine
+ *      checks the app's change sequence to validate the ETag).
  * Ratios are PostgreSQL / LMDB (for latency: how many times slower; for throughput: the share).
  * Run: pnpm --filter @amp/apps bench:engines
  */
@@ -53,6 +55,7 @@ interface Figures {
   getP99: number;
   httpGetP50: number;
   queryP50: number;
+  notModifiedP50: number;
 }
 
 async function measure(apps: Apps): Promise<Figures> {
@@ -89,12 +92,23 @@ async function measure(apps: Apps): Promise<Figures> {
   }
   await timings(20, (i) => store.query(query(i)));
   const queries = await timings(QUERIES, (i) => store.query(query(i)));
+
+  const queryUrl = `/bench/query.json?query=${encodeURIComponent('category == "c7"')}`;
+  const etag = (await http.request(queryUrl)).headers.get("etag");
+  if (!etag) throw new Error("query.json answered no ETag");
+  const notModified = async () => {
+    const res = await http.request(queryUrl, { headers: { "if-none-match": etag } });
+    if (res.status !== 304) throw new Error(`query.json with its ETag answered ${res.status}`);
+  };
+  await timings(200, notModified);
+  const notModifieds = await timings(GETS, notModified);
   return {
     insertDocsPerSec,
     getP50: pct(gets, 0.5),
     getP99: pct(gets, 0.99),
     httpGetP50: pct(httpGets, 0.5),
     queryP50: pct(queries, 0.5),
+    notModifiedP50: pct(notModifieds, 0.5),
   };
 }
 
@@ -128,6 +142,12 @@ try {
       us(lmdb.queryP50),
       us(postgres.queryP50),
       ratio(postgres.queryP50, lmdb.queryP50),
+    ],
+    [
+      "query.json 304 via HTTP p50 (µs)",
+      us(lmdb.notModifiedP50),
+      us(postgres.notModifiedP50),
+      ratio(postgres.notModifiedP50, lmdb.notModifiedP50),
     ],
   ];
   console.log(`\n${DOCS} documents; PostgreSQL on loopback (fsync off), LMDB on the same disk\n`);
