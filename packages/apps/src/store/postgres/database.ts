@@ -1,4 +1,5 @@
 import { type PostgresDatabase, type Query, unavailableOr } from "@amp/records/postgres";
+import type { Logger } from "pino";
 import { AppsError } from "../../errors.js";
 import { PointReader } from "./point-reader.js";
 
@@ -18,10 +19,11 @@ export class Database {
   constructor(
     readonly shared: PostgresDatabase,
     private readonly owned: boolean,
+    logger: Logger,
   ) {
     this.query = shared.query;
     this.transaction = (body, first) => shared.transaction(body, first);
-    this.#reader = new PointReader(shared.url);
+    this.#reader = new PointReader(shared.url, { logger });
   }
 
   /** One document's stored bytes, or undefined (the hot path of GET …/documents/{id}). */

@@ -45,7 +45,7 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
   checkDatabaseUrl(options.url);
   if (options.database) {
     await migrateOnPool(options.database, options.url);
-    return openEngine(options, new Database(options.database, false));
+    return openEngine(options, new Database(options.database, false, options.logger));
   }
   const client = new pg.Client({ connectionString: options.url, connectionTimeoutMillis: 10_000 });
   client.on("error", () => {}); // a failure surfaces through connect/query below
@@ -67,7 +67,7 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
     logger: options.logger,
     poolSize: options.poolSize,
   });
-  return openEngine(options, new Database(database, true));
+  return openEngine(options, new Database(database, true, options.logger));
 }
 
 async function migrateOnPool(database: PostgresDatabase, url: string): Promise<void> {

@@ -1,5 +1,6 @@
-import type { Duplex } from "node:stream";
+import { Duplex } from "node:stream";
 import pg from "pg";
+import type { Logger } from "pino";
 
 /** The one statement this connection runs; prepared once per connection. */
 const STATEMENT = "amp_point_get";
@@ -20,11 +21,37 @@ export class PointReadError extends Error {
   }
 }
 
+export interface PointReaderOptions {
+  /** Told once when the reads fall back to pg's own prepared query. */
+  readonly logger: Logger;
+  /**
+   * false: always pg's own prepared query, as when pg's socket is not where this reader expects
+   * it (tests compare the two paths). Default true.
+   */
+  readonly pipelined?: boolean;
+}
+
 interface Pending {
   readonly resolve: (doc: Buffer | undefined) => void;
   readonly reject: (err: Error) => void;
   doc: Buffer | undefined;
   error: Error | undefined;
+}
+
+/** What both ways of reading answer: a document's bytes, or undefined when there is none. */
+interface Connection {
+  get(store: number, id: string): Promise<Buffer | undefined>;
+  close(): Promise<void>;
+}
+
+/**
+ * pg's socket (`client.connection.stream`, not pg's public API), or undefined unless it is still
+ * a Duplex that pg reads through 'data' events, the one thing taking it over relies on: a pg
+ * that moves or reads it otherwise gets the slower query path, not broken reads.
+ */
+export function pgSocket(client: object): Duplex | undefined {
+  const stream = (client as { connection?: { stream?: unknown } }).connection?.stream;
+  return stream instanceof Duplex && stream.listenerCount("data") > 0 ? stream : undefined;
 }
 
 /**
@@ -34,15 +61,21 @@ interface Pending {
  * socket's buffer: no hex text, no copy). pg's query machinery (pool checkout, query queue,
  * row objects, type parsers) cost more than the round trip itself here, so the connection is
  * opened and authenticated by pg (URL, TLS, passwords as everywhere else) and then read and
- * written directly. A lost connection fails the reads under way; the next read reconnects.
+ * written directly. When pg's socket is not what that needs (`pgSocket`), the reads go through
+ * pg's own prepared query on that connection instead, slower but the same answers, and that is
+ * logged once. A lost connection fails the reads under way; the next read reconnects.
  */
 export class PointReader {
   #connection: Promise<Connection> | undefined;
   /** The open connection, once there is one: reads go straight to it. */
   #open: Connection | undefined;
   #closed = false;
+  #toldFallback = false;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly options: PointReaderOptions,
+  ) {}
 
   get(store: number, id: string): Promise<Buffer | undefined> {
     return this.#open ? this.#open.get(store, id) : this.#connectAndGet(store, id);
@@ -50,10 +83,7 @@ export class PointReader {
 
   async #connectAndGet(store: number, id: string): Promise<Buffer | undefined> {
     if (this.#closed) throw new Error("the point reader is closed");
-    this.#connection ??= Connection.open(this.url, () => {
-      this.#connection = undefined;
-      this.#open = undefined;
-    });
+    this.#connection ??= this.#connect();
     const opening = this.#connection;
     let connection: Connection;
     try {
@@ -66,6 +96,32 @@ export class PointReader {
     return connection.get(store, id);
   }
 
+  async #connect(): Promise<Connection> {
+    const onLost = () => {
+      this.#connection = undefined;
+      this.#open = undefined;
+    };
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000 });
+    client.on("error", () => {}); // reported as 'end' below, or through connect/query
+    try {
+      await client.connect();
+      await client.query({ name: STATEMENT, text: SELECT_DOC, values: [0, ""] });
+    } catch (err) {
+      void client.end().catch(() => {});
+      throw err;
+    }
+    const stream = this.options.pipelined === false ? undefined : pgSocket(client);
+    if (stream) return PipelinedConnection.take(client, stream, onLost);
+    if (!this.#toldFallback) {
+      this.#toldFallback = true;
+      this.options.logger.warn(
+        { pipelined: this.options.pipelined !== false },
+        "point reads go through pg's prepared query: pg's socket is not what the pipelined reader takes over",
+      );
+    }
+    return new QueryConnection(client, onLost);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#open = undefined;
@@ -75,7 +131,45 @@ export class PointReader {
   }
 }
 
-class Connection {
+/** The fallback: pg's own named (prepared) query, one after another (pg 9 will not queue them). */
+class QueryConnection implements Connection {
+  #lost: Error | undefined;
+  /** The read before the next one: settles, fulfilled or rejected, when that read is done. */
+  #last: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly client: pg.Client,
+    onLost: () => void,
+  ) {
+    client.on("end", () => {
+      this.#lost ??= new PointReadError("08006", "Connection terminated");
+      onLost();
+    });
+  }
+
+  get(store: number, id: string): Promise<Buffer | undefined> {
+    const read = this.#last.then(() => this.#read(store, id));
+    this.#last = read.catch(() => {});
+    return read;
+  }
+
+  async #read(store: number, id: string): Promise<Buffer | undefined> {
+    if (this.#lost) throw this.#lost;
+    const result = await this.client.query<{ doc: Buffer }>({
+      name: STATEMENT,
+      text: SELECT_DOC,
+      values: [store, id],
+    });
+    return result.rows[0]?.doc;
+  }
+
+  async close(): Promise<void> {
+    this.#lost ??= new PointReadError("57P01", "the point reader is closed");
+    await this.client.end().catch(() => {});
+  }
+}
+
+class PipelinedConnection implements Connection {
   readonly #waiting: Pending[] = [];
   #chunks: Buffer[] = [];
   #size = 0;
@@ -89,20 +183,10 @@ class Connection {
     private readonly onLost: () => void,
   ) {}
 
-  static async open(url: string, onLost: () => void): Promise<Connection> {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-    client.on("error", () => {}); // reported as 'end' below, or through connect/query
-    try {
-      await client.connect();
-      await client.query({ name: STATEMENT, text: SELECT_DOC, values: [0, ""] });
-    } catch (err) {
-      void client.end().catch(() => {});
-      throw err;
-    }
-    // pg keeps its 'end'/'error' handling of the socket; only the reading is taken over.
-    const stream = (client as unknown as { connection: { stream: Duplex } }).connection.stream;
+  /** Takes the reading of pg's socket over; pg keeps its 'end'/'error' handling of it. */
+  static take(client: pg.Client, stream: Duplex, onLost: () => void): PipelinedConnection {
     stream.removeAllListeners("data");
-    const connection = new Connection(client, stream, onLost);
+    const connection = new PipelinedConnection(client, stream, onLost);
     stream.on("data", (chunk: Buffer) => connection.#received(chunk));
     client.on("end", () => connection.#fail(new PointReadError("08006", "Connection terminated")));
     return connection;
