@@ -5,7 +5,9 @@
  *   2. point get: sequential `store.get` of random ids (µs per get, p50 and p99);
  *   3. point get through HTTP: GET /{app}/documents/{id}.json in-process (Hono's request());
  *   4. indexed query: `category == "cNN"` (200 of 20 000 documents) through the index;
- *   5. that query's `query.json` answered 304 to its ETag through HTTP in-process (each engine
+ *   5. concurrent single-document creates: 16 writers, each one document per write (as
+ *      `POST /{app}` of one document does), concurrently;
+ *   6. that query's `query.json` answered 304 to its ETag through HTTP in-process (each engine
  *      checks the app's change sequence to validate the ETag).
  * Ratios are PostgreSQL / LMDB (for latency: how many times slower; for throughput: the share).
  * Run: pnpm --filter @amp/apps bench:engines
@@ -56,6 +58,7 @@ interface Figures {
   httpGetP50: number;
   queryP50: number;
   notModifiedP50: number;
+  concurrentCreatesPerSec: number;
 }
 
 async function measure(apps: Apps): Promise<Figures> {
@@ -102,7 +105,21 @@ async function measure(apps: Apps): Promise<Figures> {
   };
   await timings(200, notModified);
   const notModifieds = await timings(GETS, notModified);
+  const WRITERS = 16;
+  const EACH = 100;
+  const createsStarted = performance.now();
+  await Promise.all(
+    Array.from({ length: WRITERS }, async (_, w) => {
+      for (let i = 0; i < EACH; i++) {
+        await store.write([{ op: "insert", doc: { _rmx_type: "single", writer: w, i } }], "bench");
+      }
+    }),
+  );
+  const concurrentCreatesPerSec = Math.round(
+    (WRITERS * EACH) / ((performance.now() - createsStarted) / 1000),
+  );
   return {
+    concurrentCreatesPerSec,
     insertDocsPerSec,
     getP50: pct(gets, 0.5),
     getP99: pct(gets, 0.99),
@@ -128,6 +145,12 @@ try {
       `${lmdb.insertDocsPerSec}`,
       `${postgres.insertDocsPerSec}`,
       ratio(postgres.insertDocsPerSec, lmdb.insertDocsPerSec),
+    ],
+    [
+      "concurrent single creates, 16 writers (docs/s)",
+      `${lmdb.concurrentCreatesPerSec}`,
+      `${postgres.concurrentCreatesPerSec}`,
+      ratio(postgres.concurrentCreatesPerSec, lmdb.concurrentCreatesPerSec),
     ],
     ["point get p50 (µs)", us(lmdb.getP50), us(postgres.getP50), ratio(postgres.getP50, lmdb.getP50)],
     ["point get p99 (µs)", us(lmdb.getP99), us(postgres.getP99), ratio(postgres.getP99, lmdb.getP99)],

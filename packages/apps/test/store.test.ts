@@ -104,6 +104,46 @@ describe.each(ENGINES)("DocumentStore (real %s)", (engineName) => {
     expect(seen).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it("commits concurrent batches as if one after another: each alone or not at all, each its own sequence number", async () => {
+    await store.write([{ op: "insert", doc: { _rmx_id: "shared", _rmx_type: "t", n: 0 } }], "u");
+    const base = store.seq;
+    const batches: { seq: number; ids: string[] }[] = [];
+    const off = store.subscribe((e) => batches.push({ seq: e.seq, ids: e.changes.map((c) => c.id) }));
+    // 40 batches at once: every fifth fails on its last op (a missing document) and must leave
+    // nothing; the others insert their own document and delete-or-update the one before theirs.
+    const writes = Array.from({ length: 40 }, (_, i) =>
+      store.write(
+        [
+          { op: "insert", doc: { _rmx_id: `c${i}`, _rmx_type: "t", name: `n${i}` } },
+          i % 5 === 4
+            ? { op: "delete", id: "missing" }
+            : { op: "upsert", doc: { _rmx_id: "shared", _rmx_type: "t", n: i } },
+        ],
+        "u",
+      ),
+    );
+    const settled = await Promise.allSettled(writes);
+    off();
+    const committed = settled.flatMap((r, i) => (r.status === "fulfilled" ? [{ i, seq: r.value.seq }] : []));
+    expect(committed.map((c) => c.i)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 5 !== 4),
+    );
+    for (const [i, r] of settled.entries()) {
+      if (r.status === "rejected") expect((r.reason as AppsError).code).toBe("not_found");
+      expect(await store.get(`c${i}`)).toEqual(
+        i % 5 === 4 ? undefined : expect.objectContaining({ name: `n${i}` }),
+      );
+    }
+    // In submission order, one number each, no gaps; the last committed upsert wins.
+    expect(committed.map((c) => c.seq)).toEqual(committed.map((_, k) => base + 1 + k));
+    expect(store.seq).toBe(base + 32);
+    expect(await store.currentSeq()).toBe(base + 32);
+    expect(await store.get("shared")).toMatchObject({ n: 38 });
+    // The feed: every committed batch once, with its own number and only its own changes.
+    expect(batches).toEqual(committed.map((c) => ({ seq: c.seq, ids: [`c${c.i}`, "shared"] })));
+    expect(await indexedIds(store, "name")).toHaveLength(32);
+  });
+
   it("keeps indexes in step with updates and deletes, and survives reopen", async () => {
     await store.write(
       [

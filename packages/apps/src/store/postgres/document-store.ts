@@ -19,6 +19,7 @@ import { checkOps, opId, resolveOp } from "../write-op.js";
 import { PostgresBlobStore } from "./blob-store.js";
 import type { Database, Query as Sql } from "./database.js";
 import { PostgresFileStore } from "./file-store.js";
+import { GroupCommit, type Settled } from "./group-commit.js";
 import { createIndexSql, dropIndexSql, KeyProjection, rangeCondition } from "./index-keys.js";
 
 /** A row of `amp_stores`. */
@@ -48,10 +49,11 @@ export interface StoreContext {
 export const CHANGE_CHANNEL = "amp_changes";
 
 /**
- * A batch's writes after its documents were read under the store's row lock: deletes, upserts
- * (the documents as one bytea cut by offsets: far cheaper than a bytea[], which the driver sends
- * as hex text; their keys as one JSON array), the sequence bump, the change log and the notice.
- * The deleted and written ids are disjoint (each id's final state).
+ * A group of batches' writes after their documents were read under the store's row lock:
+ * deletes, upserts (the documents as one bytea cut by offsets: far cheaper than a bytea[], which
+ * the driver sends as hex text; their keys as one JSON array), the sequence bump (one per batch,
+ * `$12` of them), each batch's change log (one bytea cut by `$13`/`$14`) and the notice. The
+ * deleted and written ids are disjoint (each id's final state).
  */
 const WRITE_BATCH = `
   WITH deleted AS (
@@ -63,11 +65,30 @@ const WRITE_BATCH = `
       JOIN jsonb_array_elements($7::jsonb) WITH ORDINALITY AS k (keys, i) ON k.i = d.i
     ON CONFLICT (store, id) DO UPDATE SET doc = EXCLUDED.doc, keys = EXCLUDED.keys
   ), bumped AS (
-    UPDATE amp_stores SET seq = seq + 1 WHERE id = $1 RETURNING seq
+    UPDATE amp_stores SET seq = seq + $12::int WHERE id = $1 RETURNING seq
   ), logged AS (
-    INSERT INTO amp_changes (store, seq, changes) SELECT $1, seq, $8 FROM bumped
+    INSERT INTO amp_changes (store, seq, changes)
+      SELECT $1, bumped.seq - $12::int + l.i, substring($8::bytea FROM l.off FOR l.len)
+      FROM bumped, unnest($13::int[], $14::int[]) WITH ORDINALITY AS l (off, len, i)
   )
   SELECT seq, pg_notify($9, $10 || ' ' || seq || ' ' || $11) FROM bumped`;
+
+/** One `write` waiting for its group's commit. */
+interface QueuedWrite {
+  readonly ops: readonly WriteOp[];
+  readonly actor: string;
+}
+
+/** A batch of a group that resolved: its answers and changes, its sequence number once committed. */
+interface Committed {
+  readonly ok: true;
+  readonly results: MixMap[];
+  readonly changes: DocumentChange[];
+  seq: number;
+}
+
+/** Ops one group commit takes at most (a larger batch alone is committed alone). */
+const GROUP_OPS = 1000;
 
 /** Batches kept in `amp_changes` per store for other nodes' feeds. */
 const KEPT_CHANGES = 1000;
@@ -94,6 +115,12 @@ export class PostgresDocumentStore implements DocumentStore {
   private readonly feed: ChangeFeed;
   /** Other nodes' batches, emitted one after another in sequence order. */
   private remote: Promise<void> = Promise.resolve();
+  /** This node's writes to the store, committed in groups. */
+  private readonly writes = new GroupCommit<QueuedWrite, WriteResult>(
+    (group) => this.commitGroup(group),
+    (write) => write.ops.length,
+    GROUP_OPS,
+  );
 
   constructor(
     private readonly ctx: StoreContext,
@@ -241,10 +268,22 @@ export class PostgresDocumentStore implements DocumentStore {
 
   async write(ops: readonly WriteOp[], actor: string): Promise<WriteResult> {
     checkOps(ops, this.ctx.limits);
-    const changes: DocumentChange[] = [];
-    const results: MixMap[] = [];
-    const seq = await this.locked(async (sql, fields) => {
-      const named = [...new Set(ops.map(opId).filter((id): id is string => id !== undefined))];
+    return this.writes.submit({ ops, actor });
+  }
+
+  /**
+   * Commits queued batches in one transaction (`GroupCommit`), in queue order, as if one after
+   * another: each batch sees the earlier ones' effect, a batch that fails (`not_found`,
+   * `conflict`) fails alone and leaves nothing, and each committed batch has its own sequence
+   * number and change log, as when committed alone.
+   */
+  private async commitGroup(group: readonly QueuedWrite[]): Promise<Settled<WriteResult>[]> {
+    const outcomes: (Committed | { ok: false; error: unknown })[] = [];
+    const last = await this.locked(async (sql, fields) => {
+      outcomes.length = 0; // the body's own, were it ever run again
+      const named = [
+        ...new Set(group.flatMap((w) => w.ops.map(opId)).filter((id): id is string => id !== undefined)),
+      ];
       const current = new Map<string, MixMap | undefined>();
       if (named.length > 0) {
         const rows = await sql<{ id: string; doc: Buffer }>(
@@ -253,25 +292,42 @@ export class PostgresDocumentStore implements DocumentStore {
         );
         for (const row of rows) current.set(row.id, decodeStored(row.doc));
       }
-      // Later ops of the batch see the earlier ones' effect, as in one LMDB transaction.
       const now = new Date().toISOString();
       const touched = new Set<string>();
-      for (const op of ops) {
-        const id = opId(op);
-        const effect = resolveOp(op, id === undefined ? undefined : current.get(id), actor, now);
-        if (effect.kind === "delete") {
-          touched.add(effect.id);
-          current.set(effect.id, undefined);
-          changes.push({ op: "delete", id: effect.id });
-          results.push({ _rmx_id: effect.id, deleted: true });
-        } else {
-          const storedId = effect.doc._rmx_id as string;
-          touched.add(storedId);
-          current.set(storedId, effect.doc);
-          changes.push({ op: "put", id: storedId, doc: effect.doc });
-          results.push(effect.doc);
+      for (const { ops, actor } of group) {
+        // Later ops of a batch see the earlier ones' effect, as in one LMDB transaction; the
+        // batch's effect joins `current` only once all of its ops resolved.
+        const effects = new Map<string, MixMap | undefined>();
+        const changes: DocumentChange[] = [];
+        const results: MixMap[] = [];
+        try {
+          for (const op of ops) {
+            const id = opId(op);
+            const old = id === undefined ? undefined : effects.has(id) ? effects.get(id) : current.get(id);
+            const effect = resolveOp(op, old, actor, now);
+            if (effect.kind === "delete") {
+              effects.set(effect.id, undefined);
+              changes.push({ op: "delete", id: effect.id });
+              results.push({ _rmx_id: effect.id, deleted: true });
+            } else {
+              const storedId = effect.doc._rmx_id as string;
+              effects.set(storedId, effect.doc);
+              changes.push({ op: "put", id: storedId, doc: effect.doc });
+              results.push(effect.doc);
+            }
+          }
+        } catch (error) {
+          outcomes.push({ ok: false, error });
+          continue;
         }
+        for (const [id, doc] of effects) {
+          current.set(id, doc);
+          touched.add(id);
+        }
+        outcomes.push({ ok: true, results, changes, seq: 0 });
       }
+      const committed = outcomes.filter((o): o is Committed => o.ok);
+      if (committed.length === 0) return undefined;
       // The documents travel as one binary parameter, cut apart by offsets in SQL: far cheaper
       // than a bytea[] (which the driver writes as hex text).
       const putIds: string[] = [];
@@ -297,7 +353,14 @@ export class PostgresDocumentStore implements DocumentStore {
         size += bytes.byteLength;
         keys.push(this.projection.keys(doc));
       }
-      // One statement, one round trip: the documents, the sequence, the log, the notification.
+      const logs = committed.map((o) => changeLog(o.changes, current, encoded));
+      const logOffsets: number[] = [];
+      let logSize = 0;
+      for (const log of logs) {
+        logOffsets.push(logSize + 1);
+        logSize += log.byteLength;
+      }
+      // One statement, one round trip: the documents, the sequence, the logs, the notification.
       const [row] = await sql<{ seq: string }>(WRITE_BATCH, [
         this.id,
         deleted,
@@ -306,27 +369,37 @@ export class PostgresDocumentStore implements DocumentStore {
         offsets,
         lengths,
         JSON.stringify(keys),
-        changeLog(changes, current, encoded),
+        Buffer.concat(logs, logSize),
         CHANGE_CHANNEL,
         `${this.id}`,
         `${this.ctx.node} write`,
+        committed.length,
+        logOffsets,
+        logs.map((log) => log.byteLength),
       ]);
       const next = Number(row!.seq);
-      if (next % 100 === 0) {
+      if (Math.floor(next / 100) > Math.floor((next - committed.length) / 100)) {
         await sql("DELETE FROM amp_changes WHERE store = $1 AND seq <= $2", [this.id, next - KEPT_CHANGES]);
       }
       return next;
     });
-    this.lastSeq = Math.max(this.lastSeq, seq);
-    if (this.fedSeq === seq - 1) {
-      this.fedSeq = seq;
-      this.feed.emit({ app: this.app, seq, changes });
-    } else {
-      // Other nodes' batches before this one are not emitted yet: they go first, then this one
-      // (read back from the log), before the write resolves, as on LMDB.
-      await this.catchUp(seq);
+    const committed = outcomes.filter((o): o is Committed => o.ok);
+    if (last !== undefined) {
+      const first = last - committed.length + 1;
+      this.lastSeq = Math.max(this.lastSeq, last);
+      if (this.fedSeq === first - 1) {
+        for (const [i, o] of committed.entries()) {
+          this.feed.emit({ app: this.app, seq: first + i, changes: o.changes });
+        }
+        this.fedSeq = last;
+      } else {
+        // Other nodes' batches before these are not emitted yet: they go first, then these (read
+        // back from the log), before the writes resolve, as on LMDB.
+        await this.catchUp(last);
+      }
+      for (const [i, o] of committed.entries()) o.seq = first + i;
     }
-    return { seq, results };
+    return outcomes.map((o) => (o.ok ? { ok: true, value: { seq: o.seq, results: o.results } } : o));
   }
 
   /**
