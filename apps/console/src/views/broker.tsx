@@ -4,6 +4,7 @@ import { BROKER_CLIENTS_TOPIC, connectBroker } from "../api/broker.js";
 import { api, ok } from "../api/client.js";
 import type { components } from "../api/schema.js";
 import { useMe } from "../auth/me.js";
+import { Chips } from "../ui/chips.js";
 import { useDraft } from "../ui/draft.js";
 import { useLiveList } from "../ui/live-list.js";
 import { Notice } from "../ui/notice.js";
@@ -88,11 +89,7 @@ export function BrokerView() {
                     <time dateTime={c.since}>{new Date(c.since).toLocaleTimeString()}</time>
                   </td>
                   <td>
-                    {c.subscriptions.map((s) => (
-                      <code key={s} class="chip">
-                        {s}
-                      </code>
-                    ))}
+                    <Chips values={c.subscriptions} />
                   </td>
                 </tr>
               ))}

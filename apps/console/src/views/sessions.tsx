@@ -3,6 +3,7 @@ import { sessionEventsTopic } from "../api/broker.js";
 import { api, ok } from "../api/client.js";
 import type { components } from "../api/schema.js";
 import { useMe } from "../auth/me.js";
+import { Chips } from "../ui/chips.js";
 import { useNow } from "../ui/clock.js";
 import { ConfirmButton } from "../ui/confirm.js";
 import { age, bytes } from "../ui/format.js";
@@ -158,13 +159,11 @@ function Agents(props: { sessionIds: string }) {
                   <td>{a.module}</td>
                   <td>{a.user}</td>
                   <td>
-                    {a.sessions.length === 0
-                      ? "none"
-                      : a.sessions.map((id) => (
-                          <code key={id} class="chip" title={id}>
-                            {id.slice(0, 8)}
-                          </code>
-                        ))}
+                    {a.sessions.length === 0 ? (
+                      "none"
+                    ) : (
+                      <Chips values={a.sessions} shown={(id) => id.slice(0, 8)} />
+                    )}
                   </td>
                 </tr>
               ))}
