@@ -3,7 +3,7 @@ import { createOperatorToken } from "@amp/auth";
 import type { Envelope } from "@amp/secrets";
 import { pino } from "pino";
 import { keyProvider } from "../compose/key-provider.js";
-import { openSharedRecords } from "../compose/shared-records.js";
+import { openSharedRecordsAt } from "../compose/shared-records.js";
 import { ConfigError } from "../config/errors.js";
 import { loadConfig } from "../config/load.js";
 import type { ServerConfig } from "../config/schema.js";
@@ -60,7 +60,7 @@ export async function printOperatorToken(io: Omit<ServeIO, "compose">): Promise<
   }
   const silent = pino({ level: "silent" });
   try {
-    const records = config?.databaseUrl ? await openSharedRecords(config.databaseUrl, silent) : undefined;
+    const records = config?.databaseUrl ? await openSharedRecordsAt(config.databaseUrl, silent) : undefined;
     try {
       const token = await createOperatorToken({
         databaseDir,

@@ -4,6 +4,7 @@ import type { ServerConfig } from "../config/schema.js";
 import type { Composition } from "./composition.js";
 import { ConsoleRoutesComponent } from "./console-routes.js";
 import { DataComponent } from "./data.js";
+import { DatabaseComponent } from "./database.js";
 import { LiveComponent } from "./live.js";
 import { MessagingComponent } from "./messaging.js";
 import { SecurityComponent } from "./security.js";
@@ -15,12 +16,14 @@ import { SessionsComponent } from "./sessions.js";
  * stop in reverse (sessions end before the stores they use close).
  */
 export function composeAmp(config: ServerConfig, logger: Logger): Composition {
-  const security = new SecurityComponent(config, logger);
-  const data = new DataComponent(config, logger, security);
+  const database = new DatabaseComponent(config, logger);
+  const security = new SecurityComponent(config, logger, database);
+  const data = new DataComponent(config, logger, security, database);
   const messaging = new MessagingComponent(config, logger, security, data);
   const sessions = new SessionsComponent(config, logger, { security, data, messaging });
   return {
     components: [
+      database,
       security,
       data,
       messaging,

@@ -7,8 +7,8 @@ import { trackFfiCatalog } from "@amp/track";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
 import type { Component, RouteMount } from "../lifecycle/component.js";
+import type { DatabaseComponent } from "./database.js";
 import type { SecurityComponent } from "./security.js";
-import { type DatabaseLease, leaseDatabase } from "./shared-records.js";
 import { started } from "./started.js";
 
 /** The data plane: the app registry with its document stores, and the per-app secrets API. */
@@ -16,13 +16,13 @@ export class DataComponent implements Component {
   readonly name = "apps";
   #apps: Apps | undefined;
   /** With --database-url: the node's one pool, shared with the records of the security component. */
-  #database: DatabaseLease | undefined;
   #routes: RouteMount[] = [];
 
   constructor(
     private readonly config: ServerConfig,
     private readonly logger: Logger,
     private readonly security: SecurityComponent,
+    private readonly database: DatabaseComponent,
   ) {}
 
   get apps(): Apps {
@@ -36,16 +36,11 @@ export class DataComponent implements Component {
   async start(): Promise<void> {
     // PostgreSQL when --database-url is set (a bad URL, an unreachable server or a newer schema
     // fail the start with DatabaseStartupError); else LMDB under --database-dir, as ever.
-    const url = this.config.databaseUrl;
-    this.#database = url === undefined ? undefined : await leaseDatabase(this.config, url, this.logger);
     const apps = await Apps.open({
       dir: join(this.config.databaseDir, "apps"),
-      databaseUrl: url,
-      database: this.#database?.database,
+      databaseUrl: this.config.databaseUrl,
+      database: this.database.database,
       logger: this.logger.child({ component: "apps" }),
-    }).catch(async (err: unknown) => {
-      await this.#database?.release();
-      throw err;
     });
     this.#apps = apps;
     this.#routes = [
@@ -63,6 +58,5 @@ export class DataComponent implements Component {
 
   async stop(): Promise<void> {
     await this.#apps?.close();
-    await this.#database?.release();
   }
 }

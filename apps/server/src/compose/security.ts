@@ -12,11 +12,13 @@ import {
 } from "@amp/auth";
 import { authRoutes, loginRoutes } from "@amp/auth/http";
 import type { RedisAuthState } from "@amp/auth/redis";
+import type { PostgresDatabase } from "@amp/records/postgres";
 import { type Envelope, Secrets } from "@amp/secrets";
 import type { MiddlewareHandler } from "hono";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
 import type { Component, ComponentContext, RouteMount } from "../lifecycle/component.js";
+import type { DatabaseComponent } from "./database.js";
 import { keyProvider } from "./key-provider.js";
 import { openSharedRecords } from "./shared-records.js";
 import { started } from "./started.js";
@@ -41,6 +43,7 @@ export class SecurityComponent implements Component {
   constructor(
     private readonly config: ServerConfig,
     private readonly logger: Logger,
+    private readonly database: DatabaseComponent,
   ) {}
 
   get secrets(): Secrets {
@@ -60,7 +63,7 @@ export class SecurityComponent implements Component {
   }
 
   async start(context: ComponentContext): Promise<void> {
-    this.#open = await openSecurity(this.config, this.logger, context.baseURL);
+    this.#open = await openSecurity(this.config, this.logger, context.baseURL, this.database.database);
   }
 
   async stop(): Promise<void> {
@@ -68,7 +71,12 @@ export class SecurityComponent implements Component {
   }
 }
 
-async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: string) {
+async function openSecurity(
+  config: ServerConfig,
+  logger: Logger,
+  publicUrl: string,
+  database: PostgresDatabase | undefined,
+) {
   // With --redis-url the short-lived login state is shared, so a login may start and end on two
   // nodes. Connected first: an unreachable Redis fails the start before anything is opened.
   const shared = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
@@ -76,9 +84,7 @@ async function openSecurity(config: ServerConfig, logger: Logger, publicUrl: str
   const revocationFeed = config.redisUrl ? await connectRevocations(config.redisUrl) : undefined;
   // With --database-url the secrets (signing keys among them) are shared by every node; the
   // key-encryption keys must then be the same on every node, which checkKeys verifies.
-  const records = config.databaseUrl
-    ? await openSharedRecords(config.databaseUrl, logger, config)
-    : undefined;
+  const records = database ? await openSharedRecords(database, logger) : undefined;
   const secrets = new Secrets({
     databaseDir: config.databaseDir,
     logger: logger.child({ component: "secrets" }),

@@ -5,7 +5,7 @@ import { createOperatorToken } from "@amp/auth";
 import type { Envelope } from "@amp/secrets";
 import { type Logger, pino } from "pino";
 import { composeAmp } from "../../src/compose/compose.js";
-import { openSharedRecords } from "../../src/compose/shared-records.js";
+import { openSharedRecordsAt } from "../../src/compose/shared-records.js";
 import { type AmpServer, createServer, type ServerConfigInput, serverConfig } from "../../src/index.js";
 
 /** The whole amp composition (every package, real stores) in this process, on ephemeral ports. */
@@ -45,7 +45,7 @@ export async function startComposed(
     dataDir: config.databaseDir,
     url: (path) => `http://127.0.0.1:${port}${path}`,
     async token(user) {
-      const records = config.databaseUrl ? await openSharedRecords(config.databaseUrl, logger) : undefined;
+      const records = config.databaseUrl ? await openSharedRecordsAt(config.databaseUrl, logger) : undefined;
       try {
         return await createOperatorToken({
           databaseDir: config.databaseDir,
