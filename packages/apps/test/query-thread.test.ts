@@ -118,7 +118,19 @@ describe("queries on the query thread give the inline executor's results (real L
           }
         },
       ),
-      { numRuns: 40 },
+      // The example guarantees a query that returns documents, whatever the seed.
+      {
+        numRuns: 40,
+        examples: [
+          [
+            [
+              { _rmx_type: "t", a: 1 },
+              { _rmx_type: "t", a: 2, c: { d: "x" } },
+            ],
+            [{ filter: { op: ">=", path: ["a"], value: 0 } }],
+          ],
+        ],
+      },
     );
     expect(offloaded).toBeGreaterThan(0);
     expect(thread.runs).toBeGreaterThan(10);
