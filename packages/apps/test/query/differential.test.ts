@@ -233,7 +233,7 @@ describe("differential: the planner returns what a scan returns", () => {
       }),
       { numRuns: 1500 },
     );
-    expect(indexed).toBeGreaterThan(300); // the index path really ran
+    expect(indexed).toBeGreaterThan(200); // the index path really ran (about 355 of 1500, sd 17)
   });
 
   it("on any Mix values: int64 with f64, refs, cases, long and odd strings", () => {
