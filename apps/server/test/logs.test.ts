@@ -1,7 +1,8 @@
 import { Writable } from "node:stream";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../src/index.js";
-import { LogRing } from "../src/logging/recent-lines.js";
+import { LOG_LEVELS, type LogLevelName, LogRing } from "../src/logging/recent-lines.js";
 import { type ComposedAmp, startComposed } from "./helpers/composed.js";
 import { errorCode } from "./helpers/json.js";
 
@@ -73,5 +74,29 @@ describe("LogRing", () => {
     ring.push(`{"ll":"${"é".repeat(20)}"}`);
     expect(ring.recent({ limit: 1 })[0]?.line).toBe('{"ll":"éééé'); // 15 bytes: a fifth "é" would be split
     expect(ring.push("unchanged\n")).toBe("unchanged\n");
+  });
+
+  it("answers what a list of every line would: the last `capacity`, filtered by level, the last `limit` of them", () => {
+    const levelName = fc.constantFrom(...(Object.keys(LOG_LEVELS) as LogLevelName[]));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(levelName, { maxLength: 30 }),
+        fc.option(levelName, { nil: undefined }),
+        fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
+        (capacity, written, level, limit) => {
+          const ring = new LogRing(capacity);
+          for (const name of written) ring.push(`{"level":${LOG_LEVELS[name]}}`);
+          const kept = written.map((name, i) => ({ seq: i + 1, level: name })).slice(-capacity);
+          const matching = kept.filter((l) => LOG_LEVELS[l.level] >= LOG_LEVELS[level ?? "trace"]);
+          const expected = matching.slice(Math.max(0, matching.length - (limit ?? capacity)));
+          const answer = ring.recent({
+            ...(level ? { level } : {}),
+            ...(limit === undefined ? {} : { limit }),
+          });
+          expect(answer.map((l) => ({ seq: l.seq, level: l.level }))).toEqual(expected);
+        },
+      ),
+    );
   });
 });

@@ -20,6 +20,7 @@ export interface LogLine {
  * secrets, URL query values) is already done.
  */
 export class LogRing {
+  /** Line `seq` sits at `(seq - 1) % capacity`: a fixed ring, so a write never moves the others. */
   readonly #lines: LogLine[] = [];
   readonly #listeners = new Set<(line: LogLine) => void>();
   #seq = 0;
@@ -41,8 +42,7 @@ export class LogRing {
       line: long ? cutUtf8(text, this.maxLineBytes) : text,
       truncated: long,
     };
-    this.#lines.push(line);
-    if (this.#lines.length > this.capacity) this.#lines.shift();
+    this.#lines[(line.seq - 1) % this.capacity] = line;
     for (const listener of this.#listeners) listener(line);
     return written;
   }
@@ -50,8 +50,14 @@ export class LogRing {
   /** The last `limit` lines at `level` or above, oldest first. */
   recent(options: { level?: LogLevelName; limit?: number } = {}): LogLine[] {
     const floor = LOG_LEVELS[options.level ?? "trace"];
-    const matching = this.#lines.filter((l) => LOG_LEVELS[l.level] >= floor);
-    return matching.slice(Math.max(0, matching.length - (options.limit ?? this.capacity)));
+    const limit = options.limit ?? this.capacity;
+    const oldest = Math.max(1, this.#seq - this.capacity + 1);
+    const newestFirst: LogLine[] = [];
+    for (let seq = this.#seq; seq >= oldest && newestFirst.length < limit; seq--) {
+      const line = this.#lines[(seq - 1) % this.capacity] as LogLine;
+      if (LOG_LEVELS[line.level] >= floor) newestFirst.push(line);
+    }
+    return newestFirst.reverse();
   }
 
   /** Calls `listener` with each new line; returns its removal. */
