@@ -31,12 +31,23 @@ describe("--redis-url and --node-id", () => {
     });
   });
 
+  it("read a rediss:// (TLS) URL, with credentials and a database, as given", () => {
+    const withDatabase = { RMX_DATABASE_URL: "postgres://db.internal/amp" };
+    const tls = "rediss://default:s%40cret@cache.internal:6380/1";
+    expect(loadConfig(["--redis-url", tls], withDatabase)).toMatchObject({ config: { redisUrl: tls } });
+    expect(loadConfig([], { ...withDatabase, RMX_REDIS_URL: "rediss://10.0.0.5" })).toMatchObject({
+      config: { redisUrl: "rediss://10.0.0.5" },
+    });
+  });
+
   const bad: [string, string][] = [
     ["not a URL", "cache.internal:6379"],
     ["another scheme", "http://user:pw-in-url@cache.internal"],
-    ["TLS, not supported yet", "rediss://user:pw-in-url@cache.internal"],
+    ["another scheme that looks like TLS", "redis+tls://user:pw-in-url@cache.internal"],
     ["a database that is not a number", "redis://user:pw-in-url@cache.internal/zero"],
     ["a query", "redis://user:pw-in-url@cache.internal?tls=1"],
+    ["TLS with a query", "rediss://user:pw-in-url@cache.internal?tls=false"],
+    ["TLS without a host", "rediss://user:pw-in-url@/0"],
   ];
   it.each(bad)("refuses %s, naming the setting and never echoing the URL", (_what, url) => {
     for (const [argv, env, name] of [
@@ -130,7 +141,7 @@ describe("--redis-url and --node-id", () => {
   });
 
   it("the bin exits 2 on a bad URL without printing the password, and lists both in --help", async () => {
-    const refused = await runBin([], { RMX_REDIS_URL: "rediss://admin:pw-in-url@cache.internal:6379" });
+    const refused = await runBin([], { RMX_REDIS_URL: "rediss://admin:pw-in-url@cache.internal:6379/x" });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("RMX_REDIS_URL");
     expect(refused.stdout + refused.stderr).not.toContain("pw-in-url");

@@ -1,3 +1,5 @@
+import { isIP } from "node:net";
+import type { ConnectionOptions } from "node:tls";
 import { HttpError } from "@amp/http-edge";
 import { Redis } from "ioredis";
 import { checkStoreKey, checkTtl, isStoreKey, type SingleUseStore } from "./login/single-use-store.js";
@@ -70,6 +72,19 @@ export class RedisRateLimitCounter implements RateLimitCounter {
   }
 }
 
+/**
+ * The TLS options of a `rediss://` URL (undefined for `redis://`). The server's certificate is
+ * verified, against Node's CA store plus the PEM file NODE_EXTRA_CA_CERTS names, for the URL's
+ * host; that host is also sent as SNI, by which managed services route (not an IP address: RFC
+ * 6066 forbids one there, and Node warns). The broker's `redisOptions` makes the same two lines:
+ * it does not load this module, which loads ioredis.
+ */
+export function redisTlsOptions(url: URL): ConnectionOptions | undefined {
+  if (url.protocol !== "rediss:") return undefined;
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  return isIP(host) ? {} : { servername: host };
+}
+
 /** `redis://[user:password@]host[:port][/db]`, with the password replaced: safe to log or show. */
 export function redactRedisUrl(url: string): string {
   try {
@@ -105,9 +120,14 @@ async function unavailableOnFailure<T>(command: Promise<T>): Promise<T> {
  * engine of the server (auth state, revocations, the track cluster).
  */
 export async function connectRedis(url: string, options: { connectTimeoutMs?: number } = {}): Promise<Redis> {
+  const parsed = new URL(url);
+  const tls = redisTlsOptions(parsed);
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
   const redis = new Redis(url, {
+    // Without it ioredis reads rediss:// as `tls: true`: verified, but no SNI.
+    ...(tls ? { tls } : {}),
     lazyConnect: true,
-    connectTimeout: options.connectTimeoutMs ?? 5_000,
+    connectTimeout: connectTimeoutMs,
     maxRetriesPerRequest: 2,
     // Not on PING: a wrong password or an unreachable server must fail start-up, not retry forever.
     retryStrategy: (times) => Math.min(times * 200, 2_000),
@@ -122,8 +142,9 @@ export async function connectRedis(url: string, options: { connectTimeoutMs?: nu
     await redis.ping();
   } catch (error) {
     redis.disconnect();
-    const why = (lastError ?? (error instanceof Error ? error : new Error(String(error)))).message;
-    throw new RedisUnavailableError(`Redis at ${redactRedisUrl(url)} is unavailable: ${why}`);
+    const why = lastError ?? (error instanceof Error ? error : new Error(String(error)));
+    const hint = tls ? tlsHint(why, parsed.hostname, connectTimeoutMs) : "";
+    throw new RedisUnavailableError(`Redis at ${redactRedisUrl(url)} is unavailable: ${why.message}${hint}`);
   }
   return redis;
 }
@@ -159,4 +180,17 @@ export class RedisAuthState {
   async close(): Promise<void> {
     await this.#redis.quit().catch(() => this.#redis.disconnect());
   }
+}
+
+/**
+ * What an operator can do about a failed TLS connection: trust the server's CA (a certificate
+ * Node refused), or check the port speaks TLS (a plain Redis never answers the TLS hello).
+ */
+function tlsHint(error: Error, host: string, connectTimeoutMs: number): string {
+  const code = (error as NodeJS.ErrnoException).code ?? "";
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code))
+    return ` (TLS: the server's certificate was not accepted for ${host}; give Node its CA in NODE_EXTRA_CA_CERTS)`;
+  if (code === "ETIMEDOUT")
+    return ` (TLS: no handshake within ${connectTimeoutMs} ms; is that port plain redis:// rather than rediss://?)`;
+  return "";
 }

@@ -1,5 +1,6 @@
 import type { EventEmitter } from "node:events";
 import { createRequire } from "node:module";
+import { isIP } from "node:net";
 
 const require = createRequire(import.meta.url);
 
@@ -9,18 +10,27 @@ export interface ClusterBackends {
   persistence: unknown;
 }
 
-/** `redis://[user:password@]host:port[/db]` → ioredis options (both libraries take those). */
+/**
+ * `redis[s]://[user:password@]host:port[/db]` → ioredis options (both libraries take those).
+ * `rediss://` adds TLS: the server's certificate is verified (Node's CA store plus
+ * NODE_EXTRA_CA_CERTS) for the URL's host, sent as SNI unless it is an IP address (RFC 6066). The
+ * same two lines as @amp/auth's `redisTlsOptions`, which would load ioredis with the broker.
+ */
 export function redisOptions(url: string): Record<string, unknown> {
   const parsed = new URL(url);
-  if (parsed.protocol !== "redis:") throw new Error(`cluster URL must be redis://…, got ${parsed.protocol}`);
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:")
+    throw new Error(`cluster URL must be redis://… or rediss://…, got ${parsed.protocol}`);
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
   if (!Number.isInteger(db) || db < 0) throw new Error(`cluster URL has a bad database number`);
+  // An IPv6 address keeps its brackets in a URL, not in a socket's host.
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
   return {
-    host: parsed.hostname,
+    host,
     port: parsed.port ? Number(parsed.port) : 6379,
     username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
     password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
     db,
+    ...(parsed.protocol === "rediss:" ? { tls: isIP(host) ? {} : { servername: host } } : {}),
   };
 }
 

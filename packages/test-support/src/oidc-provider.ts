@@ -1,12 +1,11 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import Provider from "oidc-provider";
+import { makeLoopbackCertificate } from "./loopback-certificate.js";
 
 /**
  * A real `oidc-provider` on a free loopback port, with its dev login and consent forms: over TLS
@@ -27,8 +26,6 @@ export interface TestOidcProvider {
   close(): Promise<void>;
 }
 
-const run = promisify(execFile);
-
 /**
  * Starts the provider, by default over TLS (amp's login plugins call providers over https only),
  * with a certificate for localhost and 127.0.0.1 made here with the `openssl` CLI.
@@ -40,19 +37,14 @@ export async function startOidcProvider(
   const dir = mkdtempSync(join(tmpdir(), "amp-oidc-"));
   let ca: Buffer | undefined;
   let caFile: string | undefined;
+  let key: Buffer | undefined;
   if (options.tls !== false) {
-    const keyFile = join(dir, "key.pem");
-    caFile = join(dir, "cert.pem");
-    await run("openssl", [
-      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-      ...["-keyout", keyFile, "-out", caFile, "-days", "1", "-subj", "/CN=localhost"],
-      ...["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-    ]);
+    const certificate = await makeLoopbackCertificate(dir);
+    caFile = certificate.certFile;
     ca = readFileSync(caFile);
+    key = readFileSync(certificate.keyFile);
   }
-  const server = ca
-    ? https.createServer({ key: readFileSync(join(dir, "key.pem")), cert: ca })
-    : http.createServer();
+  const server = ca ? https.createServer({ key, cert: ca }) : http.createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const issuer = ca ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;

@@ -1,12 +1,18 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { freePort } from "./loopback.js";
+import { makeLoopbackCertificate } from "./loopback-certificate.js";
 import { tempDir } from "./temp-dir.js";
 
 /** A `redis-server` this test started: on loopback, a free port and a temp dir, nothing persisted. */
 export interface TestRedis {
-  /** `redis://127.0.0.1:<port>` (with `:<password>@` when one was asked for). */
+  /**
+   * `redis://127.0.0.1:<port>`, or with `tls` `rediss://localhost:<port>` (a host name, so the
+   * client checks the certificate's name and sends it as SNI); `:<password>@` when one was asked for.
+   */
   readonly url: string;
   readonly port: number;
+  /** With `tls`: the server's self-signed certificate (PEM), which a client must trust. */
+  readonly caFile: string | undefined;
   /** Kills the server (SIGKILL: as a crash would), keeping its port for `start`. */
   kill(): Promise<void>;
   /** Starts the killed server again on the same port (empty: nothing is persisted). */
@@ -18,24 +24,25 @@ export interface TestRedis {
 /**
  * Starts Debian's `redis-server` (`.ci/run` installs it) and waits for "Ready to accept
  * connections". `password` sets `requirepass`, for tests of a Redis that refuses a client.
+ * `tls` serves TLS only (no plain port), with a certificate for localhost and 127.0.0.1 made in
+ * its folder; clients are not asked for certificates.
  */
 export async function startRedis(
-  options: { password?: string; timeoutMs?: number } = {},
+  options: { password?: string; tls?: boolean; timeoutMs?: number } = {},
 ): Promise<TestRedis> {
   const port = await freePort();
   const dir = tempDir("amp-redis-");
-  const args = [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--dir",
-    dir.path,
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-  ];
+  const certificate = options.tls ? await makeLoopbackCertificate(dir.path) : undefined;
+  const listen = certificate
+    ? [
+        ...["--port", "0", "--tls-port", String(port)],
+        ...["--tls-cert-file", certificate.certFile, "--tls-key-file", certificate.keyFile],
+        ...["--tls-ca-cert-file", certificate.certFile, "--tls-auth-clients", "no"],
+        // localhost may resolve to ::1 first; "-" skips an address this machine lacks.
+        ...["--bind", "127.0.0.1", "-::1"],
+      ]
+    : ["--port", String(port), "--bind", "127.0.0.1"];
+  const args = [...listen, "--dir", dir.path, "--save", "", "--appendonly", "no"];
   if (options.password) args.push("--requirepass", options.password);
   let child = await spawnRedis(args, options.timeoutMs ?? 15_000);
   const end = (signal: NodeJS.Signals) =>
@@ -47,8 +54,9 @@ export async function startRedis(
       : Promise.resolve();
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : "";
   return {
-    url: `redis://${auth}127.0.0.1:${port}`,
+    url: certificate ? `rediss://${auth}localhost:${port}` : `redis://${auth}127.0.0.1:${port}`,
     port,
+    caFile: certificate?.certFile,
     kill: () => end("SIGKILL"),
     async start() {
       child = await spawnRedis(args, options.timeoutMs ?? 15_000);

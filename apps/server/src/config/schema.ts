@@ -266,12 +266,10 @@ function secretUrl(problem: (url: URL | undefined) => string | undefined) {
   });
 }
 
-/** `redis://[user:password@]host[:port][/db]`. */
+/** `redis://[user:password@]host[:port][/db]`, or `rediss://…` for TLS. */
 const redisUrl = secretUrl((url) => {
-  const shape = "expected a URL such as redis://[user:password@]host[:port][/db]";
-  if (!url) return shape;
-  if (url.protocol === "rediss:") return "rediss:// (TLS) is not supported yet; expected redis://…";
-  if (url.protocol !== "redis:") return shape;
+  const shape = "expected a URL such as redis://[user:password@]host[:port][/db] (rediss://… for TLS)";
+  if (!url || (url.protocol !== "redis:" && url.protocol !== "rediss:")) return shape;
   if (!url.hostname) return "expected a host: redis://host[:port]";
   if (url.search || url.hash)
     return "expected no query or fragment: redis://[user:password@]host[:port][/db]";

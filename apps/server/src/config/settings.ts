@@ -149,7 +149,7 @@ export const SETTINGS: { readonly [K in keyof ServerConfigInput]-?: SettingSourc
     env: "RMX_REDIS_URL",
     value: "url",
     secret: true,
-    help: "redis://[user:password@]host[:port][/db] shared by several amp nodes: broker state and messages, pending logins, passkey challenges, login codes, rate limits; requires --database-url (default none: all in this process)",
+    help: "redis://[user:password@]host[:port][/db] (rediss://… for TLS; trusts Node's CAs and NODE_EXTRA_CA_CERTS) shared by several amp nodes: broker state and messages, pending logins, passkey challenges, login codes, rate limits; requires --database-url (default none: all in this process)",
   },
   nodeId: {
     flag: "node-id",
