@@ -1,9 +1,9 @@
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { freePort, RoleTable, TestTokens } from "@amp/test-support";
+import { freePort, RoleTable, startRedis, TestTokens } from "@amp/test-support";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Broker } from "../src/index.js";
+import { type Broker, redisOptions } from "../src/index.js";
 import { eventually, sleep, startBroker, startProcess, stopProcess } from "./helpers.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/broker-process.ts", import.meta.url));
@@ -16,10 +16,15 @@ let portA: number;
 let brokerB: Broker;
 const clients: MqttClient[] = [];
 
-async function startNode(): Promise<{ child: ChildProcess; port: number }> {
+/** A broker process on `cluster` (or another Redis URL, with `env` such as NODE_EXTRA_CA_CERTS). */
+async function startNode(
+  url = cluster,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; port: number }> {
   const child = await startProcess("node", ["--import", "tsx", fixture], /port=(\d+)/, 20_000, {
-    AMP_CLUSTER: cluster,
+    AMP_CLUSTER: url,
     AMP_JWK: JSON.stringify(await tokens.publicJwk()),
+    ...env,
   });
   return { child, port: Number(child.ready[1]) };
 }
@@ -105,5 +110,44 @@ describe("Redis cluster", () => {
     resumed.on("message", (_t, p) => got.add(Number(p.toString())));
     await eventually(() => got.size === total, 15_000).catch(() => {});
     expect(acked.filter((i) => !got.has(i))).toEqual([]);
+  });
+});
+
+describe("Redis cluster over TLS (rediss://)", () => {
+  it("reads a rediss:// URL as TLS verified for its host, which is sent as SNI unless it is an IP address", () => {
+    expect(redisOptions("rediss://user:p%40ss@cache.internal:6380/2")).toEqual({
+      host: "cache.internal",
+      port: 6380,
+      username: "user",
+      password: "p@ss",
+      db: 2,
+      tls: { servername: "cache.internal" },
+    });
+    expect(redisOptions("rediss://10.0.0.5")).toMatchObject({ host: "10.0.0.5", port: 6379, tls: {} });
+    expect(redisOptions("rediss://[::1]:6380")).toMatchObject({ host: "::1", tls: {} });
+    expect(redisOptions("redis://cache.internal")).not.toHaveProperty("tls");
+    expect(() => redisOptions("http://cache.internal")).toThrow(/redis:\/\/… or rediss:\/\/…, got http:/);
+  });
+
+  it("routes a message between two brokers on a TLS-only Redis whose CA they trust (NODE_EXTRA_CA_CERTS)", async () => {
+    const redis = await startRedis({ tls: true });
+    const nodes: ChildProcess[] = [];
+    try {
+      const trust = { NODE_EXTRA_CA_CERTS: redis.caFile! };
+      const [one, two] = [await startNode(redis.url, trust), await startNode(redis.url, trust)];
+      nodes.push(one.child, two.child);
+      const sub = await root(one.port);
+      const got: string[] = [];
+      sub.on("message", (_t, p) => got.push(p.toString()));
+      await sub.subscribeAsync("cluster/tls", { qos: 1 });
+      const pub = await root(two.port);
+      await eventually(async () => {
+        await pub.publishAsync("cluster/tls", "over-tls", { qos: 1 });
+        return got.includes("over-tls");
+      }, 10_000);
+    } finally {
+      for (const node of nodes) await stopProcess(node, "SIGKILL");
+      await redis.stop();
+    }
   });
 });
