@@ -3,15 +3,24 @@
  * ports, the Groovebox and Remix's public runtime from ../shared/remix-public). Screenshots of
  * each view at phone and desktop width land in test-artifacts/ (git-ignored).
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { addVirtualAuthenticator, type Page, remixArtifactsFor, tempDir } from "@amp/test-support";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildRemix } from "../../../packages/apps/test/remix-archives.js";
+import { importRemix } from "../../server/test/helpers/cluster.js";
 import type { ServerProcess } from "../../server/test/helpers/server-process.js";
 import { type ConsoleHarness, startConsoleHarness } from "./harness.js";
 
 const artifacts = remixArtifactsFor("the amp console in Chromium");
+
+/** A PNG's width from its IHDR chunk (the first one, right after the signature). */
+function pngWidth(bytes: Buffer): number {
+  expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  expect(bytes.subarray(12, 16).toString("latin1")).toBe("IHDR");
+  return bytes.readUInt32BE(16);
+}
 
 describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp", () => {
   let h: ConsoleHarness;
@@ -262,6 +271,66 @@ describe.skipIf(!artifacts?.runtime)("the amp console, in Chromium against amp",
     await image.waitFor();
     await expect.poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(1);
     await shoot(root, "console-app-files");
+  });
+
+  it("an imported app's resource shows by its name, marked public; Preview decodes it, Download saves it by name", async () => {
+    const auth = { authorization: `Bearer ${await mint("root")}` };
+    const resources = (await (
+      await fetch(`${origin}/tim-wasm/resources`, { headers: auth })
+    ).json()) as Record<string, { identifier: string }>;
+    const identifier = resources["download_app_store.png"]?.identifier as string;
+    expect(identifier).toMatch(/^[0-9a-f]{64}\.png$/);
+    const served = await fetch(`${origin}/tim-wasm/files/${identifier}`, { headers: auth });
+    expect(served.status).toBe(200);
+    const stored = Buffer.from(await served.arrayBuffer());
+    const width = pngWidth(stored);
+
+    await root.goto(`${origin}/_/apps/tim-wasm`);
+    const files = root.getByRole("table", { name: "Files" });
+    const row = files.locator("tbody tr", { hasText: "download_app_store.png" });
+    await row.waitFor();
+    expect(await row.locator(".badge").textContent()).toBe("public resource");
+    expect(await row.locator(".stored-name").textContent()).toBe(identifier);
+    // A file the test uploaded is neither a resource nor public.
+    expect(await files.locator("tbody tr", { hasText: "pixel.png" }).locator(".badge").count()).toBe(0);
+
+    await row.getByRole("button", { name: "Preview" }).click();
+    const image = root.getByRole("img", { name: "Preview of download_app_store.png" });
+    await image.waitFor();
+    await expect.poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(width);
+    const [saved] = await Promise.all([
+      root.waitForEvent("download"),
+      row.getByRole("button", { name: "Download" }).click(),
+    ]);
+    expect(saved.suggestedFilename()).toBe("download_app_store.png");
+    expect(readFileSync(await saved.path())).toEqual(stored);
+    await shoot(root, "console-app-resources");
+  });
+
+  it("bad input: a resources.json that is not a map of names shows as a message, and the files are still listed", async () => {
+    const token = await mint("root");
+    const archive = join(files.path, "badres.remix");
+    // The import stores the entry's file as public (it reads any list of {identifier}), but it names nothing.
+    const list = [{ public: true, identifier: "deadbeef.png", bundled: false }];
+    writeFileSync(
+      archive,
+      buildRemix("badres", { "apps/badres/resources.json": new TextEncoder().encode(JSON.stringify(list)) }),
+    );
+    await importRemix(amp, token, archive);
+    const answered = await fetch(`${origin}/badres/resources`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await answered.json()).toEqual(list);
+
+    await root.goto(`${origin}/_/apps/badres`);
+    const row = root.getByRole("table", { name: "Files" }).locator("tbody tr", { hasText: "deadbeef.png" });
+    await row.waitFor();
+    await expect
+      .poll(() => root.getByRole("alert").allTextContents())
+      .toContain("resources.json: not a map of names to resources; files are listed by their stored names");
+    expect(await row.locator(".badge").textContent()).toBe("public");
+    await row.getByRole("button", { name: "Preview" }).click();
+    await root.getByRole("img", { name: "Preview of deadbeef.png" }).waitFor();
   });
 
   it("a session of the public runtime in another page shows in Sessions; ending it there ends it for the client", async () => {
