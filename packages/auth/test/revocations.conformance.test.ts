@@ -17,9 +17,11 @@ interface Engine {
 }
 
 const redis = twoRedisNodes();
-const opened: Array<{ env: RootDatabase; feed: RevocationFeed }> = [];
+const opened: Array<{ env: RootDatabase; feed: RevocationFeed; list: RevocationList }> = [];
 
 afterAll(async () => {
+  // Lists stop reloading first: a reload reading an environment while it closes throws in lmdb's timer.
+  for (const { list } of opened) list.close();
   for (const { env, feed } of opened) {
     await feed.close();
     await env.close();
@@ -46,11 +48,11 @@ const engines: Engine[] = [
 /** A node: its own LMDB revocation list, sharing through `feed`. */
 async function node(feed: RevocationFeed): Promise<RevocationList> {
   const env = open({ path: tempDir(), maxDbs: 2 });
-  opened.push({ env, feed });
   const list = await RevocationList.open(
     new LmdbRecordStore(env.openDB<StoredRevocation, string>({ name: "revoked" })),
     Date.now,
   );
+  opened.push({ env, feed, list });
   await list.share(feed);
   return list;
 }

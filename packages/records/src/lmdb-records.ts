@@ -16,11 +16,23 @@ import { Watchers } from "./watchers.js";
  */
 export class LmdbRecordStore<V> implements RecordStore<V> {
   readonly #watchers = new Watchers();
+  #closing = false;
 
   constructor(private readonly db: Database<V, string>) {}
 
+  /**
+   * Ends reads and watch calls before the environment closes. lmdb lets a read in while its close
+   * waits for pending writes, then throws from a timer of its own (an uncaught exception): a
+   * watcher reloading after the last write landed was such a read.
+   */
+  markClosing(): void {
+    this.#closing = true;
+    this.#watchers.clear();
+  }
+
   async get(key: string): Promise<V | undefined> {
     checkKey(key);
+    this.#checkOpen();
     return this.db.get(key);
   }
 
@@ -39,6 +51,7 @@ export class LmdbRecordStore<V> implements RecordStore<V> {
   }
 
   async range(prefix = ""): Promise<RecordEntry<V>[]> {
+    this.#checkOpen();
     const out: RecordEntry<V>[] = [];
     for (const { key, value } of this.db.getRange(prefix ? { start: prefix } : {})) {
       if (!key.startsWith(prefix)) break;
@@ -52,6 +65,7 @@ export class LmdbRecordStore<V> implements RecordStore<V> {
     decide: (current: ReadonlyMap<string, V>) => UpdateDecision<V, R>,
   ): Promise<R> {
     for (const key of keys) checkKey(key);
+    this.#checkOpen();
     const written: string[] = [];
     const result = this.db.transactionSync(() => {
       const current = new Map<string, V>();
@@ -79,6 +93,10 @@ export class LmdbRecordStore<V> implements RecordStore<V> {
   watch(listener: (key: string | undefined) => void): () => void {
     return this.#watchers.add(listener);
   }
+
+  #checkOpen(): void {
+    if (this.#closing) throw new Error("Can not read from a closed database");
+  }
 }
 
 /** Record namespaces as named databases of one LMDB environment in `path`. */
@@ -104,6 +122,7 @@ export class LmdbRecords implements Records {
   }
 
   async close(): Promise<void> {
+    for (const store of this.#stores.values()) store.markClosing();
     await this.#env.close();
   }
 }
