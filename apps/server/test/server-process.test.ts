@@ -249,6 +249,28 @@ describe("the admin port", () => {
   });
 });
 
+describe("a start that fails", () => {
+  it("exits 1 with one fatal line naming the component and the cause once, the cause as err, no password", async () => {
+    const amp = new ServerProcess(["--database-url", "postgres://amp:pw-never-shown@127.0.0.1:1/amp"]);
+    try {
+      expect((await amp.exited).code).toBe(1);
+      const fatal = amp.logs.filter((l) => l.severity === "CRITICAL");
+      expect(fatal).toHaveLength(1);
+      const cause = "cannot reach PostgreSQL at postgres://amp:***@127.0.0.1:1/amp (--database-url)";
+      expect(fatal[0]!.message).toMatch(
+        new RegExp(`^component database failed to start: ${escapeRegExp(cause)}`),
+      );
+      expect(fatal[0]!.message.split(cause)).toHaveLength(2);
+      expect(fatal[0]!.err).toMatchObject({ type: "DatabaseStartupError", code: "database_unreachable" });
+      expect(amp.stdout + amp.stderr).not.toContain("pw-never-shown");
+    } finally {
+      await amp.dispose();
+    }
+  });
+});
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 async function waitFor<T>(probe: () => T | undefined, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

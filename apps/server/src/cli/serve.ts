@@ -84,7 +84,9 @@ export async function serve(io: ServeIO): Promise<AmpServer | undefined> {
     const addresses = await server.start();
     if (io.tty) io.stderr(banner(config, addresses));
   } catch (error) {
-    logger.fatal({ err: error }, (error as Error).message);
+    // The message already ends with the cause's; logged as `err`, pino would repeat it.
+    const { cause } = error as Error;
+    logger.fatal({ err: cause instanceof Error ? cause : error }, (error as Error).message);
     io.exit(EXIT_FAILED);
   }
   return server;
