@@ -5,10 +5,15 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { addVirtualAuthenticator, type Page, remixArtifactsFor, tempDir } from "@amp/test-support";
+import {
+  addVirtualAuthenticator,
+  buildRemix,
+  type Page,
+  remixArtifactsFor,
+  tempDir,
+} from "@amp/test-support";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildRemix } from "../../../packages/apps/test/remix-archives.js";
 import { importRemix } from "../../server/test/helpers/cluster.js";
 import type { ServerProcess } from "../../server/test/helpers/server-process.js";
 import { type ConsoleHarness, startConsoleHarness } from "./harness.js";

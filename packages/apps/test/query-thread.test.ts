@@ -124,8 +124,8 @@ describe("queries on the query thread give the inline executor's results (real L
         examples: [
           [
             [
-              { _rmx_type: "t", a: 1 },
-              { _rmx_type: "t", a: 2, c: { d: "x" } },
+              { _rmx_type: "note", a: 1 },
+              { _rmx_type: "task", a: 2, c: { d: "a" } },
             ],
             [{ filter: { op: ">=", path: ["a"], value: 0 } }],
           ],

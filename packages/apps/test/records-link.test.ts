@@ -1,10 +1,10 @@
 import { decodeMsgpack, encodeMsgpack, ref } from "@amp/codec";
+import { buildRemix } from "@amp/test-support";
 import { beforeAll, describe, expect, it } from "vitest";
 import { importRemix } from "../src/index.js";
 import { ENGINES, useEngine } from "./engines.js";
 import { root } from "./helpers.js";
 import { serveApps, type TestServer } from "./http-helpers.js";
-import { buildRemix } from "./remix-archives.js";
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;

@@ -1,12 +1,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeRmx } from "@amp/codec";
-import { remixArtifactsFor } from "@amp/test-support";
+import { buildRemix, remixArtifactsFor } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { customSection, FFI_REPORT_META, type FfiReport, importRemix, type KnownFfis } from "../src/index.js";
 import { root } from "./helpers.js";
 import { startTestServer, type TestServer } from "./http-helpers.js";
-import { buildRemix } from "./remix-archives.js";
 
 async function* once(bytes: Uint8Array) {
   yield bytes;

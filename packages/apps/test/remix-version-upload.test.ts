@@ -1,3 +1,4 @@
+import { buildRemix } from "@amp/test-support";
 import { strToU8, unzipSync, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -9,7 +10,6 @@ import {
 } from "../src/index.js";
 import { root } from "./helpers.js";
 import { startTestServer, type TestServer } from "./http-helpers.js";
-import { buildRemix } from "./remix-archives.js";
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;

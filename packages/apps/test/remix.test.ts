@@ -1,14 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { mixEqual } from "@amp/codec";
-import { remixArtifactsFor } from "@amp/test-support";
+import { buildRemix, remixArtifactsFor } from "@amp/test-support";
 import { strToU8, unzipSync, zipSync } from "fflate";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Apps, type ArchiveProgress, exportRemix, importRemix } from "../src/index.js";
 import { ENGINES, useEngine } from "./engines.js";
 import { drain, root, user } from "./helpers.js";
 import { serveApps, type TestServer } from "./http-helpers.js";
-import { buildRemix } from "./remix-archives.js";
 
 const EXECUTABLE_QUERY = '_rmx_type == "executable_cross" && variant == "WASM" | { dataRef }';
 

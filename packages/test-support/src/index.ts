@@ -9,6 +9,7 @@ export { freePort, type LoopbackServer, startLoopbackServer } from "./loopback.j
 export { startPostgres, type TestPostgres } from "./postgres-server.js";
 export { rawExchange, rawJsonBody } from "./raw-http.js";
 export { startRedis, type TestRedis } from "./redis-server.js";
+export { buildRemix } from "./remix-archive.js";
 export {
   findRemixArtifacts,
   type RemixArtifacts,
