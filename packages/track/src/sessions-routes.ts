@@ -1,16 +1,19 @@
 import type { AmpUser } from "@amp/auth";
-import { edgeApp, errorResponses, jsonResponse } from "@amp/http-edge";
+import { edgeApp, errorResponse, errorResponses, jsonResponse } from "@amp/http-edge";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Logger } from "pino";
-import { NO_SUCH_SESSION, TrackError } from "./errors.js";
+import type { SessionRelay } from "./cluster/relay.js";
+import { SessionsAdmin } from "./cluster/sessions-admin.js";
+import { TrackError } from "./errors.js";
 import type { TrackEnv } from "./http.js";
 import type { SessionManager } from "./session/manager.js";
-import { memoryBytes } from "./session/memory.js";
 import type { Transforms } from "./transforms.js";
 
 export interface SessionsRoutesOptions {
-  sessions: Pick<SessionManager, "list" | "find" | "destroy">;
+  sessions: Pick<SessionManager, "list" | "find" | "destroy" | "directory">;
+  /** Among several nodes (`TrackCluster.relay`): the routes list and end the sessions of every node. */
+  relay?: Pick<SessionRelay, "endSession" | "listSessions">;
   /** Agents and their warm sessions (`GET /x/agents`); the route answers an empty list without it. */
   transforms?: Pick<Transforms, "warmAgents">;
   logger: Logger;
@@ -29,8 +32,21 @@ const SessionInfoSchema = z
     memoryBytes: z.number().int().optional().openapi({
       description: "the VM's linear memory; absent for a native VM or one too busy to answer now",
     }),
+    node: z.string().openapi({
+      description: "the node holding the session's VM (`local` on a single node without a node id)",
+    }),
   })
   .openapi("SessionInfo");
+
+const SessionsListingSchema = z
+  .object({
+    sessions: z.array(SessionInfoSchema),
+    unanswered: z.number().int().min(0).optional().openapi({
+      description:
+        "among several nodes: how many nodes did not answer within the list timeout (2 s); their sessions are missing from the list. Absent on a single node",
+    }),
+  })
+  .openapi("SessionsListing");
 
 const WarmAgentSchema = z
   .object({
@@ -57,35 +73,27 @@ function signedIn(c: Context<TrackEnv>): AmpUser {
 }
 
 /**
- * The live VM sessions of this node, for operators (the console's Sessions view): root sees
- * all of them, anyone else only their own; ending one is the same rule. Another user's session
- * is "no such session", as the track protocol answers it. Root also sees the agents that ran
- * and their warm sessions.
+ * The live VM sessions, for operators (the console's Sessions view): root sees all of them,
+ * anyone else only their own; ending one is the same rule. Another user's session is "no such
+ * session", as the track protocol answers it. Among several nodes both routes reach every node
+ * (`SessionsAdmin`). Root also sees the agents that ran on this node and their warm sessions.
  */
 export function sessionsRoutes(options: SessionsRoutesOptions): OpenAPIHono<TrackEnv> {
-  const { sessions } = options;
+  const admin = new SessionsAdmin(options.sessions, options.relay);
   const router = edgeApp<TrackEnv>({ logger: options.logger, scope: "track" });
   router.openapi(
     createRoute({
       method: "get",
       path: "/x/sessions",
-      summary: "Live VM sessions (with memory and last activity): all for root, one's own for others",
+      summary:
+        "Live VM sessions of every node (with memory and last activity): all for root, one's own for others",
       responses: {
-        200: jsonResponse("Sessions", z.object({ sessions: z.array(SessionInfoSchema) })),
+        200: jsonResponse("Sessions", SessionsListingSchema),
         ...errorResponses(401, 403),
+        504: errorResponse("Among several nodes: Redis is unreachable (`Track-relayTimeout`)"),
       },
     }),
-    async (c) => {
-      const listed = sessions.list(signedIn(c));
-      const withMemory = await Promise.all(
-        listed.map(async (info) => {
-          const machine = sessions.find(info.id)?.machine;
-          const memory = machine ? await memoryBytes(machine) : undefined;
-          return memory === undefined ? info : { ...info, memoryBytes: memory };
-        }),
-      );
-      return c.json({ sessions: withMemory }, 200);
-    },
+    async (c) => c.json(await admin.list(signedIn(c)), 200),
   );
   router.openapi(
     createRoute({
@@ -111,15 +119,13 @@ export function sessionsRoutes(options: SessionsRoutesOptions): OpenAPIHono<Trac
       responses: {
         204: { description: "Ended" },
         ...errorResponses(401, 403, 404),
+        504: errorResponse(
+          "Among several nodes: the session's node did not answer in time, or Redis is unreachable (`Track-relayTimeout`)",
+        ),
       },
     }),
     async (c) => {
-      const user = signedIn(c);
-      const { id } = c.req.valid("param");
-      const session = sessions.find(id);
-      if (!session || (session.user.id !== user.id && !user.root))
-        throw new TrackError("Track-noSession", NO_SUCH_SESSION);
-      await sessions.destroy(id);
+      await admin.end(signedIn(c), c.req.valid("param").id);
       return c.body(null, 204);
     },
   );

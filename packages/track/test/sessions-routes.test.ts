@@ -41,7 +41,15 @@ describe("GET /x/sessions and DELETE /x/sessions/{id} (native backend, real serv
       };
       expect(all.sessions.map((s) => s.id).sort()).toEqual([alice.session, bob.session].sort());
       const listed = all.sessions.find((s) => s.id === alice.session);
-      expect(listed).toMatchObject({ user: "alice", app: "app1", attached: true, backend: "native" });
+      // A single node: every session is the directory's own node, and no node can be missing.
+      expect(listed).toMatchObject({
+        user: "alice",
+        app: "app1",
+        attached: true,
+        backend: "native",
+        node: "local",
+      });
+      expect(all).not.toHaveProperty("unanswered");
       expect(Date.parse((listed as unknown as { lastActive: string }).lastActive)).toBeGreaterThan(
         Date.now() - 10_000,
       );

@@ -146,7 +146,15 @@ async function openSessions(
     pool,
     routes: [
       { path: "/", app: trackRoutes({ protocol, transforms, logger: log, ...(proxy ? { proxy } : {}) }) },
-      { path: "/", app: sessionsRoutes({ sessions, transforms, logger: log }) },
+      {
+        path: "/",
+        app: sessionsRoutes({
+          sessions,
+          transforms,
+          logger: log,
+          ...(cluster ? { relay: cluster.relay } : {}),
+        }),
+      },
     ],
     async stop() {
       await mqttTrack.close();

@@ -8,7 +8,10 @@ import { z } from "zod";
  *   so the session's pushes can follow the client;
  * - `res`: the answer to `req` `id`;
  * - `push`: a response the session pushed (a cell, a keepAlive) for connection `c` of the receiver;
- * - `bye`: connection `c` of node `from` closed: its sessions here start their disconnect grace.
+ * - `bye`: connection `c` of node `from` closed: its sessions here start their disconnect grace;
+ * - `end`: end `session` as `user` (the sessions admin route's DELETE), answered by `res` `{ended}`;
+ * - `list`: on the broadcast channel `<prefix>nodes`, the sessions `user` may see, answered by
+ *   each node with `listed` on the asker's channel.
  *
  * The channels are internal: only processes holding the Redis URL reach them, never a client.
  */
@@ -24,6 +27,23 @@ const RelayedUser = z.object({
   claims: z.record(z.string(), z.unknown()),
 });
 
+/** A session in a node's `listed` answer (`NodeSessionInfo`). */
+const ListedSession = z.object({
+  id: Id,
+  app: z.string().max(100),
+  user: z.string().max(500),
+  machine: z.string().max(200),
+  backend: z.enum(["groovebox", "native"]),
+  createdAt: z.iso.datetime(),
+  lastActive: z.iso.datetime(),
+  attached: z.boolean(),
+  node: Id,
+  memoryBytes: z.number().int().nonnegative().optional(),
+});
+
+/** Sessions one node lists; the message's size bound (`maxBytes`) applies too. */
+const MAX_LISTED = 50_000;
+
 export const RelayEnvelope = z.discriminatedUnion("k", [
   z.object({
     k: z.literal("req"),
@@ -38,6 +58,9 @@ export const RelayEnvelope = z.discriminatedUnion("k", [
   z.object({ k: z.literal("res"), id: Id, r: Response }),
   z.object({ k: z.literal("push"), c: Id, r: Response }),
   z.object({ k: z.literal("bye"), from: Id, c: Id }),
+  z.object({ k: z.literal("end"), id: Id, from: Id, user: RelayedUser, session: Id }),
+  z.object({ k: z.literal("list"), id: Id, from: Id, user: RelayedUser }),
+  z.object({ k: z.literal("listed"), id: Id, node: Id, sessions: z.array(ListedSession).max(MAX_LISTED) }),
 ]);
 
 export type RelayEnvelope = z.infer<typeof RelayEnvelope>;

@@ -8,6 +8,7 @@ import type { TrackResponse } from "../protocol/response.js";
 import type { SessionManager } from "../session/manager.js";
 import type { SessionSink } from "../session/session.js";
 import type { SessionDirectory } from "./directory.js";
+import { type NodeSessionInfo, NodeSessions } from "./node-sessions.js";
 import { RelayEnvelope } from "./relay-messages.js";
 
 export interface SessionRelayOptions {
@@ -22,6 +23,8 @@ export interface SessionRelayOptions {
   timeoutMs?: number;
   /** Largest relay message read from the channel. Default 16 MiB. */
   maxBytes?: number;
+  /** How long `listSessions` waits for the other nodes' answers. Default 2 s. */
+  listTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -41,9 +44,23 @@ interface RemoteConnection {
 }
 
 interface Pending {
-  resolve(response: TrackResponse): void;
+  resolve(answer: Record<string, unknown>): void;
   reject(error: Error): void;
   timer: ReturnType<typeof setTimeout>;
+}
+
+/** A `list` broadcast waiting for the other nodes' `listed` answers. */
+interface PendingListing {
+  answers: Map<string, NodeSessionInfo[]>;
+  /** How many nodes received the broadcast, once PUBLISH said so. */
+  expected: number | undefined;
+  done(): void;
+}
+
+/** Every other node's sessions a user may see; `unanswered` nodes were silent past the list timeout. */
+export interface OtherNodesSessions {
+  sessions: NodeSessionInfo[];
+  unanswered: number;
 }
 
 /**
@@ -54,10 +71,15 @@ interface Pending {
  *
  * A node that is gone has no subscriber, so PUBLISH reaches nobody: the session is dropped from
  * the directory and answered "no such session" at once, before its heartbeat expires.
+ *
+ * The sessions admin routes go through it too: `endSession` asks the session's node to end it,
+ * and `listSessions` asks every node at once on `<prefix>nodes`; each node applies the rule of
+ * `NodeSessions` to the user the asking node verified.
  */
 export class SessionRelay {
   readonly nodeId: string;
   readonly timeoutMs: number;
+  readonly listTimeoutMs: number;
   readonly #directory: SessionDirectory;
   readonly #redis: Redis;
   readonly #subscriber: Redis;
@@ -65,6 +87,7 @@ export class SessionRelay {
   readonly #maxBytes: number;
   readonly #log: Logger;
   readonly #pending = new Map<string, Pending>();
+  readonly #listings = new Map<string, PendingListing>();
   /** Our WebSockets that drive sessions elsewhere: id → their sink and the nodes holding them. */
   readonly #local = new Map<string, { sink: SessionSink; owners: Set<string> }>();
   readonly #localIds = new WeakMap<TrackConnection, string>();
@@ -83,17 +106,20 @@ export class SessionRelay {
     this.#prefix = options.prefix ?? "amp:track:";
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.#maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+    this.listTimeoutMs = options.listTimeoutMs ?? 2000;
     this.#log = options.logger.child({ component: "session-relay" });
   }
 
-  /** Subscribes to this node's channel; relayed requests wait for `serve`. */
+  /** Subscribes to this node's channel and the broadcast one; relayed requests wait for `serve`. */
   static async start(options: SessionRelayOptions): Promise<SessionRelay> {
     const relay = new SessionRelay(options);
     const own = relay.channel(relay.nodeId);
+    const all = relay.broadcastChannel();
     relay.#subscriber.on("message", (channel: string, text: string) => {
-      if (channel === own) relay.receive(text);
+      if (channel === own) relay.receive(text, false);
+      else if (channel === all) relay.receive(text, true);
     });
-    await relay.#subscriber.subscribe(own);
+    await relay.#subscriber.subscribe(own, all);
     return relay;
   }
 
@@ -128,6 +154,56 @@ export class SessionRelay {
     }
   }
 
+  /**
+   * Ends `session` on the other node holding it, as `user` (verified here): that node applies
+   * `NodeSessions.end`. False when no other node holds it or `user` may not end it; a node that is
+   * gone is "no such session", one that does not answer `Track-relayTimeout`.
+   */
+  async endSession(user: AmpUser, session: string): Promise<boolean> {
+    const where = await this.#directory.lookup(session);
+    if (where === undefined || where.node === this.nodeId) return false;
+    if (!where.alive) throw nodeGone(where.node);
+    this.#owners.delete(session);
+    const answer = await this.ask(where.node, session, (id) => ({
+      k: "end",
+      id,
+      from: this.nodeId,
+      user,
+      session,
+    }));
+    return answer.ended === true;
+  }
+
+  /**
+   * The sessions `user` may see on every other node (`NodeSessions.list` there), asked at once on
+   * the broadcast channel. PUBLISH tells how many nodes heard it: after `listTimeoutMs` the
+   * answers so far are returned, with how many nodes stayed silent.
+   */
+  async listSessions(user: AmpUser): Promise<OtherNodesSessions> {
+    const id = String(++this.#seq);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const listing: PendingListing = { answers: new Map(), expected: undefined, done: () => undefined };
+    const finished = new Promise<void>((resolve) => {
+      listing.done = resolve;
+      timer = setTimeout(resolve, this.listTimeoutMs);
+    });
+    this.#listings.set(id, listing);
+    try {
+      const heard = await this.publish(this.broadcastChannel(), { k: "list", id, from: this.nodeId, user });
+      // This node hears its own broadcast and ignores it: the others are the rest.
+      listing.expected = Math.max(0, heard - 1);
+      if (listing.answers.size >= listing.expected) listing.done();
+      await finished;
+    } finally {
+      clearTimeout(timer);
+      this.#listings.delete(id);
+    }
+    return {
+      sessions: [...listing.answers.values()].flat(),
+      unanswered: Math.max(0, (listing.expected ?? 0) - listing.answers.size),
+    };
+  }
+
   private remember(session: string, owner: string): void {
     if (this.#owners.size >= MAX_REMEMBERED) {
       const oldest = this.#owners.keys().next().value;
@@ -153,7 +229,10 @@ export class SessionRelay {
       p.reject(new TrackError("Track-relayTimeout", "the node is stopping"));
       this.#pending.delete(id);
     }
-    await this.#subscriber.unsubscribe(this.channel(this.nodeId)).catch(() => undefined);
+    for (const listing of this.#listings.values()) listing.done();
+    await this.#subscriber
+      .unsubscribe(this.channel(this.nodeId), this.broadcastChannel())
+      .catch(() => undefined);
   }
 
   private async forward(
@@ -162,9 +241,29 @@ export class SessionRelay {
     raw: unknown,
     conn: TrackConnection,
   ): Promise<TrackResponse> {
-    const id = String(++this.#seq);
     const c = conn.sink ? this.localConnection(conn, owner) : undefined;
-    const answer = new Promise<TrackResponse>((resolve, reject) => {
+    const user: AmpUser = conn.user;
+    const answer = await this.ask(owner, session, (id) => ({
+      k: "req",
+      id,
+      from: this.nodeId,
+      ...(c !== undefined ? { c } : {}),
+      user,
+      token: conn.token,
+      app: conn.app,
+      m: raw,
+    }));
+    return answer as unknown as TrackResponse;
+  }
+
+  /** Sends the request `envelope(id)` about `session` to `owner` and waits for its `res`. */
+  private async ask(
+    owner: string,
+    session: string,
+    envelope: (id: string) => RelayEnvelope,
+  ): Promise<Record<string, unknown>> {
+    const id = String(++this.#seq);
+    const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(
@@ -173,19 +272,9 @@ export class SessionRelay {
       }, this.timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
     });
-    const user: AmpUser = conn.user;
     let receivers: number;
     try {
-      receivers = await this.send(owner, {
-        k: "req",
-        id,
-        from: this.nodeId,
-        ...(c !== undefined ? { c } : {}),
-        user,
-        token: conn.token,
-        app: conn.app,
-        m: raw,
-      });
+      receivers = await this.send(owner, envelope(id));
     } catch (e) {
       this.settle(id, answer);
       throw e;
@@ -200,7 +289,7 @@ export class SessionRelay {
   }
 
   /** Forgets a request that was never delivered. */
-  private settle(id: string, answer: Promise<TrackResponse>): void {
+  private settle(id: string, answer: Promise<unknown>): void {
     const pending = this.#pending.get(id);
     this.#pending.delete(id);
     if (pending) clearTimeout(pending.timer);
@@ -223,7 +312,8 @@ export class SessionRelay {
     return id;
   }
 
-  private receive(text: string): void {
+  /** A message on this node's channel, or on the broadcast one (where only `list` is taken). */
+  private receive(text: string, broadcast: boolean): void {
     if (text.length > this.#maxBytes) {
       this.#log.warn({ bytes: text.length }, "relay message too large; dropped");
       return;
@@ -232,6 +322,7 @@ export class SessionRelay {
     try {
       const parsed = RelayEnvelope.safeParse(JSON.parse(text));
       if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "invalid");
+      if (broadcast !== (parsed.data.k === "list")) throw new Error(`${parsed.data.k} on the wrong channel`);
       envelope = parsed.data;
     } catch (e) {
       this.#log.warn({ err: errorMessage(e) }, "bad relay message; dropped");
@@ -243,7 +334,14 @@ export class SessionRelay {
         if (!pending) return; // timed out already
         this.#pending.delete(envelope.id);
         clearTimeout(pending.timer);
-        pending.resolve(envelope.r as unknown as TrackResponse);
+        pending.resolve(envelope.r);
+        return;
+      }
+      case "listed": {
+        const listing = this.#listings.get(envelope.id);
+        if (!listing) return; // finished already
+        listing.answers.set(envelope.node, envelope.sessions);
+        if (listing.expected !== undefined && listing.answers.size >= listing.expected) listing.done();
         return;
       }
       case "push":
@@ -254,7 +352,34 @@ export class SessionRelay {
         return;
       case "req":
         void this.answer(envelope);
+        return;
+      case "end":
+        void this.answerEnd(envelope);
+        return;
+      case "list":
+        if (envelope.from !== this.nodeId) void this.answerList(envelope);
     }
+  }
+
+  /** Ends a session here for a user another node verified: the same rule as a local DELETE. */
+  private async answerEnd(request: Extract<RelayEnvelope, { k: "end" }>): Promise<void> {
+    const target = this.#target;
+    if (!target) return; // not serving yet: the sender times out
+    const ended = await new NodeSessions(target.sessions).end(request.user, request.session).catch((e) => {
+      this.#log.warn({ err: errorMessage(e), session: request.session }, "relayed end failed");
+      return false;
+    });
+    await this.send(request.from, { k: "res", id: request.id, r: { ended } }).catch(() => undefined);
+  }
+
+  /** Lists this node's sessions for a user another node verified: the same rule as a local GET. */
+  private async answerList(request: Extract<RelayEnvelope, { k: "list" }>): Promise<void> {
+    const target = this.#target;
+    if (!target) return; // not serving yet: counted as silent
+    const sessions = await new NodeSessions(target.sessions).list(request.user);
+    await this.send(request.from, { k: "listed", id: request.id, node: this.nodeId, sessions }).catch(
+      () => undefined,
+    );
   }
 
   /** Runs a relayed message here, as a message of the user the sending node verified. */
@@ -305,17 +430,27 @@ export class SessionRelay {
     }
   }
 
-  private async send(node: string, envelope: RelayEnvelope): Promise<number> {
+  private send(node: string, envelope: RelayEnvelope): Promise<number> {
+    return this.publish(this.channel(node), envelope);
+  }
+
+  /** PUBLISHes `envelope` on `channel`: how many nodes heard it. */
+  private async publish(channel: string, envelope: RelayEnvelope): Promise<number> {
     try {
-      return await this.#redis.publish(this.channel(node), JSON.stringify(envelope));
+      return await this.#redis.publish(channel, JSON.stringify(envelope));
     } catch (e) {
-      this.#log.warn({ err: errorMessage(e), node }, "relay publish failed");
-      throw new TrackError("Track-relayTimeout", `node ${node} is unreachable: ${errorMessage(e)}`);
+      this.#log.warn({ err: errorMessage(e), channel }, "relay publish failed");
+      throw new TrackError("Track-relayTimeout", `could not publish on ${channel}: ${errorMessage(e)}`);
     }
   }
 
   private channel(node: string): string {
     return `${this.#prefix}relay:${node}`;
+  }
+
+  /** Every node listens here too: questions for all of them (`list`). */
+  private broadcastChannel(): string {
+    return `${this.#prefix}nodes`;
   }
 }
 
