@@ -1,5 +1,6 @@
 import type { GrooveboxPool } from "@amp/machine";
 import { Redis } from "ioredis";
+import type { Logger } from "pino";
 import { RedisSessionDirectory, SessionRelay } from "../src/cluster/index.js";
 import type { SessionManagerOptions, TrackResponse } from "../src/index.js";
 import { logger, type Stack, startStack } from "./helpers.js";
@@ -28,6 +29,8 @@ export interface RelayNodeOptions {
   manager?: Partial<SessionManagerOptions>;
   /** Start the relay but never answer relayed messages (a hung node). */
   mute?: boolean;
+  /** The directory's and relay's logger (a test reading their warnings). Default silent. */
+  logger?: Logger;
 }
 
 function connection(url: string): Redis {
@@ -43,10 +46,11 @@ function connection(url: string): Redis {
 export async function startRelayNode(id: string, options: RelayNodeOptions): Promise<RelayNode> {
   const redis = connection(options.redisUrl);
   const subscriber = connection(options.redisUrl);
+  const log = options.logger ?? logger;
   const directory = await RedisSessionDirectory.start(redis, {
     nodeId: id,
     prefix: options.prefix,
-    logger,
+    logger: log,
     ...(options.heartbeatTtlMs !== undefined ? { heartbeatTtlMs: options.heartbeatTtlMs } : {}),
   });
   const relay = await SessionRelay.start({
@@ -54,7 +58,7 @@ export async function startRelayNode(id: string, options: RelayNodeOptions): Pro
     redis,
     subscriber,
     prefix: options.prefix,
-    logger,
+    logger: log,
     ...(options.relayTimeoutMs !== undefined ? { timeoutMs: options.relayTimeoutMs } : {}),
   });
   const stack = await startStack({
