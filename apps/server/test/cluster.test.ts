@@ -140,6 +140,31 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
     }
   });
 
+  it("the sessions admin routes reach every node: a session created through C is listed through A with node C and ended through B", async () => {
+    const created = await post(nodes.c, "msg_session_create", sessionCreate(), tokens.alice);
+    expect(created.errors).toBeUndefined();
+    const admin = (node: ServerProcess, method: "GET" | "DELETE", path: string, token: string) =>
+      fetch(node.url(path), { method, headers: { authorization: `Bearer ${token}` } });
+    const listed = async (token: string) => {
+      const res = await admin(nodes.a, "GET", "/x/sessions", token);
+      expect(res.status).toBe(200);
+      return (await res.json()) as { sessions: { id: string; node: string }[]; unanswered?: number };
+    };
+    const all = await listed(root);
+    expect(all.unanswered).toBe(0);
+    expect(all.sessions.find((s) => s.id === created.session)).toMatchObject({
+      user: "alice",
+      node: "node-c",
+    });
+    expect((await listed(tokens.bob!)).sessions.map((s) => s.id)).not.toContain(created.session);
+
+    const path = `/x/sessions/${created.session}`;
+    expect((await admin(nodes.b, "DELETE", path, tokens.bob!)).status).toBe(404);
+    expect((await admin(nodes.b, "DELETE", path, tokens.alice!)).status).toBe(204);
+    const after = await post(nodes.a, "msg_session_keepAlive", { session: created.session }, tokens.alice);
+    expect(after.errors).toMatchObject({ code: "Track-noSession", message: "no such session" });
+  });
+
   it("a message published on A reaches a subscriber on B (QoS 0 and 1, retained)", async () => {
     const connect = (node: ServerProcess) =>
       BrokerClient.connect({
