@@ -49,6 +49,8 @@ describe.skipIf(!artifacts?.runtime)("the console's live views, pushed over the 
     await row.waitFor({ timeout: 2000 });
     await expect.poll(() => row.textContent(), { timeout: 2000 }).toMatch(/\d+\.\d MiB/);
     expect(await row.textContent()).toContain("connected");
+    // The live event names the node holding the session (a single node: \`local\`).
+    expect(await row.locator("td").nth(4).textContent()).toBe("local");
     await h.shoot(root, "console-sessions-live");
 
     // Ended elsewhere (the API, as another operator would): the row goes on its own.

@@ -68,7 +68,13 @@ describe("sessions' life on $amp/sessions/<user> (real broker and track server)"
       expect(response.errors).toBeUndefined();
       const id = response.session as string;
       await until(() => toAlice.some((e) => e.type === "created"));
-      expect(toAlice[0]?.session).toMatchObject({ id, user: "alice", app: "liveapp", backend: "native" });
+      expect(toAlice[0]?.session).toMatchObject({
+        id,
+        user: "alice",
+        app: "liveapp",
+        backend: "native",
+        node: "local",
+      });
 
       const before = toAlice.length;
       await new Promise((r) => setTimeout(r, 20));

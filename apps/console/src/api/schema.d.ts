@@ -893,7 +893,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live VM sessions (with memory and last activity): all for root, one's own for others */
+        /** Live VM sessions of every node (with memory and last activity): all for root, one's own for others */
         get: operations["getXSessions"];
         put?: never;
         post?: never;
@@ -1410,6 +1410,11 @@ export interface components {
             createdAt: string;
             createdBy: string;
         };
+        SessionsListing: {
+            sessions: components["schemas"]["SessionInfo"][];
+            /** @description among several nodes: how many nodes did not answer within the list timeout (2 s); their sessions are missing from the list. Absent on a single node */
+            unanswered?: number;
+        };
         SessionInfo: {
             id: string;
             app: string;
@@ -1425,6 +1430,8 @@ export interface components {
             attached: boolean;
             /** @description the VM's linear memory; absent for a native VM or one too busy to answer now */
             memoryBytes?: number;
+            /** @description the node holding the session's VM (`local` on a single node without a node id) */
+            node: string;
         };
         WarmAgent: {
             app: string;
@@ -6083,9 +6090,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        sessions: components["schemas"]["SessionInfo"][];
-                    };
+                    "application/json": components["schemas"]["SessionsListing"];
                 };
             };
             /** @description No valid credential (`unauthenticated`, `token_*`) */
@@ -6099,6 +6104,15 @@ export interface operations {
             };
             /** @description Not allowed (`forbidden` or the package's own code) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Among several nodes: Redis is unreachable (`Track-relayTimeout`) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6186,6 +6200,15 @@ export interface operations {
             };
             /** @description No such thing, or not visible to the user */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Among several nodes: the session's node did not answer in time, or Redis is unreachable (`Track-relayTimeout`) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -49,7 +49,7 @@ export function SessionsView() {
     <section>
       <h1>Sessions</h1>
       <p class="hint">
-        {me.root ? "Every live VM session on this node" : "Your live VM sessions"};{" "}
+        {me.root ? "Every live VM session" : "Your live VM sessions"};{" "}
         {sessions.live ? (
           <span role="status">live: changes show as they happen</span>
         ) : (
@@ -76,6 +76,9 @@ export function SessionsView() {
                 <th scope="col" class="wide-only">
                   VM
                 </th>
+                <th scope="col" class="wide-only">
+                  Node
+                </th>
                 <th scope="col">Age</th>
                 <th scope="col">Memory</th>
                 <th scope="col">Last active</th>
@@ -94,6 +97,7 @@ export function SessionsView() {
                   <td class="wide-only">
                     {s.backend} <code>{s.machine.slice(0, 8)}</code>
                   </td>
+                  <td class="wide-only">{s.node}</td>
                   <td>{age(s.createdAt, now)}</td>
                   <td>{s.memoryBytes === undefined ? "–" : bytes(s.memoryBytes)}</td>
                   <td>{age(s.lastActive, now)} ago</td>

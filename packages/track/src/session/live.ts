@@ -1,12 +1,13 @@
 import { type LiveFeed, sessionEventsTopic } from "@amp/broker";
-import type { SessionChange, SessionInfo, SessionManager } from "./manager.js";
+import type { NodeSessionInfo } from "../cluster/node-sessions.js";
+import type { SessionChange, SessionManager } from "./manager.js";
 import { memoryBytes } from "./memory.js";
 import type { Session } from "./session.js";
 
-/** What `$amp/sessions/<user>` carries: a session and its VM's memory when known. */
+/** What `$amp/sessions/<user>` carries: a session, its node and its VM's memory when known. */
 export interface SessionEvent {
   type: SessionChange | "activity";
-  session: SessionInfo & { memoryBytes?: number };
+  session: NodeSessionInfo;
 }
 
 /**
@@ -21,7 +22,7 @@ export class LiveSessions {
   readonly #timer: ReturnType<typeof setInterval>;
 
   constructor(
-    private readonly sessions: Pick<SessionManager, "onChange" | "describe" | "list" | "find">,
+    private readonly sessions: Pick<SessionManager, "onChange" | "describe" | "list" | "find" | "directory">,
     private readonly feed: Pick<LiveFeed, "watched" | "watchedAtAll" | "publish">,
     intervalMs = 1000,
   ) {
@@ -50,7 +51,7 @@ export class LiveSessions {
     const memory = type === "ended" ? undefined : await memoryBytes(session.machine);
     // Ended while its memory was read: the "ended" event is already out and must stay last.
     if (type !== "ended" && session.destroyed) return;
-    const info = this.sessions.describe(session);
+    const info = { ...this.sessions.describe(session), node: this.sessions.directory.nodeId };
     const event: SessionEvent = {
       type,
       session: memory === undefined ? info : { ...info, memoryBytes: memory },
