@@ -16,6 +16,7 @@ import type { TrackResponse } from "@amp/track";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AmpNodes, importRemix, startAmpNodes } from "./helpers/cluster.js";
 import { firstButtonTap, homeView } from "./helpers/home-tap.js";
+import { postJson } from "./helpers/json.js";
 import type { ServerProcess } from "./helpers/server-process.js";
 import { SoftwarePasskey } from "./helpers/software-passkey.js";
 
@@ -279,22 +280,11 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
   });
 
   it("a passkey login started on A finishes on B; its code becomes a token on C; neither is used twice", async () => {
-    const json = async (node: ServerProcess, path: string, body: unknown, token?: string) => {
-      const res = await fetch(node.url(path), {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    };
     // Registration started on A and finished on C: its challenge is in Redis, the credential in PostgreSQL.
     const passkey = new SoftwarePasskey(baseEnv.RMX_BASE_URL);
-    const options = await json(nodes.a, "/x/pubkey/register/options", {}, tokens.bob);
+    const options = await postJson(nodes.a, "/x/pubkey/register/options", {}, tokens.bob);
     expect(options.status).toBe(200);
-    const registered = await json(
+    const registered = await postJson(
       nodes.c,
       "/x/pubkey/register/verify",
       { response: passkey.register(options.body as { challenge: string }) },
@@ -303,14 +293,14 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
     expect(registered).toMatchObject({ status: 200, body: { user: "bob" } });
 
     // The login challenge is taken from A and answered to B.
-    const challenge = await json(nodes.a, "/x/pubkey/challenge", { user: "bob" });
+    const challenge = await postJson(nodes.a, "/x/pubkey/challenge", { user: "bob" });
     expect(challenge.status).toBe(200);
     const assertion = passkey.authenticate(challenge.body as { challenge: string });
-    const loggedIn = await json(nodes.b, "/x/pubkey/authenticate", { response: assertion });
+    const loggedIn = await postJson(nodes.b, "/x/pubkey/authenticate", { response: assertion });
     expect(loggedIn).toMatchObject({ status: 200, body: { user: "bob", code: expect.any(String) } });
     // The same answer again, to C or to B: the challenge was taken once, on B.
     for (const node of [nodes.c, nodes.b]) {
-      expect(await json(node, "/x/pubkey/authenticate", { response: assertion })).toMatchObject({
+      expect(await postJson(node, "/x/pubkey/authenticate", { response: assertion })).toMatchObject({
         status: 400,
         body: { error: { code: "challenge_invalid" } },
       });
@@ -318,9 +308,9 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
 
     // B's login code becomes a token on C, which C and A accept; the code is spent.
     const grant = { grant_type: "authorization_code", code: loggedIn.body.code };
-    const issued = await json(nodes.c, "/x/token", grant);
+    const issued = await postJson(nodes.c, "/x/token", grant);
     expect(issued.status).toBe(200);
-    for (const node of [nodes.a, nodes.b]) expect((await json(node, "/x/token", grant)).status).toBe(400);
+    for (const node of [nodes.a, nodes.b]) expect((await postJson(node, "/x/token", grant)).status).toBe(400);
     for (const node of [nodes.c, nodes.a]) {
       const profile = await fetch(node.url("/x/profile"), {
         headers: { authorization: `Bearer ${issued.body.access_token as string}` },

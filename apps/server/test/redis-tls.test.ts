@@ -12,6 +12,7 @@ import {
 import type { TrackResponse } from "@amp/track";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AmpNodes, importRemix, startAmpNodes } from "./helpers/cluster.js";
+import { postJson } from "./helpers/json.js";
 import { ServerProcess } from "./helpers/server-process.js";
 import { SoftwarePasskey } from "./helpers/software-passkey.js";
 
@@ -109,17 +110,8 @@ describe("two amp processes on one Redis over TLS", () => {
   });
 
   it("a passkey login started on A finishes on B, and its code is redeemed on A once", async () => {
-    const post = async (node: ServerProcess, path: string, body: unknown, token?: string) => {
-      const res = await fetch(node.url(path), {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as { challenge: string; code?: string } };
-    };
+    const post = (node: ServerProcess, path: string, body: unknown, token?: string) =>
+      postJson<{ challenge: string; code?: string }>(node, path, body, token);
     const passkey = new SoftwarePasskey(baseEnv.RMX_BASE_URL);
     const bob = cluster.tokens.bob!;
     const options = await post(a, "/x/pubkey/register/options", {}, bob);

@@ -6,6 +6,7 @@ import { KEYRING_FILE } from "@amp/secrets";
 import { startPostgres, startRedis, type TestPostgres, type TestRedis } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ComposedAmp, startComposed } from "./helpers/composed.js";
+import { postJson } from "./helpers/json.js";
 import { SoftwarePasskey } from "./helpers/software-passkey.js";
 
 /**
@@ -54,17 +55,8 @@ interface Reply {
   error?: { code: string };
 }
 
-async function post(node: ComposedAmp, path: string, body: unknown, token?: string) {
-  const response = await fetch(node.url(path), {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Reply };
-}
+const post = (node: ComposedAmp, path: string, body: unknown, token?: string) =>
+  postJson<Reply>(node, path, body, token);
 
 describe("two nodes on one Redis", () => {
   it("a passkey login started on A finishes on B, and B's login code is redeemed on A, each once", async () => {

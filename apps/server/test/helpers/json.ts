@@ -21,3 +21,18 @@ export interface HeapSnapshot {
   snapshot: { meta: { node_fields: string[] } };
   nodes: number[];
 }
+
+/** POSTs `body` as JSON to a node (a process or an in-process server) and reads its JSON answer. */
+export async function postJson<T = Record<string, unknown>>(
+  node: { url(path: string): string },
+  path: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(node.url(path), {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
