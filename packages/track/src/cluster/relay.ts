@@ -376,7 +376,12 @@ export class SessionRelay {
   private async answerList(request: Extract<RelayEnvelope, { k: "list" }>): Promise<void> {
     const target = this.#target;
     if (!target) return; // not serving yet: counted as silent
-    const sessions = await new NodeSessions(target.sessions).list(request.user);
+    const sessions = await new NodeSessions(target.sessions).list(request.user).catch((e) => {
+      // Unanswered, the asker counts this node as silent; a rejection here would end the process.
+      this.#log.warn({ err: errorMessage(e) }, "relayed list failed");
+      return undefined;
+    });
+    if (sessions === undefined) return;
     await this.send(request.from, { k: "listed", id: request.id, node: this.nodeId, sessions }).catch(
       () => undefined,
     );
