@@ -177,7 +177,7 @@ describe("GET /x/sessions and DELETE /x/sessions/{id} across nodes (native backe
     expect((await b.list("root")).unanswered).toBe(0);
   });
 
-  it("drops malformed end/list messages on the node's and the broadcast channel with a warning, and keeps answering", async () => {
+  it("drops malformed end/ask/told messages on the node's and the broadcast channel with a warning, and keeps answering", async () => {
     const alice = await open(a, "alice");
     const intruder = redis.connection();
     const user = { id: "root", anonymous: false, root: true, claims: {} };
@@ -189,12 +189,38 @@ describe("GET /x/sessions and DELETE /x/sessions/{id} across nodes (native backe
       ],
       ["relay:node-a", JSON.stringify({ k: "end", id: "1", from: "node-b", user, session: "" })],
       // A question for every node is taken only on the broadcast channel, and an end only on one's own.
-      ["relay:node-a", JSON.stringify({ k: "list", id: "1", from: "node-b", user })],
+      ["relay:node-a", JSON.stringify({ k: "ask", id: "1", from: "node-b", topic: "sessions", user })],
       ["nodes", JSON.stringify({ k: "end", id: "1", from: "node-b", user, session: alice.session })],
-      ["nodes", JSON.stringify({ k: "list", id: "1", from: "node-b", user: { ...user, id: "" } })],
-      ["nodes", JSON.stringify({ k: "list", id: "1" })],
+      [
+        "nodes",
+        JSON.stringify({ k: "ask", id: "1", from: "node-b", topic: "sessions", user: { ...user, id: "" } }),
+      ],
+      ["nodes", JSON.stringify({ k: "ask", id: "1" })],
       ["nodes", "[]"],
-      ["relay:node-a", JSON.stringify({ k: "listed", id: "1", node: "node-b", sessions: [{ id: "x" }] })],
+      [
+        "relay:node-a",
+        JSON.stringify({ k: "told", id: "1", node: "node-b", topic: "sessions", items: [{ id: "x" }] }),
+      ],
+      // A question's topic is a short lower-case name; an answer goes to the asker's own channel,
+      // about a topic the node knows, with at most 50,000 items.
+      ["nodes", JSON.stringify({ k: "ask", id: "1", from: "node-b", topic: "Sessions!", user })],
+      ["nodes", JSON.stringify({ k: "ask", id: "1", from: "node-b", topic: "s".repeat(41), user })],
+      ["nodes", JSON.stringify({ k: "told", id: "1", node: "node-b", topic: "sessions", items: [] })],
+      [
+        "relay:node-a",
+        JSON.stringify({ k: "told", id: "1", node: "node-b", topic: "no-such-topic", items: [] }),
+      ],
+      ["relay:node-a", JSON.stringify({ k: "told", id: "1", node: "node-b", topic: "sessions", items: {} })],
+      [
+        "relay:node-a",
+        JSON.stringify({
+          k: "told",
+          id: "1",
+          node: "node-b",
+          topic: "sessions",
+          items: Array(50_001).fill(0),
+        }),
+      ],
     ];
     const before = warnings.length;
     try {

@@ -10,8 +10,9 @@ import { z } from "zod";
  * - `push`: a response the session pushed (a cell, a keepAlive) for connection `c` of the receiver;
  * - `bye`: connection `c` of node `from` closed: its sessions here start their disconnect grace;
  * - `end`: end `session` as `user` (the sessions admin route's DELETE), answered by `res` `{ended}`;
- * - `list`: on the broadcast channel `<prefix>nodes`, the sessions `user` may see, answered by
- *   each node with `listed` on the asker's channel.
+ * - `ask`: on the broadcast channel `<prefix>nodes`, a question for every node about `topic`
+ *   (`AskAll`) as `user`, answered by each node that knows the topic with `told` on the asker's
+ *   channel: its `items`, checked against the topic's own schema before they are merged.
  *
  * The channels are internal: only processes holding the Redis URL reach them, never a client.
  */
@@ -27,8 +28,11 @@ const RelayedUser = z.object({
   claims: z.record(z.string(), z.unknown()),
 });
 
-/** A session in a node's `listed` answer (`NodeSessionInfo`). */
-const ListedSession = z.object({
+/** A question's name: short and enum-like (`sessions`, `broker-clients`). */
+const TopicName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "a topic is a short lower-case name");
+
+/** A session in a node's answer to the `sessions` topic (`NodeSessionInfo`). */
+export const ListedSession = z.object({
   id: Id,
   app: z.string().max(100),
   user: z.string().max(500),
@@ -41,8 +45,8 @@ const ListedSession = z.object({
   memoryBytes: z.number().int().nonnegative().optional(),
 });
 
-/** Sessions one node lists; the message's size bound (`maxBytes`) applies too. */
-const MAX_LISTED = 50_000;
+/** Items in one node's answer; the message's size bound (`maxBytes`) applies too. */
+const MAX_TOLD = 50_000;
 
 export const RelayEnvelope = z.discriminatedUnion("k", [
   z.object({
@@ -59,8 +63,14 @@ export const RelayEnvelope = z.discriminatedUnion("k", [
   z.object({ k: z.literal("push"), c: Id, r: Response }),
   z.object({ k: z.literal("bye"), from: Id, c: Id }),
   z.object({ k: z.literal("end"), id: Id, from: Id, user: RelayedUser, session: Id }),
-  z.object({ k: z.literal("list"), id: Id, from: Id, user: RelayedUser }),
-  z.object({ k: z.literal("listed"), id: Id, node: Id, sessions: z.array(ListedSession).max(MAX_LISTED) }),
+  z.object({ k: z.literal("ask"), id: Id, from: Id, topic: TopicName, user: RelayedUser }),
+  z.object({
+    k: z.literal("told"),
+    id: Id,
+    node: Id,
+    topic: TopicName,
+    items: z.array(z.unknown()).max(MAX_TOLD),
+  }),
 ]);
 
 export type RelayEnvelope = z.infer<typeof RelayEnvelope>;

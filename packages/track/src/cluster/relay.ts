@@ -7,9 +7,10 @@ import type { TrackConnection } from "../protocol/context.js";
 import type { TrackResponse } from "../protocol/response.js";
 import type { SessionManager } from "../session/manager.js";
 import type { SessionSink } from "../session/session.js";
+import { AskAll, type OtherNodes, type RelayTopic, type TopicAnswer } from "./ask-all.js";
 import type { SessionDirectory } from "./directory.js";
 import { type NodeSessionInfo, NodeSessions } from "./node-sessions.js";
-import { RelayEnvelope } from "./relay-messages.js";
+import { ListedSession, RelayEnvelope } from "./relay-messages.js";
 
 export interface SessionRelayOptions {
   directory: SessionDirectory;
@@ -23,8 +24,8 @@ export interface SessionRelayOptions {
   timeoutMs?: number;
   /** Largest relay message read from the channel. Default 16 MiB. */
   maxBytes?: number;
-  /** How long `listSessions` waits for the other nodes' answers. Default 2 s. */
-  listTimeoutMs?: number;
+  /** How long `askAll` (and so `listSessions`) waits for the other nodes' answers. Default 2 s. */
+  askTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -49,13 +50,8 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-/** A `list` broadcast waiting for the other nodes' `listed` answers. */
-interface PendingListing {
-  answers: Map<string, NodeSessionInfo[]>;
-  /** How many nodes received the broadcast, once PUBLISH said so. */
-  expected: number | undefined;
-  done(): void;
-}
+/** Every node's sessions a user may see (`NodeSessions.list` on each). */
+const SESSIONS: RelayTopic<NodeSessionInfo> = { name: "sessions", items: ListedSession };
 
 /** Every other node's sessions a user may see; `unanswered` nodes were silent past the list timeout. */
 export interface OtherNodesSessions {
@@ -73,13 +69,13 @@ export interface OtherNodesSessions {
  * the directory and answered "no such session" at once, before its heartbeat expires.
  *
  * The sessions admin routes go through it too: `endSession` asks the session's node to end it,
- * and `listSessions` asks every node at once on `<prefix>nodes`; each node applies the rule of
- * `NodeSessions` to the user the asking node verified.
+ * and `listSessions` asks every node at once on `<prefix>nodes` (`askAll`, which other parts of
+ * the server use for their own questions); each node applies the rule of `NodeSessions` to the
+ * user the asking node verified.
  */
 export class SessionRelay {
   readonly nodeId: string;
   readonly timeoutMs: number;
-  readonly listTimeoutMs: number;
   readonly #directory: SessionDirectory;
   readonly #redis: Redis;
   readonly #subscriber: Redis;
@@ -87,7 +83,7 @@ export class SessionRelay {
   readonly #maxBytes: number;
   readonly #log: Logger;
   readonly #pending = new Map<string, Pending>();
-  readonly #listings = new Map<string, PendingListing>();
+  readonly #questions: AskAll;
   /** Our WebSockets that drive sessions elsewhere: id → their sink and the nodes holding them. */
   readonly #local = new Map<string, { sink: SessionSink; owners: Set<string> }>();
   readonly #localIds = new WeakMap<TrackConnection, string>();
@@ -106,8 +102,14 @@ export class SessionRelay {
     this.#prefix = options.prefix ?? "amp:track:";
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.#maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
-    this.listTimeoutMs = options.listTimeoutMs ?? 2000;
     this.#log = options.logger.child({ component: "session-relay" });
+    this.#questions = new AskAll({
+      nodeId: this.nodeId,
+      timeoutMs: options.askTimeoutMs ?? 2000,
+      broadcast: (envelope) => this.publish(this.broadcastChannel(), envelope),
+      send: (node, envelope) => this.send(node, envelope),
+      logger: this.#log,
+    });
   }
 
   /** Subscribes to this node's channel and the broadcast one; relayed requests wait for `serve`. */
@@ -123,9 +125,28 @@ export class SessionRelay {
     return relay;
   }
 
-  /** Runs the messages other nodes relay here on `target`. */
+  /** Runs the messages other nodes relay here on `target`, and answers their `listSessions`. */
   serve(target: RelayTarget): void {
     this.#target = target;
+    const sessions = new NodeSessions(target.sessions);
+    this.answerAll(SESSIONS, (user) => sessions.list(user));
+  }
+
+  /**
+   * Every other node's answer to `topic` for `user` (verified here), asked at once on the
+   * broadcast channel. PUBLISH tells how many nodes heard it: after the ask timeout (2 s) the
+   * answers so far are returned, with how many nodes stayed silent.
+   */
+  askAll<T>(topic: RelayTopic<T>, user: AmpUser): Promise<OtherNodes<T>> {
+    return this.#questions.ask(topic, user);
+  }
+
+  /**
+   * Answers other nodes' `askAll` of `topic` with `answer`, run for the user the asking node
+   * verified: `answer` applies its own rule to that user. The returned function stops answering.
+   */
+  answerAll<T>(topic: RelayTopic<T>, answer: TopicAnswer<T>): () => void {
+    return this.#questions.answer(topic, answer);
   }
 
   /**
@@ -174,34 +195,10 @@ export class SessionRelay {
     return answer.ended === true;
   }
 
-  /**
-   * The sessions `user` may see on every other node (`NodeSessions.list` there), asked at once on
-   * the broadcast channel. PUBLISH tells how many nodes heard it: after `listTimeoutMs` the
-   * answers so far are returned, with how many nodes stayed silent.
-   */
+  /** The sessions `user` may see on every other node (`NodeSessions.list` there): `askAll`. */
   async listSessions(user: AmpUser): Promise<OtherNodesSessions> {
-    const id = String(++this.#seq);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const listing: PendingListing = { answers: new Map(), expected: undefined, done: () => undefined };
-    const finished = new Promise<void>((resolve) => {
-      listing.done = resolve;
-      timer = setTimeout(resolve, this.listTimeoutMs);
-    });
-    this.#listings.set(id, listing);
-    try {
-      const heard = await this.publish(this.broadcastChannel(), { k: "list", id, from: this.nodeId, user });
-      // This node hears its own broadcast and ignores it: the others are the rest.
-      listing.expected = Math.max(0, heard - 1);
-      if (listing.answers.size >= listing.expected) listing.done();
-      await finished;
-    } finally {
-      clearTimeout(timer);
-      this.#listings.delete(id);
-    }
-    return {
-      sessions: [...listing.answers.values()].flat(),
-      unanswered: Math.max(0, (listing.expected ?? 0) - listing.answers.size),
-    };
+    const { items, unanswered } = await this.askAll(SESSIONS, user);
+    return { sessions: items, unanswered };
   }
 
   private remember(session: string, owner: string): void {
@@ -229,7 +226,7 @@ export class SessionRelay {
       p.reject(new TrackError("Track-relayTimeout", "the node is stopping"));
       this.#pending.delete(id);
     }
-    for (const listing of this.#listings.values()) listing.done();
+    this.#questions.close();
     await this.#subscriber
       .unsubscribe(this.channel(this.nodeId), this.broadcastChannel())
       .catch(() => undefined);
@@ -312,7 +309,7 @@ export class SessionRelay {
     return id;
   }
 
-  /** A message on this node's channel, or on the broadcast one (where only `list` is taken). */
+  /** A message on this node's channel, or on the broadcast one (where only `ask` is taken). */
   private receive(text: string, broadcast: boolean): void {
     if (text.length > this.#maxBytes) {
       this.#log.warn({ bytes: text.length }, "relay message too large; dropped");
@@ -322,8 +319,13 @@ export class SessionRelay {
     try {
       const parsed = RelayEnvelope.safeParse(JSON.parse(text));
       if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "invalid");
-      if (broadcast !== (parsed.data.k === "list")) throw new Error(`${parsed.data.k} on the wrong channel`);
+      if (broadcast !== (parsed.data.k === "ask")) throw new Error(`${parsed.data.k} on the wrong channel`);
       envelope = parsed.data;
+      // An answer's items are checked against its topic here, so a bad one is dropped like a bad envelope.
+      if (envelope.k === "told") {
+        this.#questions.told(envelope);
+        return;
+      }
     } catch (e) {
       this.#log.warn({ err: errorMessage(e) }, "bad relay message; dropped");
       return;
@@ -335,13 +337,6 @@ export class SessionRelay {
         this.#pending.delete(envelope.id);
         clearTimeout(pending.timer);
         pending.resolve(envelope.r);
-        return;
-      }
-      case "listed": {
-        const listing = this.#listings.get(envelope.id);
-        if (!listing) return; // finished already
-        listing.answers.set(envelope.node, envelope.sessions);
-        if (listing.expected !== undefined && listing.answers.size >= listing.expected) listing.done();
         return;
       }
       case "push":
@@ -356,8 +351,8 @@ export class SessionRelay {
       case "end":
         void this.answerEnd(envelope);
         return;
-      case "list":
-        if (envelope.from !== this.nodeId) void this.answerList(envelope);
+      case "ask":
+        void this.#questions.asked(envelope);
     }
   }
 
@@ -370,21 +365,6 @@ export class SessionRelay {
       return false;
     });
     await this.send(request.from, { k: "res", id: request.id, r: { ended } }).catch(() => undefined);
-  }
-
-  /** Lists this node's sessions for a user another node verified: the same rule as a local GET. */
-  private async answerList(request: Extract<RelayEnvelope, { k: "list" }>): Promise<void> {
-    const target = this.#target;
-    if (!target) return; // not serving yet: counted as silent
-    const sessions = await new NodeSessions(target.sessions).list(request.user).catch((e) => {
-      // Unanswered, the asker counts this node as silent; a rejection here would end the process.
-      this.#log.warn({ err: errorMessage(e) }, "relayed list failed");
-      return undefined;
-    });
-    if (sessions === undefined) return;
-    await this.send(request.from, { k: "listed", id: request.id, node: this.nodeId, sessions }).catch(
-      () => undefined,
-    );
   }
 
   /** Runs a relayed message here, as a message of the user the sending node verified. */
@@ -453,7 +433,7 @@ export class SessionRelay {
     return `${this.#prefix}relay:${node}`;
   }
 
-  /** Every node listens here too: questions for all of them (`list`). */
+  /** Every node listens here too: questions for all of them (`ask`). */
   private broadcastChannel(): string {
     return `${this.#prefix}nodes`;
   }
