@@ -166,6 +166,34 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
     expect(after.errors).toMatchObject({ code: "Track-noSession", message: "no such session" });
   });
 
+  it("GET /x/broker/clients through A lists an MQTT client of B with node node-b (every node answered); a non-root token is 403", async () => {
+    const onB = await BrokerClient.connect({
+      url: nodes.b.url("/x/broker.ws").replace(/^http/, "ws"),
+      clientId: "cluster-client-on-b",
+      username: "alice",
+      token: tokens.alice!,
+    });
+    const clients = (token: string) =>
+      fetch(nodes.a.url("/x/broker/clients"), { headers: { authorization: `Bearer ${token}` } });
+    try {
+      const res = await clients(root);
+      expect(res.status).toBe(200);
+      const listed = (await res.json()) as {
+        clients: { clientId: string; user?: string; node: string }[];
+        unanswered?: number;
+      };
+      expect(listed.unanswered).toBe(0);
+      expect(listed.clients.filter((c) => c.clientId === onB.clientId)).toEqual([
+        expect.objectContaining({ user: "alice", node: "node-b" }),
+      ]);
+      const refused = await clients(tokens.alice!);
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ error: { code: "forbidden" } });
+    } finally {
+      await onB.close();
+    }
+  });
+
   it("a message published on A reaches a subscriber on B (QoS 0 and 1, retained)", async () => {
     const connect = (node: ServerProcess) =>
       BrokerClient.connect({

@@ -6,7 +6,8 @@ import { topicMatches } from "./topic-match.js";
  * The server's side of the `$amp/…` topics: publishes a JSON event only while a client of this
  * process subscribes to a filter that matches it, so a server nobody watches pays nothing (and a
  * clustered broker sends nothing through Redis). Also publishes the broker's own client changes
- * on `$amp/broker/clients` as `{type, client}`.
+ * on `$amp/broker/clients` as `{type, client}`, the client with its `node` as
+ * `GET /x/broker/clients` lists it.
  */
 export class LiveFeed {
   /** Client id → its `$amp/…` filters. Few: only consoles subscribe there. */
@@ -14,14 +15,18 @@ export class LiveFeed {
   readonly #broker: Pick<Broker, "publish" | "onClientChange">;
   readonly #stop: () => void;
 
-  constructor(broker: Pick<Broker, "publish" | "onClientChange">) {
+  /** `node`: this node's id (default `local`, a single node's name, as its sessions have it). */
+  constructor(
+    broker: Pick<Broker, "publish" | "onClientChange">,
+    { node = "local" }: { node?: string } = {},
+  ) {
     this.#broker = broker;
     this.#stop = broker.onClientChange((change, client) => {
       const live =
         change === "disconnected" ? [] : client.subscriptions.filter((f) => f.startsWith(LIVE_PREFIX));
       if (live.length > 0) this.#filters.set(client.clientId, live);
       else this.#filters.delete(client.clientId);
-      this.publish(BROKER_CLIENTS_TOPIC, { type: change, client });
+      this.publish(BROKER_CLIENTS_TOPIC, { type: change, client: { ...client, node } });
     });
   }
 

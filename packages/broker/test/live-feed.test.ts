@@ -41,7 +41,7 @@ describe("the $amp/… live feed on a real broker", () => {
   beforeAll(async () => {
     tokens = await TestTokens.create();
     broker = await startBroker({ verifier: tokens, appRoles: new RoleTable() });
-    feed = new LiveFeed(broker);
+    feed = new LiveFeed(broker, { node: "node-1" });
   });
 
   afterAll(async () => {
@@ -99,7 +99,7 @@ describe("the $amp/… live feed on a real broker", () => {
     const root = await connect("root");
     const seen: Array<{
       type: string;
-      client: { clientId: string; user?: string; subscriptions: string[] };
+      client: { clientId: string; user?: string; subscriptions: string[]; node: string };
     }> = [];
     root.on("message", (topic, payload) => {
       if (topic === BROKER_CLIENTS_TOPIC) seen.push(JSON.parse(`${payload}`));
@@ -113,6 +113,8 @@ describe("the $amp/… live feed on a real broker", () => {
     const carols = seen.filter((e) => e.client.clientId === id);
     expect(carols.map((e) => e.type)).toEqual(["connected", "subscribed", "disconnected"]);
     expect(carols[0]?.client.user).toBe("carol");
+    // Named by its node, as `GET /x/broker/clients` lists it.
+    expect(carols.map((e) => e.client.node)).toEqual(["node-1", "node-1", "node-1"]);
     expect(carols[1]?.client.subscriptions).toEqual([sessionEventsTopic("carol")]);
   });
 

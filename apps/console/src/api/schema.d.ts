@@ -944,7 +944,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** MQTT clients connected to this node (root only) */
+        /** MQTT clients connected to every node, oldest first (root only) */
         get: operations["getXBrokerClients"];
         put?: never;
         post?: never;
@@ -1441,6 +1441,11 @@ export interface components {
             /** @description ids of its warm (idle) sessions */
             sessions: string[];
         };
+        ConnectedClients: {
+            clients: components["schemas"]["ConnectedClient"][];
+            /** @description among several nodes: how many nodes did not answer within 2 s; their clients are missing from the list. Absent on a single node */
+            unanswered?: number;
+        };
         ConnectedClient: {
             clientId: string;
             /** @description absent while the client authenticates */
@@ -1448,6 +1453,8 @@ export interface components {
             /** Format: date-time */
             since: string;
             subscriptions: string[];
+            /** @description the node the client is connected to (`local` on a single node without a node id) */
+            node: string;
         };
         /** @description requests: HTTP requests answered on this port since start (a counter); sessions: live VM sessions; vmMemoryBytes: the Groovebox VMs' linear memory (null without --groovebox); processMemoryBytes: the process's resident memory; brokerClients: connected MQTT clients; brokerMessages: messages published through the broker since start (a counter). All of this node. */
         MetricsSummary: {
@@ -6233,9 +6240,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        clients: components["schemas"]["ConnectedClient"][];
-                    };
+                    "application/json": components["schemas"]["ConnectedClients"];
                 };
             };
             /** @description No valid credential (`unauthenticated`, `token_*`) */

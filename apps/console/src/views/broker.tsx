@@ -74,6 +74,9 @@ export function BrokerView() {
               <tr>
                 <th scope="col">Client id</th>
                 <th scope="col">User</th>
+                <th scope="col" class="wide-only">
+                  Node
+                </th>
                 <th scope="col">Since</th>
                 <th scope="col">Subscriptions</th>
               </tr>
@@ -85,6 +88,7 @@ export function BrokerView() {
                     <code>{c.clientId}</code>
                   </td>
                   <td>{c.user ?? "(connecting)"}</td>
+                  <td class="wide-only">{c.node}</td>
                   <td>
                     <time dateTime={c.since}>{new Date(c.since).toLocaleTimeString()}</time>
                   </td>

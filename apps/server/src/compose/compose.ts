@@ -28,7 +28,7 @@ export function composeAmp(config: ServerConfig, logger: Logger): Composition {
       data,
       messaging,
       sessions,
-      new ConsoleRoutesComponent(logger, messaging),
+      new ConsoleRoutesComponent(logger, messaging, sessions),
       new LiveComponent(logger, messaging, sessions),
     ],
     authorizeAdmin: rootOrAdminCredential(security, config.adminToken),

@@ -27,7 +27,7 @@ export class LiveComponent implements Component {
   }
 
   async start(): Promise<void> {
-    const feed = new LiveFeed(this.messaging.broker);
+    const feed = new LiveFeed(this.messaging.broker, { node: this.sessions.nodeId });
     const sessions = new LiveSessions(this.sessions.manager, feed);
     const stopLogs = recentLogLines.onLine((line) => feed.publish(logsTopic(line.level), line));
     this.#stop = () => {

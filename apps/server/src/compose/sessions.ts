@@ -8,6 +8,7 @@ import {
   TrackProtocol,
   Transforms,
 } from "@amp/track";
+import type { SessionRelay } from "@amp/track/cluster";
 import { trackRoutes } from "@amp/track/http";
 import type { Logger } from "pino";
 import type { ServerConfig } from "../config/schema.js";
@@ -44,6 +45,19 @@ export class SessionsComponent implements Component {
   /** The session manager (the console's live feed follows it). */
   get manager(): SessionManager {
     return started(this.#open, this.name).sessions;
+  }
+
+  /** This node's id as its sessions name it (`local` on a single node without a node id). */
+  get nodeId(): string {
+    return this.manager.directory.nodeId;
+  }
+
+  /**
+   * Among several nodes (`--redis-url`): the session relay, through which other components ask
+   * every node their own questions (`askAll`/`answerAll`); undefined on a single node.
+   */
+  get relay(): SessionRelay | undefined {
+    return started(this.#open, this.name).relay;
   }
 
   async start(context: ComponentContext): Promise<void> {
@@ -144,6 +158,7 @@ async function openSessions(
   return {
     sessions,
     pool,
+    relay: cluster?.relay,
     routes: [
       { path: "/", app: trackRoutes({ protocol, transforms, logger: log, ...(proxy ? { proxy } : {}) }) },
       {
