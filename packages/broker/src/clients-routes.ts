@@ -1,5 +1,5 @@
 import type { AmpUser } from "@amp/auth";
-import { edgeApp, errorResponses, httpError, jsonResponse } from "@amp/http-edge";
+import { edgeApp, errorResponse, errorResponses, httpError, jsonResponse } from "@amp/http-edge";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Env } from "hono";
 import type { Logger } from "pino";
@@ -37,7 +37,8 @@ export interface BrokerClientsRoutesOptions {
   node: string;
   /**
    * Among several nodes: the others' clients for `user` (root), each node answering with
-   * `nodeClients` for the user this node verified.
+   * `nodeClients` for the user this node verified. Its error (an `HttpError`: the relay's
+   * `Track-relayTimeout`, 504) is the route's answer.
    */
   others?: (user: AmpUser) => Promise<OtherNodesClients>;
   logger: Logger;
@@ -84,6 +85,7 @@ export function brokerClientsRoutes(options: BrokerClientsRoutesOptions): OpenAP
       responses: {
         200: jsonResponse("Clients", ClientsSchema),
         ...errorResponses(401, 403),
+        504: errorResponse("Among several nodes: the other nodes could not be asked (Redis is unreachable)"),
       },
     }),
     async (c) => {

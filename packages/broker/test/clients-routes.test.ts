@@ -1,4 +1,5 @@
 import type { AmpUser } from "@amp/auth";
+import { HttpError } from "@amp/http-edge";
 import { RoleTable, silentLogger, TestTokens } from "@amp/test-support";
 import { Hono } from "hono";
 import mqtt, { type MqttClient } from "mqtt";
@@ -169,5 +170,23 @@ describe("GET /x/broker/clients with the other nodes' clients (two real brokers)
     expect(nodeClients(there, "node-b", alice)).toEqual([]);
     expect(nodeClients(there, "node-b", undefined)).toEqual([]);
     expect(nodeClients(there, "node-b", { ...alice, id: "root", root: true })).toHaveLength(1);
+  });
+
+  it("the other nodes cannot be asked: the error of `others` is the answer (504), not this node's list alone", async () => {
+    const unreachable = withTestUser();
+    unreachable.route(
+      "/",
+      brokerClientsRoutes({
+        broker: here,
+        node: "node-a",
+        others: async () => {
+          throw new HttpError(504, "Track-relayTimeout", "could not publish on amp:track:nodes");
+        },
+        logger: silentLogger,
+      }),
+    );
+    const res = await request(unreachable, { id: "root", root: true });
+    expect(res.status).toBe(504);
+    expect(await res.json()).toMatchObject({ error: { code: "Track-relayTimeout" } });
   });
 });
