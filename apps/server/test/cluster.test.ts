@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { BrokerClient } from "@amp/broker";
 import {
   remixArtifactsFor,
   sessionCreate,
@@ -14,6 +13,7 @@ import {
 import { startOidcProvider, type TestOidcProvider } from "@amp/test-support/oidc-provider";
 import type { TrackResponse } from "@amp/track";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { brokerOverWebSocket } from "./helpers/broker.js";
 import { type AmpNodes, importRemix, startAmpNodes } from "./helpers/cluster.js";
 import { firstButtonTap, homeView } from "./helpers/home-tap.js";
 import { postJson } from "./helpers/json.js";
@@ -167,12 +167,7 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
   });
 
   it("GET /x/broker/clients through A lists an MQTT client of B with node node-b (every node answered); a non-root token is 403", async () => {
-    const onB = await BrokerClient.connect({
-      url: nodes.b.url("/x/broker.ws").replace(/^http/, "ws"),
-      clientId: "cluster-client-on-b",
-      username: "alice",
-      token: tokens.alice!,
-    });
+    const onB = await brokerOverWebSocket(nodes.b, "alice", tokens.alice!, "cluster-client-on-b");
     const clients = (token: string) =>
       fetch(nodes.a.url("/x/broker/clients"), { headers: { authorization: `Bearer ${token}` } });
     try {
@@ -195,12 +190,7 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
   });
 
   it("a message published on A reaches a subscriber on B (QoS 0 and 1, retained)", async () => {
-    const connect = (node: ServerProcess) =>
-      BrokerClient.connect({
-        url: node.url("/x/broker.ws").replace(/^http/, "ws"),
-        username: "root",
-        token: root,
-      });
+    const connect = (node: ServerProcess) => brokerOverWebSocket(node, "root", root);
     const [publisher, subscriber] = [await connect(nodes.a), await connect(nodes.b)];
     try {
       const got: string[] = [];
@@ -254,12 +244,7 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
     );
     expect(created.errors).toBeUndefined();
     const prefix = `/org/${created.org}/ws/${created.workspace}/vm/${created.machine}`;
-    const brokerOf = (node: ServerProcess, user: string) =>
-      BrokerClient.connect({
-        url: node.url("/x/broker.ws").replace(/^http/, "ws"),
-        username: user,
-        token: tokens[user]!,
-      });
+    const brokerOf = (node: ServerProcess, user: string) => brokerOverWebSocket(node, user, tokens[user]!);
     // A's broker learnt from C (through Redis) that the VM is alice's: bob may not read its output.
     const bob = await brokerOf(nodes.a, "bob");
     try {

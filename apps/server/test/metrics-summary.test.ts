@@ -1,6 +1,6 @@
-import { BrokerClient } from "@amp/broker";
 import { remixArtifactsFor } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { brokerOverWebSocket } from "./helpers/broker.js";
 import { type ComposedAmp, startComposed } from "./helpers/composed.js";
 import { errorCode } from "./helpers/json.js";
 
@@ -46,12 +46,7 @@ describe("GET /x/metrics/summary: the admin port's figures on the public port, f
 
   it("counts the messages published through the broker, not those the ACL refuses", async () => {
     const read = async () => (await (await summary(root)).json()) as Summary;
-    const connect = async (user: string) =>
-      BrokerClient.connect({
-        url: amp.url("/x/broker.ws").replace(/^http/, "ws"),
-        username: user,
-        token: await amp.token(user),
-      });
+    const connect = async (user: string) => brokerOverWebSocket(amp, user, await amp.token(user));
     const [rooted, aliced] = [await connect("root"), await connect("alice")];
     try {
       const before = await read();

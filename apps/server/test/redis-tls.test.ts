@@ -1,5 +1,4 @@
 import { join } from "node:path";
-import { BrokerClient } from "@amp/broker";
 import {
   remixArtifactsFor,
   sessionCreate,
@@ -11,6 +10,7 @@ import {
 } from "@amp/test-support";
 import type { TrackResponse } from "@amp/track";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { brokerOverWebSocket } from "./helpers/broker.js";
 import { type AmpNodes, importRemix, startAmpNodes } from "./helpers/cluster.js";
 import { postJson } from "./helpers/json.js";
 import { ServerProcess } from "./helpers/server-process.js";
@@ -81,12 +81,7 @@ describe("two amp processes on one Redis over TLS", () => {
   });
 
   it("a message published on A reaches a subscriber on B", async () => {
-    const connect = (node: ServerProcess) =>
-      BrokerClient.connect({
-        url: node.url("/x/broker.ws").replace(/^http/, "ws"),
-        username: "root",
-        token: root,
-      });
+    const connect = (node: ServerProcess) => brokerOverWebSocket(node, "root", root);
     const [publisher, subscriber] = [await connect(a), await connect(b)];
     try {
       const got: string[] = [];

@@ -1,10 +1,10 @@
 import { copyFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BrokerClient } from "@amp/broker";
 import { KEYRING_FILE } from "@amp/secrets";
 import { startPostgres, startRedis, type TestPostgres, type TestRedis } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { brokerOverWebSocket } from "./helpers/broker.js";
 import { type ComposedAmp, startComposed } from "./helpers/composed.js";
 import { postJson } from "./helpers/json.js";
 import { SoftwarePasskey } from "./helpers/software-passkey.js";
@@ -123,12 +123,7 @@ describe("two nodes on one Redis", () => {
   });
 
   it("a message published by an MQTT client on A reaches a subscriber on B (QoS 0 and 1, retained)", async () => {
-    const client = async (node: ComposedAmp) =>
-      BrokerClient.connect({
-        url: node.url("/x/broker.ws").replace(/^http/, "ws"),
-        username: "root",
-        token: await node.token("root"),
-      });
+    const client = async (node: ComposedAmp) => brokerOverWebSocket(node, "root", await node.token("root"));
     const [publisher, subscriber] = [await client(a), await client(b)];
     try {
       const got: string[] = [];
