@@ -13,7 +13,7 @@ import {
 import { startOidcProvider, type TestOidcProvider } from "@amp/test-support/oidc-provider";
 import type { TrackResponse } from "@amp/track";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { brokerOverWebSocket } from "./helpers/broker.js";
+import { brokerOverWebSocket, publishUntilReceived, receivedOn } from "./helpers/broker.js";
 import { type AmpNodes, importRemix, startAmpNodes } from "./helpers/cluster.js";
 import { firstButtonTap, homeView } from "./helpers/home-tap.js";
 import { postJson } from "./helpers/json.js";
@@ -193,24 +193,8 @@ describe.skipIf(!artifacts)("three amp processes on one Redis", () => {
     const connect = (node: ServerProcess) => brokerOverWebSocket(node, "root", root);
     const [publisher, subscriber] = [await connect(nodes.a), await connect(nodes.b)];
     try {
-      const got: string[] = [];
-      await subscriber.subscribe(
-        "cluster/#",
-        (topic, payload) => got.push(`${topic} ${Buffer.from(payload)}`),
-        {
-          qos: 1,
-        },
-      );
-      // The subscription reaches the other nodes through Redis shortly after SUBACK.
-      await expect
-        .poll(
-          async () => {
-            await publisher.publish("cluster/q1", Buffer.from("one"), { qos: 1 });
-            return got;
-          },
-          { timeout: 10_000, interval: 100 },
-        )
-        .toContain("cluster/q1 one");
+      const got = await receivedOn(subscriber, "cluster/#");
+      await publishUntilReceived(publisher, "cluster/q1", "one", got);
       await publisher.publish("cluster/q0", Buffer.from("zero"), { qos: 0 });
       await expect.poll(() => got, { timeout: 5_000 }).toContain("cluster/q0 zero");
       await publisher.publish("cluster/kept", Buffer.from("retained"), { qos: 1, retain: true });

@@ -10,7 +10,7 @@ import {
 } from "@amp/test-support";
 import type { TrackResponse } from "@amp/track";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { brokerOverWebSocket } from "./helpers/broker.js";
+import { brokerOverWebSocket, publishUntilReceived, receivedOn } from "./helpers/broker.js";
 import { type AmpNodes, importRemix, startAmpNodes } from "./helpers/cluster.js";
 import { postJson } from "./helpers/json.js";
 import { ServerProcess } from "./helpers/server-process.js";
@@ -84,20 +84,8 @@ describe("two amp processes on one Redis over TLS", () => {
     const connect = (node: ServerProcess) => brokerOverWebSocket(node, "root", root);
     const [publisher, subscriber] = [await connect(a), await connect(b)];
     try {
-      const got: string[] = [];
-      await subscriber.subscribe("tls/#", (topic, payload) => got.push(`${topic} ${Buffer.from(payload)}`), {
-        qos: 1,
-      });
-      // The subscription reaches A through Redis shortly after SUBACK.
-      await expect
-        .poll(
-          async () => {
-            await publisher.publish("tls/q1", Buffer.from("over-tls"), { qos: 1 });
-            return got;
-          },
-          { timeout: 10_000, interval: 100 },
-        )
-        .toContain("tls/q1 over-tls");
+      const got = await receivedOn(subscriber, "tls/#");
+      await publishUntilReceived(publisher, "tls/q1", "over-tls", got);
     } finally {
       await publisher.close();
       await subscriber.close();

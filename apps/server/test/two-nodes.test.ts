@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { KEYRING_FILE } from "@amp/secrets";
 import { startPostgres, startRedis, type TestPostgres, type TestRedis } from "@amp/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { brokerOverWebSocket } from "./helpers/broker.js";
+import { brokerOverWebSocket, publishUntilReceived, receivedOn } from "./helpers/broker.js";
 import { type ComposedAmp, startComposed } from "./helpers/composed.js";
 import { postJson } from "./helpers/json.js";
 import { SoftwarePasskey } from "./helpers/software-passkey.js";
@@ -126,19 +126,8 @@ describe("two nodes on one Redis", () => {
     const client = async (node: ComposedAmp) => brokerOverWebSocket(node, "root", await node.token("root"));
     const [publisher, subscriber] = [await client(a), await client(b)];
     try {
-      const got: string[] = [];
-      await subscriber.subscribe(
-        "cluster/#",
-        (topic, payload) => got.push(`${topic} ${Buffer.from(payload)}`),
-        { qos: 1 },
-      );
-      // Subscriptions reach the other node through Redis shortly after SUBACK.
-      const deadline = Date.now() + 10_000;
-      while (!got.includes("cluster/q1 from-a") && Date.now() < deadline) {
-        await publisher.publish("cluster/q1", Buffer.from("from-a"), { qos: 1 });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(got).toContain("cluster/q1 from-a");
+      const got = await receivedOn(subscriber, "cluster/#");
+      await publishUntilReceived(publisher, "cluster/q1", "from-a", got);
       await publisher.publish("cluster/q0", Buffer.from("zero"), { qos: 0 });
       await expect.poll(() => got, { timeout: 5_000 }).toContain("cluster/q0 zero");
 
