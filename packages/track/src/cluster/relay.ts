@@ -92,6 +92,8 @@ export class SessionRelay {
   /** Owners of sessions recently relayed from here (bounded, oldest first out). */
   readonly #owners = new Map<string, string>();
   #target: RelayTarget | undefined;
+  /** The target's sessions under the admin routes' rule, once serving: relayed ends and lists use it. */
+  #nodeSessions: NodeSessions | undefined;
   #seq = 0;
 
   private constructor(options: SessionRelayOptions) {
@@ -129,6 +131,7 @@ export class SessionRelay {
   serve(target: RelayTarget): void {
     this.#target = target;
     const sessions = new NodeSessions(target.sessions);
+    this.#nodeSessions = sessions;
     this.answerAll(SESSIONS, (user) => sessions.list(user));
   }
 
@@ -358,9 +361,9 @@ export class SessionRelay {
 
   /** Ends a session here for a user another node verified: the same rule as a local DELETE. */
   private async answerEnd(request: Extract<RelayEnvelope, { k: "end" }>): Promise<void> {
-    const target = this.#target;
-    if (!target) return; // not serving yet: the sender times out
-    const ended = await new NodeSessions(target.sessions).end(request.user, request.session).catch((e) => {
+    const sessions = this.#nodeSessions;
+    if (!sessions) return; // not serving yet: the sender times out
+    const ended = await sessions.end(request.user, request.session).catch((e) => {
       this.#log.warn({ err: errorMessage(e), session: request.session }, "relayed end failed");
       return false;
     });
